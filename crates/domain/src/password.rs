@@ -1,0 +1,168 @@
+//! Password hashing with Argon2id at (at least) OWASP's minimum cost: m = 19 MiB, t = 2, p = 1.
+//!
+//! Hashing is deliberately slow and synchronous; callers run it off the async executor. The
+//! salt comes from the caller's random source so tests can control it.
+
+use argon2::password_hash::{
+    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier, SaltString,
+};
+use argon2::{Algorithm, Argon2, Params, Version as ArgonVersion};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// A PHC-format Argon2id hash. Never serialized as is: see [`serialize_masked`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(****)")
+    }
+}
+
+impl PasswordHash {
+    /// Wraps a PHC string read back from storage.
+    pub fn from_phc(phc: String) -> Self {
+        PasswordHash(phc)
+    }
+
+    /// The PHC string, for storage only.
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+
+    /// What the API shows instead of the password: `****` and a short fingerprint of the hash,
+    /// like commercetools' `"****aGg="`. It changes whenever the password changes.
+    pub fn masked(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        format!("****{}=", &b64[..3])
+    }
+}
+
+/// Serde helper: serializes a stored hash as its masked form.
+pub fn serialize_masked<S: serde::Serializer>(
+    hash: &Option<PasswordHash>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match hash {
+        Some(h) => s.serialize_str(&h.masked()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Hashes and verifies passwords with fixed Argon2id parameters.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    dummy: PasswordHash,
+}
+
+/// Why hashing failed (only with impossible parameters or salts).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+impl PasswordHasher {
+    /// OWASP's minimum for Argon2id: 19 MiB memory, 2 iterations, 1 lane.
+    pub fn owasp() -> Result<Self, HashError> {
+        Self::with_params(19 * 1024, 2, 1)
+    }
+
+    /// Custom cost; `m_kib` must be at least 8 × `p`.
+    pub fn with_params(m_kib: u32, t: u32, p: u32) -> Result<Self, HashError> {
+        let params = Params::new(m_kib, t, p, None).map_err(|e| HashError(e.to_string()))?;
+        let argon = Argon2::new(Algorithm::Argon2id, ArgonVersion::V0x13, params.clone());
+        // A fixed salt is fine here: the dummy hash only exists to burn the same time as a
+        // real verification when the email is unknown.
+        let salt = SaltString::encode_b64(b"clientele-dummy-salt")
+            .map_err(|e| HashError(e.to_string()))?;
+        let dummy = argon
+            .hash_password(b"clientele-dummy-password", &salt)
+            .map_err(|e| HashError(e.to_string()))?
+            .to_string();
+        Ok(PasswordHasher {
+            params,
+            dummy: PasswordHash(dummy),
+        })
+    }
+
+    fn argon(&self) -> Argon2<'static> {
+        Argon2::new(
+            Algorithm::Argon2id,
+            ArgonVersion::V0x13,
+            self.params.clone(),
+        )
+    }
+
+    /// Hashes `password` with a 16-byte `salt` supplied by the caller's random source.
+    pub fn hash(&self, password: &str, salt: [u8; 16]) -> Result<PasswordHash, HashError> {
+        let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
+        let phc = self
+            .argon()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| HashError(e.to_string()))?
+            .to_string();
+        Ok(PasswordHash(phc))
+    }
+
+    /// Whether `password` matches `hash`. With `None` (unknown account or no password) it
+    /// verifies against a dummy hash so the answer takes as long, then returns false.
+    pub fn verify(&self, password: &str, hash: Option<&PasswordHash>) -> bool {
+        let target = hash.unwrap_or(&self.dummy);
+        let ok = PhcHash::new(&target.0)
+            .map(|parsed| {
+                self.argon()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        ok && hash.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::with_params(1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn hash_verifies_only_the_right_password() {
+        let h = cheap();
+        let hash = h.hash("secret123", [7; 16]).unwrap();
+        assert!(hash.as_phc().starts_with("$argon2id$"));
+        assert!(h.verify("secret123", Some(&hash)));
+        assert!(!h.verify("secret124", Some(&hash)));
+    }
+
+    #[test]
+    fn unknown_account_never_verifies() {
+        let h = cheap();
+        assert!(!h.verify("clientele-dummy-password", None));
+    }
+
+    #[test]
+    fn owasp_parameters_are_in_the_hash() {
+        let h = PasswordHasher::owasp().unwrap();
+        let hash = h.hash("pw", [1; 16]).unwrap();
+        assert!(
+            hash.as_phc().contains("m=19456,t=2,p=1"),
+            "{}",
+            hash.as_phc()
+        );
+    }
+
+    #[test]
+    fn masked_form_hides_the_hash_and_changes_with_it() {
+        let h = cheap();
+        let a = h.hash("a", [1; 16]).unwrap();
+        let b = h.hash("b", [1; 16]).unwrap();
+        assert!(a.masked().starts_with("****"));
+        assert_eq!(a.masked().len(), 8);
+        assert_ne!(a.masked(), b.masked());
+        assert!(!format!("{a:?}").contains("argon"));
+    }
+}

@@ -1,0 +1,49 @@
+//! References between resources: `Reference` (by id, expandable), `KeyReference` (by key, never
+//! expanded) and `ResourceIdentifier` (what drafts send: id or key).
+
+use serde::{Deserialize, Serialize};
+
+/// A reference to another resource by id, as returned in resources (`{"typeId","id"}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reference {
+    /// The referenced resource type, for example `customer-group`.
+    pub type_id: String,
+    /// The referenced resource's id.
+    pub id: String,
+}
+
+impl Reference {
+    /// Builds a reference of `type_id` to `id`.
+    pub fn new(type_id: &str, id: impl Into<String>) -> Self {
+        Reference {
+            type_id: type_id.to_owned(),
+            id: id.into(),
+        }
+    }
+}
+
+/// A reference by key (`StoreKeyReference` and friends); not expandable.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyReference {
+    /// The referenced resource type, for example `store`.
+    pub type_id: String,
+    /// The referenced resource's key.
+    pub key: String,
+}
+
+/// What drafts and actions send to name another resource: exactly one of `id` or `key`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceIdentifier {
+    /// Optional type; when present it must match the expected type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_id: Option<String>,
+    /// The id of the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The key of the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
