@@ -310,3 +310,240 @@ impl CustomerUpdateAction {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every example body of the reference page's "Update actions" section, plus the
+    /// addressId / addressKey forms of the address actions that have no example there.
+    const EXAMPLES: &[(&str, &str)] = &[
+        (
+            "changeEmail",
+            r#"{"action": "changeEmail","email": "email@example.com"}"#,
+        ),
+        (
+            "setFirstName",
+            r#"{"action": "setFirstName","firstName": "John"}"#,
+        ),
+        (
+            "setLastName",
+            r#"{"action": "setLastName","lastName": "Person"}"#,
+        ),
+        (
+            "setMiddleName",
+            r#"{"action": "setMiddleName","middleName": "middleName"}"#,
+        ),
+        ("setTitle", r#"{"action": "setTitle","title": "Dr"}"#),
+        (
+            "setSalutation",
+            r#"{"action": "setSalutation","salutation": "Mr"}"#,
+        ),
+        (
+            "addAddress",
+            r#"{"action": "addAddress","address": {"key": "exampleKey","title": "My Address","salutation": "Mr.","firstName": "Example","lastName": "Person","streetName": "Example Street","streetNumber": "4711","additionalStreetInfo": "Backhouse","postalCode": "80933","city": "Exemplary City","region": "Exemplary Region","state": "Exemplary State","country": "DE","company": "My Company Name","department": "Sales","building": "Hightower 1","apartment": "247","pOBox": "2471","phone": "+49 89 12345678","mobile": "+49 171 2345678","email": "email@example.com","fax": "+49 89 12345679","additionalAddressInfo": "no additional Info","externalId": "Information not needed"}}"#,
+        ),
+        (
+            "changeAddress",
+            r#"{"action": "changeAddress","addressId": "{{addressId}}","address": {"key": "exampleKey","title": "My Address","salutation": "Mr.","firstName": "Example","lastName": "Person","streetName": "Example Street","streetNumber": "4711","additionalStreetInfo": "Backhouse","postalCode": "80933","city": "Exemplary City","region": "Exemplary Region","state": "Exemplary State","country": "DE","company": "My Company Name","department": "Sales","building": "Hightower 1","apartment": "247","pOBox": "2471","phone": "+49 89 12345678","mobile": "+49 171 2345678","email": "email@example.com","fax": "+49 89 12345679","additionalAddressInfo": "no additional Info","externalId": "Information not needed"}}"#,
+        ),
+        (
+            "changeAddress",
+            r#"{"action": "changeAddress","addressKey": "exampleKey","address": {"country": "US"}}"#,
+        ),
+        (
+            "removeAddress",
+            r#"{"action": "removeAddress","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "removeAddress",
+            r#"{"action": "removeAddress","addressKey": "exampleKey"}"#,
+        ),
+        (
+            "setDefaultShippingAddress",
+            r#"{"action": "setDefaultShippingAddress","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "setDefaultShippingAddress",
+            r#"{"action": "setDefaultShippingAddress","addressKey": "k"}"#,
+        ),
+        (
+            "setDefaultShippingAddress",
+            r#"{"action": "setDefaultShippingAddress"}"#,
+        ),
+        (
+            "addShippingAddressId",
+            r#"{"action": "addShippingAddressId","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "addShippingAddressId",
+            r#"{"action": "addShippingAddressId","addressKey": "k"}"#,
+        ),
+        (
+            "removeShippingAddressId",
+            r#"{"action": "removeShippingAddressId","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "removeShippingAddressId",
+            r#"{"action": "removeShippingAddressId","addressKey": "k"}"#,
+        ),
+        (
+            "setDefaultBillingAddress",
+            r#"{"action": "setDefaultBillingAddress","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "setDefaultBillingAddress",
+            r#"{"action": "setDefaultBillingAddress","addressKey": "k"}"#,
+        ),
+        (
+            "addBillingAddressId",
+            r#"{"action": "addBillingAddressId","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "addBillingAddressId",
+            r#"{"action": "addBillingAddressId","addressKey": "k"}"#,
+        ),
+        (
+            "removeBillingAddressId",
+            r#"{"action": "removeBillingAddressId","addressId": "{{addressId}}"}"#,
+        ),
+        (
+            "removeBillingAddressId",
+            r#"{"action": "removeBillingAddressId","addressKey": "k"}"#,
+        ),
+        (
+            "setCustomerGroup",
+            r#"{"action": "setCustomerGroup","customerGroup": {"id": "{{customer-group-id}}","typeId": "customer-group"}}"#,
+        ),
+        (
+            "setCustomerGroupAssignments",
+            r#"{"action": "setCustomerGroupAssignments","customerGroupAssignments": [{"customerGroup": {"key": "vip","typeId": "customer-group"}}]}"#,
+        ),
+        (
+            "addCustomerGroupAssignment",
+            r#"{"action": "addCustomerGroupAssignment","customerGroupAssignment": {"customerGroup": {"key": "vip","typeId": "customer-group"}}}"#,
+        ),
+        (
+            "removeCustomerGroupAssignment",
+            r#"{"action": "removeCustomerGroupAssignment","customerGroup": {"key": "vip","typeId": "customer-group"}}"#,
+        ),
+        (
+            "setCustomerNumber",
+            r#"{"action": "setCustomerNumber","customerNumber": "123"}"#,
+        ),
+        (
+            "setExternalId",
+            r#"{"action": "setExternalId","externalId": "123"}"#,
+        ),
+        (
+            "setCompanyName",
+            r#"{"action": "setCompanyName","companyName": "Company Ltd."}"#,
+        ),
+        (
+            "setDateOfBirth",
+            r#"{"action": "setDateOfBirth","dateOfBirth": "2015-10-21"}"#,
+        ),
+        ("setVatId", r#"{"action": "setVatId","vatId": "vatId"}"#),
+        (
+            "setCustomType",
+            r#"{"action": "setCustomType","type": {"id": "{{type-id}}","typeId": "type"},"fields": {"exampleStringTypeField": "TextString"}}"#,
+        ),
+        (
+            "setCustomField",
+            r#"{"action": "setCustomField","name": "ExampleStringTypeField","value": "TextString"}"#,
+        ),
+        (
+            "setAddressCustomType",
+            r#"{"action": "setAddressCustomType","type": {"id": "{{type-id}}","typeId": "type"},"fields": {"exampleStringTypeField": "TextString"},"addressId": "{{address-id}}"}"#,
+        ),
+        (
+            "setAddressCustomField",
+            r#"{"action": "setAddressCustomField","name": "ExampleStringTypeField","value": "TextString","addressId": "{{address-id}}"}"#,
+        ),
+        ("setLocale", r#"{"action": "setLocale","locale": "en"}"#),
+        ("setKey", r#"{"action": "setKey","key": "newKey"}"#),
+        (
+            "setStores",
+            r#"{"action": "setStores","stores": [{"key": "{{store-key}}","typeId": "store"}]}"#,
+        ),
+        (
+            "addStore",
+            r#"{"action": "addStore","store": {"key": "{{store-key}}","typeId": "store"}}"#,
+        ),
+        (
+            "removeStore",
+            r#"{"action": "removeStore","store": {"key": "{{store-key}}","typeId": "store"}}"#,
+        ),
+        (
+            "setAuthenticationMode",
+            r#"{"action": "setAuthenticationMode","authMode": "ExternalAuth"}"#,
+        ),
+        (
+            "setAuthenticationMode",
+            r#"{"action": "setAuthenticationMode","authMode": "Password","password": "secret"}"#,
+        ),
+    ];
+
+    #[test]
+    fn every_reference_example_deserializes_and_round_trips() {
+        let mut names = std::collections::BTreeSet::new();
+        for (name, body) in EXAMPLES {
+            let action: CustomerUpdateAction =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(action.name(), *name);
+            let again: CustomerUpdateAction =
+                serde_json::from_value(serde_json::to_value(&action).unwrap()).unwrap();
+            assert_eq!(again, action);
+            names.insert(*name);
+        }
+        assert_eq!(names.len(), 34, "one example per action type");
+    }
+
+    #[test]
+    fn example_fields_land_where_expected() {
+        let a: CustomerUpdateAction =
+            serde_json::from_str(r#"{"action":"setDefaultShippingAddress","addressKey":"k"}"#)
+                .unwrap();
+        assert_eq!(
+            a,
+            CustomerUpdateAction::SetDefaultShippingAddress {
+                address_id: None,
+                address_key: Some("k".to_owned()),
+            }
+        );
+        let a: CustomerUpdateAction =
+            serde_json::from_str(r#"{"action": "setDateOfBirth","dateOfBirth": "2015-10-21"}"#)
+                .unwrap();
+        assert_eq!(
+            a,
+            CustomerUpdateAction::SetDateOfBirth {
+                date_of_birth: Some(time::macros::date!(2015 - 10 - 21)),
+            }
+        );
+        let a: CustomerUpdateAction =
+            serde_json::from_str(r#"{"action": "setFirstName","firstName": null}"#).unwrap();
+        assert_eq!(a, CustomerUpdateAction::SetFirstName { first_name: None });
+        let a: CustomerUpdateAction = serde_json::from_str(EXAMPLES[6].1).unwrap();
+        let CustomerUpdateAction::AddAddress { address } = a else {
+            panic!("not addAddress")
+        };
+        assert_eq!(address.p_o_box.as_deref(), Some("2471"));
+        assert_eq!(address.country, "DE");
+    }
+
+    #[test]
+    fn malformed_actions_fail_to_deserialize() {
+        for body in [
+            r#"{"action": "noSuchAction"}"#,
+            r#"{"action": "changeEmail"}"#,
+            r#"{"action": "setAuthenticationMode","authMode": "Magic"}"#,
+            r#"{"action": "setDateOfBirth","dateOfBirth": "21.10.2015"}"#,
+            r#"{"action": "addAddress","address": {"city": "no country"}}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<CustomerUpdateAction>(body).is_err(),
+                "{body}"
+            );
+        }
+    }
+}

@@ -2,6 +2,8 @@
 //! `AddressDraft` (`BaseAddress` on the wire) that drafts and actions send.
 
 use crate::customer::{CustomFields, CustomFieldsDraft};
+use crate::error::DomainError;
+use crate::newtypes::{is_country_code, Key};
 use serde::{Deserialize, Serialize};
 
 /// Declares the address struct with the 22 optional free-text fields commercetools defines, so
@@ -111,4 +113,63 @@ pub enum AddressRole {
     Shipping,
     /// Listed in `billingAddressIds`.
     Billing,
+}
+
+impl AddressDraft {
+    /// Validates the draft and turns it into a stored [`Address`] with the given `id` (any
+    /// client-sent id is ignored). Error messages name fields as `address.<field>`.
+    ///
+    /// Rejects a `key` outside `^[A-Za-z0-9_-]{2,256}$` and a `country` outside `^[A-Z]{2}$`
+    /// (`InvalidInput`), and any `custom` (`InvalidOperation`: Custom Types are not supported
+    /// yet). Uniqueness of the key among a customer's addresses is the caller's business.
+    pub fn into_address(self, id: String) -> Result<Address, DomainError> {
+        self.into_address_named(id, "address")
+    }
+
+    /// Like [`AddressDraft::into_address`], naming fields `<prefix>.<field>` in errors (for
+    /// example `addresses.country` for the addresses of a `CustomerDraft`).
+    pub fn into_address_named(self, id: String, prefix: &str) -> Result<Address, DomainError> {
+        if let Some(key) = &self.key {
+            Key::parse(key, &format!("{prefix}.key"))?;
+        }
+        if !is_country_code(&self.country) {
+            return Err(DomainError::InvalidInput(format!(
+                "Invalid {prefix}.country '{}'. It must be a two-letter ISO 3166-1 country code (^[A-Z]{{2}}$).",
+                self.country
+            )));
+        }
+        if self.custom.is_some() {
+            return Err(DomainError::InvalidOperation(format!(
+                "The field '{prefix}.custom' is not supported yet."
+            )));
+        }
+        Ok(Address {
+            id: Some(id),
+            key: self.key,
+            country: self.country,
+            title: self.title,
+            salutation: self.salutation,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            street_name: self.street_name,
+            street_number: self.street_number,
+            additional_street_info: self.additional_street_info,
+            postal_code: self.postal_code,
+            city: self.city,
+            region: self.region,
+            state: self.state,
+            company: self.company,
+            department: self.department,
+            building: self.building,
+            apartment: self.apartment,
+            p_o_box: self.p_o_box,
+            phone: self.phone,
+            mobile: self.mobile,
+            email: self.email,
+            fax: self.fax,
+            additional_address_info: self.additional_address_info,
+            external_id: self.external_id,
+            custom: None,
+        })
+    }
 }

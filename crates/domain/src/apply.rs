@@ -1,11 +1,38 @@
-//! The pure customer logic: building a Customer from a CustomerDraft, and applying one update
-//! action to a Customer, yielding the new state and the Messages it produces.
+//! The pure customer logic: building a Customer from a CustomerDraft ([`create_customer`]),
+//! applying one update action ([`apply`]) or a whole request's actions ([`apply_all`]), yielding
+//! the new state and the Message payloads the change produces.
+//!
+//! Owns every validation rule that needs only the customer itself and the project settings.
+//! Must not do IO, read the clock or a random source: the time, fresh ids and password hashing
+//! come in through [`ApplyContext`]. Uniqueness across customers (email, key, customerNumber)
+//! needs the store and is checked by the caller.
+//!
+//! No-op rule: an action that leaves the customer as it was produces no Message, and a request
+//! whose actions leave the customer unchanged overall keeps its version and produces no
+//! Messages.
 
+mod addresses;
+mod create;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+
+use crate::action::CustomerUpdateAction;
+use crate::address::AddressRole;
+use crate::customer::{AuthenticationMode, Customer};
 use crate::error::DomainError;
+use crate::message::MessagePayload;
+use crate::newtypes::{Email, Key};
+use crate::password::PasswordHash;
 use crate::project::Project;
+use serde_json::Value;
 use time::OffsetDateTime;
 
-/// Everything the pure logic needs from outside: project settings, the clock and fresh ids.
+pub use create::create_customer;
+
+/// Everything the pure logic needs from outside: project settings, the clock, fresh ids and the
+/// (slow) password hasher.
 pub struct ApplyContext<'a> {
     /// The project the customer lives in.
     pub project: &'a Project,
@@ -13,14 +40,310 @@ pub struct ApplyContext<'a> {
     pub now: OffsetDateTime,
     /// Produces fresh ids (addresses); tests pass a deterministic one.
     pub new_id: &'a mut dyn FnMut() -> String,
+    /// Hashes a plain-text password; the caller runs this off the async executor.
+    pub hash_password: &'a mut dyn FnMut(&str) -> Result<PasswordHash, DomainError>,
 }
 
+/// The error type of this module (kept as an alias of [`DomainError`]).
 pub use crate::error::DomainError as ApplyError;
 
-#[allow(dead_code)]
-fn _unused(_: &DomainError) {}
+/// The most update actions one request may carry.
+pub const MAX_UPDATE_ACTIONS: usize = 500;
 
-/// Placeholder re-exports filled in below.
-pub fn create_customer() {}
-/// Placeholder re-exports filled in below.
-pub fn apply() {}
+/// Applies one update action. Pure: it neither bumps `version` nor touches `lastModifiedAt`
+/// (see [`apply_all`]); an action that changes nothing yields no Message.
+pub fn apply(
+    customer: Customer,
+    action: &CustomerUpdateAction,
+    ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    use CustomerUpdateAction as A;
+    let mut c = customer;
+    let mut messages = Vec::new();
+    match action {
+        A::ChangeEmail { email } => {
+            let email = Email::parse(email)?;
+            if c.email != email.as_ref() {
+                let old_email = std::mem::replace(&mut c.email, email.as_ref().to_owned());
+                c.is_email_verified = false;
+                messages.push(MessagePayload::CustomerEmailChanged {
+                    email: c.email.clone(),
+                    old_email,
+                });
+            }
+        }
+        A::SetFirstName { first_name } => {
+            if set(&mut c.first_name, first_name) {
+                messages.push(MessagePayload::CustomerFirstNameSet {
+                    first_name: first_name.clone(),
+                });
+            }
+        }
+        A::SetLastName { last_name } => {
+            if set(&mut c.last_name, last_name) {
+                messages.push(MessagePayload::CustomerLastNameSet {
+                    last_name: last_name.clone(),
+                });
+            }
+        }
+        A::SetTitle { title } => {
+            if set(&mut c.title, title) {
+                messages.push(MessagePayload::CustomerTitleSet {
+                    title: title.clone(),
+                });
+            }
+        }
+        A::SetCompanyName { company_name } => {
+            if set(&mut c.company_name, company_name) {
+                messages.push(MessagePayload::CustomerCompanyNameSet {
+                    company_name: company_name.clone(),
+                });
+            }
+        }
+        A::SetDateOfBirth { date_of_birth } => {
+            if set(&mut c.date_of_birth, date_of_birth) {
+                messages.push(MessagePayload::CustomerDateOfBirthSet {
+                    date_of_birth: *date_of_birth,
+                });
+            }
+        }
+        A::SetExternalId { external_id } => {
+            if set(&mut c.external_id, external_id) {
+                messages.push(MessagePayload::CustomerExternalIdSet {
+                    external_id: external_id.clone(),
+                });
+            }
+        }
+        A::SetMiddleName { middle_name } => {
+            set(&mut c.middle_name, middle_name);
+        }
+        A::SetSalutation { salutation } => {
+            set(&mut c.salutation, salutation);
+        }
+        A::SetVatId { vat_id } => {
+            set(&mut c.vat_id, vat_id);
+        }
+        A::SetLocale { locale } => {
+            if let Some(l) = locale {
+                check_locale(ctx.project, l)?;
+            }
+            set(&mut c.locale, locale);
+        }
+        A::SetKey { key } => {
+            if let Some(k) = key {
+                Key::parse(k, "key")?;
+            }
+            set(&mut c.key, key);
+        }
+        A::SetCustomerNumber { customer_number } => {
+            set_customer_number(&mut c, customer_number)?;
+        }
+        A::SetAuthenticationMode {
+            auth_mode,
+            password,
+        } => set_authentication_mode(&mut c, *auth_mode, password.as_deref(), ctx)?,
+        A::AddAddress { address } => {
+            messages.extend(addresses::add_address(&mut c, address, ctx)?);
+        }
+        A::ChangeAddress {
+            address_id,
+            address_key,
+            address,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::change_address(&mut c, target, address)?);
+        }
+        A::RemoveAddress {
+            address_id,
+            address_key,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::remove_address(&mut c, target));
+        }
+        A::SetDefaultShippingAddress {
+            address_id,
+            address_key,
+        } => messages.extend(addresses::set_default(
+            &mut c,
+            AddressRole::Shipping,
+            address_id,
+            address_key,
+        )?),
+        A::SetDefaultBillingAddress {
+            address_id,
+            address_key,
+        } => messages.extend(addresses::set_default(
+            &mut c,
+            AddressRole::Billing,
+            address_id,
+            address_key,
+        )?),
+        A::AddShippingAddressId {
+            address_id,
+            address_key,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::add_to_list(
+                &mut c,
+                AddressRole::Shipping,
+                target,
+            ));
+        }
+        A::AddBillingAddressId {
+            address_id,
+            address_key,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::add_to_list(&mut c, AddressRole::Billing, target));
+        }
+        A::RemoveShippingAddressId {
+            address_id,
+            address_key,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::remove_from_list(
+                &mut c,
+                AddressRole::Shipping,
+                target,
+            )?);
+        }
+        A::RemoveBillingAddressId {
+            address_id,
+            address_key,
+        } => {
+            let target = addresses::resolve(&c, address_id, address_key)?;
+            messages.extend(addresses::remove_from_list(
+                &mut c,
+                AddressRole::Billing,
+                target,
+            )?);
+        }
+        A::SetCustomerGroup { .. }
+        | A::SetCustomerGroupAssignments { .. }
+        | A::AddCustomerGroupAssignment { .. }
+        | A::RemoveCustomerGroupAssignment { .. }
+        | A::SetCustomType { .. }
+        | A::SetCustomField { .. }
+        | A::SetAddressCustomType { .. }
+        | A::SetAddressCustomField { .. }
+        | A::SetStores { .. }
+        | A::AddStore { .. }
+        | A::RemoveStore { .. } => {
+            return Err(DomainError::InvalidOperation(format!(
+                "The update action '{}' is not supported yet.",
+                action.name()
+            )));
+        }
+    }
+    Ok((c, messages))
+}
+
+/// Applies a request's actions in order, all or nothing (the first error is returned and the
+/// caller keeps the original). At most [`MAX_UPDATE_ACTIONS`] actions (else `InvalidInput`).
+///
+/// If the result differs from `customer`, `version` is bumped once and `lastModifiedAt` set to
+/// `ctx.now`; otherwise `customer` comes back unchanged with no Messages.
+pub fn apply_all(
+    customer: Customer,
+    actions: &[CustomerUpdateAction],
+    ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    if actions.len() > MAX_UPDATE_ACTIONS {
+        return Err(DomainError::InvalidInput(format!(
+            "Too many update actions: {}. A request may contain at most {MAX_UPDATE_ACTIONS} update actions.",
+            actions.len()
+        )));
+    }
+    let mut current = customer.clone();
+    let mut messages = Vec::new();
+    for action in actions {
+        let (next, produced) = apply(current, action, ctx)?;
+        current = next;
+        messages.extend(produced);
+    }
+    if current == customer {
+        return Ok((customer, Vec::new()));
+    }
+    current.version = current.version.next();
+    current.last_modified_at = ctx.now;
+    Ok((current, messages))
+}
+
+/// Replaces an optional field; returns whether it changed.
+fn set<T: PartialEq + Clone>(slot: &mut Option<T>, value: &Option<T>) -> bool {
+    if slot == value {
+        return false;
+    }
+    slot.clone_from(value);
+    true
+}
+
+/// `InvalidField` on `locale` unless it is one of the project's languages.
+pub(crate) fn check_locale(project: &Project, locale: &str) -> Result<(), DomainError> {
+    if project.supports_locale(locale) {
+        return Ok(());
+    }
+    Err(DomainError::InvalidField {
+        field: "locale".to_owned(),
+        invalid_value: Value::String(locale.to_owned()),
+        allowed_values: Some(
+            project
+                .languages
+                .iter()
+                .map(|l| Value::String(l.clone()))
+                .collect(),
+        ),
+    })
+}
+
+/// `setCustomerNumber`: may be set while unset; once set only the identical value is accepted
+/// (a no-op).
+fn set_customer_number(c: &mut Customer, value: &Option<String>) -> Result<(), DomainError> {
+    match &c.customer_number {
+        None => {
+            set(&mut c.customer_number, value);
+            Ok(())
+        }
+        Some(current) if value.as_ref() == Some(current) => Ok(()),
+        Some(_) => Err(DomainError::invalid_operation(
+            "The customerNumber is already set and cannot be changed.",
+        )),
+    }
+}
+
+/// `setAuthenticationMode`: switching to `ExternalAuth` deletes the password; switching to
+/// `Password` requires a non-empty password, which is hashed.
+fn set_authentication_mode(
+    c: &mut Customer,
+    mode: AuthenticationMode,
+    password: Option<&str>,
+    ctx: &mut ApplyContext<'_>,
+) -> Result<(), DomainError> {
+    if c.authentication_mode == mode {
+        let name = match mode {
+            AuthenticationMode::Password => "Password",
+            AuthenticationMode::ExternalAuth => "ExternalAuth",
+        };
+        return Err(DomainError::InvalidOperation(format!(
+            "The customer is already using the authentication mode '{name}'."
+        )));
+    }
+    match mode {
+        AuthenticationMode::ExternalAuth => c.password = None,
+        AuthenticationMode::Password => {
+            let password = required_password(password)?;
+            c.password = Some((ctx.hash_password)(password)?);
+        }
+    }
+    c.authentication_mode = mode;
+    Ok(())
+}
+
+/// A non-empty password, or `RequiredField` on `password`.
+pub(crate) fn required_password(password: Option<&str>) -> Result<&str, DomainError> {
+    password
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| DomainError::RequiredField {
+            field: "password".to_owned(),
+        })
+}

@@ -1,6 +1,6 @@
 //! The Customer resource, its draft, and the small types hanging off it.
 
-use crate::address::{Address, AddressDraft};
+use crate::address::{Address, AddressDraft, AddressRole};
 use crate::newtypes::Version;
 use crate::password::PasswordHash;
 use crate::reference::{KeyReference, Reference, ResourceIdentifier};
@@ -192,6 +192,30 @@ impl Customer {
     pub fn store_keys(&self) -> Vec<String> {
         self.stores.iter().map(|s| s.key.clone()).collect()
     }
+
+    /// The address with this key, if any.
+    pub fn address_by_key(&self, key: &str) -> Option<&Address> {
+        self.addresses
+            .iter()
+            .find(|a| a.key.as_deref() == Some(key))
+    }
+
+    /// The roles the address with this id plays: `Shipping` if it is listed in (or the default
+    /// of) `shippingAddressIds`, `Billing` likewise; in that order, empty for neither.
+    pub fn address_roles(&self, id: &str) -> Vec<AddressRole> {
+        let shipping = self.shipping_address_ids.iter().any(|i| i == id)
+            || self.default_shipping_address_id.as_deref() == Some(id);
+        let billing = self.billing_address_ids.iter().any(|i| i == id)
+            || self.default_billing_address_id.as_deref() == Some(id);
+        let mut roles = Vec::new();
+        if shipping {
+            roles.push(AddressRole::Shipping);
+        }
+        if billing {
+            roles.push(AddressRole::Billing);
+        }
+        roles
+    }
 }
 
 /// What `POST /{projectKey}/customers` accepts: the commercetools `CustomerDraft`.
@@ -304,4 +328,195 @@ pub struct PagedQueryResponse<T> {
     pub total: Option<u64>,
     /// The page.
     pub results: Vec<T>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::password::PasswordHasher;
+    use serde_json::json;
+    use time::macros::{date, datetime};
+
+    fn customer() -> Customer {
+        let hash = PasswordHasher::with_params(1024, 1, 1)
+            .unwrap()
+            .hash("secret123", [1; 16])
+            .unwrap();
+        Customer {
+            id: "3cdcdcc8-80c5-41bb-abb5-ac8772c9cc24".to_owned(),
+            version: Version::FIRST,
+            key: None,
+            customer_number: None,
+            external_id: None,
+            created_at: datetime!(2022-09-19 14:34:35.843 UTC),
+            last_modified_at: datetime!(2022-09-19 14:34:35 UTC),
+            last_modified_by: None,
+            created_by: None,
+            email: "johndoe@example.com".to_owned(),
+            password: Some(hash),
+            first_name: Some("John".to_owned()),
+            last_name: None,
+            middle_name: None,
+            title: None,
+            date_of_birth: Some(date!(1990 - 01 - 02)),
+            company_name: None,
+            vat_id: None,
+            addresses: vec![],
+            default_shipping_address_id: None,
+            shipping_address_ids: vec![],
+            default_billing_address_id: None,
+            billing_address_ids: vec![],
+            is_email_verified: false,
+            customer_group: None,
+            customer_group_assignments: vec![],
+            custom: None,
+            locale: None,
+            salutation: None,
+            stores: vec![],
+            authentication_mode: AuthenticationMode::Password,
+        }
+    }
+
+    #[test]
+    fn serializes_to_the_commercetools_shape() {
+        let c = customer();
+        let v = serde_json::to_value(&c).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "version",
+                "createdAt",
+                "lastModifiedAt",
+                "email",
+                "password",
+                "firstName",
+                "dateOfBirth",
+                "addresses",
+                "shippingAddressIds",
+                "billingAddressIds",
+                "isEmailVerified",
+                "customerGroupAssignments",
+                "stores",
+                "authenticationMode",
+            ]
+        );
+        assert_eq!(v["version"], json!(1));
+        assert_eq!(v["createdAt"], json!("2022-09-19T14:34:35.843Z"));
+        assert_eq!(v["lastModifiedAt"], json!("2022-09-19T14:34:35.000Z"));
+        assert_eq!(v["dateOfBirth"], json!("1990-01-02"));
+        assert_eq!(v["addresses"], json!([]));
+        assert_eq!(v["shippingAddressIds"], json!([]));
+        assert_eq!(v["billingAddressIds"], json!([]));
+        assert_eq!(v["customerGroupAssignments"], json!([]));
+        assert_eq!(v["stores"], json!([]));
+        assert_eq!(v["isEmailVerified"], json!(false));
+        assert_eq!(v["authenticationMode"], json!("Password"));
+        let masked = v["password"].as_str().unwrap();
+        assert!(masked.starts_with("****") && masked.len() == 8, "{masked}");
+        assert!(!v.to_string().contains("argon2"));
+    }
+
+    #[test]
+    fn serializes_every_optional_field_in_camel_case() {
+        let mut c = customer();
+        c.key = Some("k1".to_owned());
+        c.customer_number = Some("n".to_owned());
+        c.external_id = Some("e".to_owned());
+        c.last_name = Some("l".to_owned());
+        c.middle_name = Some("m".to_owned());
+        c.title = Some("t".to_owned());
+        c.company_name = Some("c".to_owned());
+        c.vat_id = Some("v".to_owned());
+        c.locale = Some("en".to_owned());
+        c.salutation = Some("s".to_owned());
+        c.default_shipping_address_id = Some("a".to_owned());
+        c.default_billing_address_id = Some("a".to_owned());
+        c.addresses = vec![Address {
+            id: Some("a".to_owned()),
+            country: "DE".to_owned(),
+            p_o_box: Some("1".to_owned()),
+            additional_address_info: Some("i".to_owned()),
+            ..Address::default()
+        }];
+        let v = serde_json::to_value(&c).unwrap();
+        for key in [
+            "key",
+            "customerNumber",
+            "externalId",
+            "lastName",
+            "middleName",
+            "title",
+            "companyName",
+            "vatId",
+            "locale",
+            "salutation",
+            "defaultShippingAddressId",
+            "defaultBillingAddressId",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(
+            v["addresses"][0],
+            json!({"id": "a", "country": "DE", "pOBox": "1", "additionalAddressInfo": "i"})
+        );
+    }
+
+    #[test]
+    fn external_auth_customers_show_no_password_and_round_trip() {
+        let mut c = customer();
+        c.password = None;
+        c.authentication_mode = AuthenticationMode::ExternalAuth;
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(!text.contains("\"password\""));
+        let back: Customer = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn password_is_never_read_back_from_json() {
+        let text = serde_json::to_string(&customer()).unwrap();
+        let back: Customer = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.password, None);
+        assert_eq!(back.created_at, customer().created_at);
+        assert_eq!(back.date_of_birth, customer().date_of_birth);
+    }
+
+    #[test]
+    fn reads_the_reference_response_example() {
+        let c: Customer = serde_json::from_str(r#"{"id": "3cdcdcc8-80c5-41bb-abb5-ac8772c9cc24","version": 1,"createdAt": "2022-09-19T14:34:35.843Z","lastModifiedAt": "2022-09-19T14:34:35.843Z","lastModifiedBy": {"clientId": "P1Xf1NG2YsFqH2LC31oveDWT","isPlatformClient": false},"createdBy": {"clientId": "P1Xf1NG2YsFqH2LC31oveDWT","isPlatformClient": false},"email": "johndoe@example.com","firstName": "John","lastName": "Doe","password": "****aGg=","addresses": [],"shippingAddressIds": [],"billingAddressIds": [],"isEmailVerified": false,"stores": [],"authenticationMode": "Password"}"#).unwrap();
+        assert_eq!(c.created_at, datetime!(2022-09-19 14:34:35.843 UTC));
+        assert_eq!(
+            c.created_by.and_then(|b| b.client_id).as_deref(),
+            Some("P1Xf1NG2YsFqH2LC31oveDWT")
+        );
+        assert!(c.customer_group_assignments.is_empty());
+    }
+
+    #[test]
+    fn customer_draft_reads_the_reference_examples() {
+        let draft: CustomerDraft = serde_json::from_str(r#"{"email": "johndoe@example.com","password": "secret123","anonymousCart": {"id": "{{cart-id}}","typeId": "cart"}}"#).unwrap();
+        assert_eq!(draft.password.as_deref(), Some("secret123"));
+        assert_eq!(
+            draft.anonymous_cart.and_then(|c| c.type_id).as_deref(),
+            Some("cart")
+        );
+
+        let draft: CustomerDraft = serde_json::from_value(json!({
+            "email": "johndoe@example.com",
+            "firstName": "John",
+            "lastName": "Doe",
+            "password": "secret123",
+            "dateOfBirth": "1990-01-02",
+            "addresses": [{"key": "home", "country": "DE"}],
+            "defaultShippingAddress": 0,
+            "shippingAddresses": [0],
+            "authenticationMode": "Password"
+        }))
+        .unwrap();
+        assert_eq!(draft.default_shipping_address, Some(0));
+        assert_eq!(draft.date_of_birth, Some(date!(1990 - 01 - 02)));
+        assert_eq!(draft.addresses.unwrap()[0].key.as_deref(), Some("home"));
+    }
 }

@@ -19,7 +19,7 @@ pub mod token;
 
 pub use action::{CustomerUpdate, CustomerUpdateAction};
 pub use address::{Address, AddressDraft, AddressRole};
-pub use apply::{apply, create_customer, ApplyContext};
+pub use apply::{apply, apply_all, create_customer, ApplyContext};
 pub use customer::{
     AuthenticationMode, ClientLogging, CustomFields, CustomFieldsDraft, Customer, CustomerDraft,
     CustomerGroupAssignment, CustomerGroupAssignmentDraft, CustomerSignInResult,

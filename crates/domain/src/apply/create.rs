@@ -1,0 +1,203 @@
+//! Building a version-1 Customer from a whole `CustomerDraft` (sign-up).
+//!
+//! Validates everything that needs only the draft and the project, then hashes the password
+//! last (it is the slow part). Must not check uniqueness against other customers (the caller
+//! does, with the store) nor resolve references to resources Clientele does not have yet.
+
+use super::{addresses, check_locale, required_password, ApplyContext};
+use crate::customer::{AuthenticationMode, Customer, CustomerDraft};
+use crate::error::DomainError;
+use crate::message::MessagePayload;
+use crate::newtypes::{Email, Key, Version};
+use crate::reference::ResourceIdentifier;
+
+/// Builds the Customer a `CustomerDraft` describes, with the given `id`, `version` 1 and
+/// `createdAt` = `lastModifiedAt` = `ctx.now`, plus its `CustomerCreated` Message.
+///
+/// Address ids come from `ctx.new_id` (client ids are ignored); `defaultShippingAddress`,
+/// `shippingAddresses`, `defaultBillingAddress` and `billingAddresses` are indices into
+/// `addresses`; a default is also listed in its id list. In `ExternalAuth` mode a given
+/// password is ignored and none is stored.
+pub fn create_customer(
+    draft: CustomerDraft,
+    id: String,
+    ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    let email = Email::parse(&draft.email)?;
+    if let Some(key) = &draft.key {
+        Key::parse(key, "key")?;
+    }
+    if let Some(locale) = &draft.locale {
+        check_locale(ctx.project, locale)?;
+    }
+    reject_unsupported(&draft)?;
+    if let Some(cart) = &draft.anonymous_cart {
+        return Err(cart_not_found(cart)?);
+    }
+    if let Some(cart_id) = &draft.anonymous_cart_id {
+        return Err(cart_not_found(&ResourceIdentifier {
+            type_id: None,
+            id: Some(cart_id.clone()),
+            key: None,
+        })?);
+    }
+    let mode = draft.authentication_mode.unwrap_or_default();
+    let password = match mode {
+        AuthenticationMode::Password => Some(required_password(draft.password.as_deref())?),
+        AuthenticationMode::ExternalAuth => None,
+    };
+
+    let mut customer = Customer {
+        id,
+        version: Version::FIRST,
+        key: draft.key.clone(),
+        customer_number: draft.customer_number.clone(),
+        external_id: draft.external_id.clone(),
+        created_at: ctx.now,
+        last_modified_at: ctx.now,
+        last_modified_by: None,
+        created_by: None,
+        email: email.as_ref().to_owned(),
+        password: None,
+        first_name: draft.first_name.clone(),
+        last_name: draft.last_name.clone(),
+        middle_name: draft.middle_name.clone(),
+        title: draft.title.clone(),
+        date_of_birth: draft.date_of_birth,
+        company_name: draft.company_name.clone(),
+        vat_id: draft.vat_id.clone(),
+        addresses: Vec::new(),
+        default_shipping_address_id: None,
+        shipping_address_ids: Vec::new(),
+        default_billing_address_id: None,
+        billing_address_ids: Vec::new(),
+        is_email_verified: draft.is_email_verified.unwrap_or(false),
+        customer_group: None,
+        customer_group_assignments: Vec::new(),
+        custom: None,
+        locale: draft.locale.clone(),
+        salutation: draft.salutation.clone(),
+        stores: Vec::new(),
+        authentication_mode: mode,
+    };
+
+    for address_draft in draft.addresses.clone().unwrap_or_default() {
+        let address = address_draft.into_address_named((ctx.new_id)(), "addresses")?;
+        addresses::ensure_key_free(&customer, address.key.as_deref(), None)?;
+        customer.addresses.push(address);
+    }
+    let ids: Vec<String> = customer
+        .addresses
+        .iter()
+        .map(|a| a.id.clone().unwrap_or_default())
+        .collect();
+    let (default_shipping, shipping) = role_ids(
+        &ids,
+        draft.default_shipping_address,
+        draft.shipping_addresses.as_deref(),
+        ("defaultShippingAddress", "shippingAddresses"),
+    )?;
+    let (default_billing, billing) = role_ids(
+        &ids,
+        draft.default_billing_address,
+        draft.billing_addresses.as_deref(),
+        ("defaultBillingAddress", "billingAddresses"),
+    )?;
+    customer.default_shipping_address_id = default_shipping;
+    customer.shipping_address_ids = shipping;
+    customer.default_billing_address_id = default_billing;
+    customer.billing_address_ids = billing;
+
+    if let Some(password) = password {
+        customer.password = Some((ctx.hash_password)(password)?);
+    }
+    let created = MessagePayload::CustomerCreated {
+        customer: Box::new(customer.clone()),
+    };
+    Ok((customer, vec![created]))
+}
+
+/// `InvalidOperation` for draft fields whose resources Clientele does not support yet.
+fn reject_unsupported(draft: &CustomerDraft) -> Result<(), DomainError> {
+    let unsupported = [
+        (
+            "stores",
+            draft.stores.as_ref().is_some_and(|s| !s.is_empty()),
+        ),
+        ("customerGroup", draft.customer_group.is_some()),
+        (
+            "customerGroupAssignments",
+            draft
+                .customer_group_assignments
+                .as_ref()
+                .is_some_and(|a| !a.is_empty()),
+        ),
+        ("custom", draft.custom.is_some()),
+    ];
+    match unsupported.iter().find(|(_, present)| *present) {
+        Some((field, _)) => Err(DomainError::InvalidOperation(format!(
+            "The field '{field}' is not supported yet."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The `ReferencedResourceNotFound` for a cart (Clientele has no carts), or `InvalidJsonInput`
+/// when the identifier does not carry exactly one of `id` and `key`.
+fn cart_not_found(cart: &ResourceIdentifier) -> Result<DomainError, DomainError> {
+    let predicate = match (&cart.id, &cart.key) {
+        (Some(id), None) => format!("with id '{id}'"),
+        (None, Some(key)) => format!("with key '{key}'"),
+        _ => {
+            return Err(DomainError::invalid_json(
+                "anonymousCart: exactly one of 'id' or 'key' must be set.",
+            ))
+        }
+    };
+    Ok(DomainError::ReferencedResourceNotFound {
+        type_id: "cart".to_owned(),
+        predicate,
+        id: cart.id.clone(),
+        key: cart.key.clone(),
+    })
+}
+
+/// Maps a default index and an index list to the default id and the id list (deduplicated,
+/// order preserved, default appended if not listed).
+fn role_ids(
+    ids: &[String],
+    default: Option<i64>,
+    list: Option<&[i64]>,
+    (default_field, list_field): (&str, &str),
+) -> Result<(Option<String>, Vec<String>), DomainError> {
+    let mut listed: Vec<String> = Vec::new();
+    for &index in list.unwrap_or_default() {
+        let id = id_at(ids, index, list_field)?;
+        if !listed.contains(&id) {
+            listed.push(id);
+        }
+    }
+    let default = default
+        .map(|index| id_at(ids, index, default_field))
+        .transpose()?;
+    if let Some(id) = &default {
+        if !listed.contains(id) {
+            listed.push(id.clone());
+        }
+    }
+    Ok((default, listed))
+}
+
+/// The id of the address at `index`, or `InvalidOperation` naming the field and the index.
+fn id_at(ids: &[String], index: i64, field: &str) -> Result<String, DomainError> {
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| ids.get(i))
+        .cloned()
+        .ok_or_else(|| {
+            DomainError::InvalidOperation(format!(
+                "The value '{index}' of field '{field}' is not a valid index into 'addresses', which has {} entries.",
+                ids.len()
+            ))
+        })
+}
