@@ -5,6 +5,14 @@
 //! counts of conditional updates) into [`StoreError`] variants at this boundary; no driver error
 //! type leaks upward.
 
+mod error;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use clientele_domain::{Customer, Message, Project, Version};
 use clientele_query::{Predicate, SortKey};
@@ -36,9 +44,49 @@ pub enum StoreError {
         /// The locked field.
         field: String,
     },
+    /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
+    #[error("query timed out")]
+    QueryTimedOut,
     /// The database is unreachable or answered in a way we do not expect. Logged, never shown.
     #[error("backend: {0}")]
     Backend(String),
+}
+
+/// How to open a store; `Default` gives the production settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Maximum pooled connections; `None` means the backend's default (SQLite 8, PostgreSQL 10).
+    pub pool_size: Option<u32>,
+    /// Longest a customer or message query may run before it is cancelled with
+    /// [`StoreError::QueryTimedOut`].
+    pub query_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            pool_size: None,
+            query_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Opens the store named by `url` and applies that backend's migrations.
+///
+/// `sqlite://clientele.db`, `sqlite:path/to.db` and `sqlite::memory:` open SQLite (the file is
+/// created if missing); `postgres://…` and `postgresql://…` open PostgreSQL.
+pub async fn open(url: &str, opts: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url, &opts).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url, &opts).await?))
+    } else {
+        // The URL may hold a password, so only its scheme goes into the error.
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(StoreError::Backend(format!(
+            "unsupported database URL scheme '{scheme}' (use sqlite: or postgres:)"
+        )))
+    }
 }
 
 /// An API client (OAuth2 client credentials) of one project.
@@ -127,6 +175,9 @@ pub struct Page<T> {
 pub trait Store: Send + Sync + 'static {
     /// Succeeds when the database answers.
     async fn health(&self) -> Result<(), StoreError>;
+    /// Closes the connection pool, waiting for checked-out connections to come back (graceful
+    /// shutdown; every later call fails with `Backend`).
+    async fn close(&self);
 
     /// Creates a project; `DuplicateField{field:"key"}` if it exists.
     async fn create_project(&self, project: &Project) -> Result<(), StoreError>;
@@ -192,7 +243,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads one message.
     async fn get_message(&self, project: &str, id: &str) -> Result<Option<Message>, StoreError>;
-    /// Queries messages.
+    /// Queries messages. `query.store` is ignored: messages belong to the project.
     async fn query_messages(
         &self,
         project: &str,

@@ -1,0 +1,85 @@
+//! Translation of driver errors into [`StoreError`] at the store boundary.
+//!
+//! Owns the one place where `sqlx::Error` is inspected: unique violations become
+//! `DuplicateField` through [`SqlxResultExt::on_unique`] (the `on_constraint` idea from
+//! realworld-axum-sqlx), cancelled statements become `QueryTimedOut`, and everything else is
+//! logged and flattened to `Backend(String)`. No sqlx type leaves this crate.
+
+use crate::StoreError;
+
+/// A unique constraint a statement may violate and the API field it stands for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unique<'a> {
+    /// How the backend names the constraint: the index/constraint name on PostgreSQL, the
+    /// `table.column, …` list of SQLite's "UNIQUE constraint failed: …" message.
+    pub(crate) constraint: &'static str,
+    /// The commercetools field name (`email`, `key`, `customerNumber`, …).
+    pub(crate) field: &'static str,
+    /// The value as the client sent it, echoed in the error.
+    pub(crate) value: &'a str,
+}
+
+/// `sqlx::Result` helpers that end in a [`StoreError`].
+pub(crate) trait SqlxResultExt<T> {
+    /// Any error becomes `Backend` (or `QueryTimedOut`), logged with `what`.
+    fn or_backend(self, what: &'static str) -> Result<T, StoreError>;
+    /// A violation of one of `targets` becomes `DuplicateField`; anything else as [`Self::or_backend`].
+    fn on_unique(self, what: &'static str, targets: &[Unique<'_>]) -> Result<T, StoreError>;
+}
+
+impl<T> SqlxResultExt<T> for Result<T, sqlx::Error> {
+    fn or_backend(self, what: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| backend(what, &e))
+    }
+
+    fn on_unique(self, what: &'static str, targets: &[Unique<'_>]) -> Result<T, StoreError> {
+        self.map_err(|e| {
+            if let Some(name) = violated_unique(&e) {
+                if let Some(t) = targets.iter().find(|t| t.constraint == name) {
+                    return StoreError::DuplicateField {
+                        field: t.field.to_owned(),
+                        value: t.value.to_owned(),
+                    };
+                }
+            }
+            backend(what, &e)
+        })
+    }
+}
+
+/// Logs `err` and turns it into the opaque variant the caller may see.
+pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
+    if is_cancelled(err) {
+        tracing::warn!(operation = what, error = %err, "query cancelled by the timeout");
+        return StoreError::QueryTimedOut;
+    }
+    tracing::error!(operation = what, error = %err, "database error");
+    StoreError::Backend(format!("{what}: {err}"))
+}
+
+/// Whether the statement was cancelled by our timeout: PostgreSQL `query_canceled` (57014,
+/// raised by `statement_timeout`) or SQLite `SQLITE_INTERRUPT` (9, raised when the progress
+/// handler gives up).
+fn is_cancelled(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57014") | Some("9")),
+        _ => false,
+    }
+}
+
+/// The violated unique constraint's identity, if `err` is a unique violation.
+fn violated_unique(err: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    if let Some(name) = db.constraint() {
+        return Some(name.to_owned());
+    }
+    // SQLite does not name the index, only its columns.
+    db.message()
+        .strip_prefix("UNIQUE constraint failed: ")
+        .map(str::to_owned)
+}

@@ -1,0 +1,347 @@
+//! Backend-neutral row shapes: how a [`Customer`], a [`Message`] and the small records map to
+//! column values and back, the email-scope rule, and the SQL text of page queries.
+//!
+//! Pure: nothing here runs SQL, so both backends store byte-identical values and page the same way.
+
+use clientele_domain::serde_formats::{format_datetime, parse_datetime};
+use clientele_domain::{Customer, Message, PasswordHash, Project};
+use clientele_query::schema::Schema;
+use clientele_query::{compile_order_by, compile_where, Dialect, SqlParam};
+use time::OffsetDateTime;
+
+use crate::{ResourceQuery, StoreError};
+
+/// Most matches `total` reports when a predicate is present (commercetools caps it, digest §7.4).
+pub(crate) const TOTAL_CAP_WITH_PREDICATE: u64 = 10_000;
+
+/// The `customer_emails.scope` of a global customer. Store keys are at least two characters
+/// long, so it never collides with one.
+pub(crate) const GLOBAL_SCOPE: &str = "";
+
+/// The column values of one `customers` row.
+#[derive(Debug, Clone)]
+pub(crate) struct CustomerRow {
+    pub(crate) id: String,
+    pub(crate) version: i64,
+    pub(crate) key: Option<String>,
+    pub(crate) email: String,
+    pub(crate) lowercase_email: String,
+    pub(crate) customer_number: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) created_at: String,
+    pub(crate) last_modified_at: String,
+    pub(crate) password_hash: Option<String>,
+    /// The API JSON; its `password` is only the masked fingerprint.
+    pub(crate) doc: String,
+    /// The `customer_emails` scopes this customer occupies (sorted, deduplicated).
+    pub(crate) scopes: Vec<String>,
+}
+
+impl CustomerRow {
+    /// Flattens `c` into columns.
+    pub(crate) fn of(c: &Customer) -> Result<Self, StoreError> {
+        Ok(CustomerRow {
+            id: c.id.clone(),
+            version: to_i64(c.version.get())?,
+            key: c.key.clone(),
+            email: c.email.clone(),
+            lowercase_email: c.lowercase_email(),
+            customer_number: c.customer_number.clone(),
+            external_id: c.external_id.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            created_at: format_datetime(c.created_at),
+            last_modified_at: format_datetime(c.last_modified_at),
+            password_hash: c.password.as_ref().map(|h| h.as_phc().to_owned()),
+            doc: to_json(c)?,
+            scopes: email_scopes(c),
+        })
+    }
+}
+
+/// The uniqueness scopes of a customer: the global scope when it has no stores, else one per
+/// store key.
+pub(crate) fn email_scopes(c: &Customer) -> Vec<String> {
+    let mut keys = c.store_keys();
+    if keys.is_empty() {
+        return vec![GLOBAL_SCOPE.to_owned()];
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Rebuilds a customer from its document and the separately stored password hash.
+pub(crate) fn customer_from_row(
+    doc: &str,
+    password_hash: Option<String>,
+) -> Result<Customer, StoreError> {
+    let mut c: Customer = from_json(doc, "customer")?;
+    c.password = password_hash.map(PasswordHash::from_phc);
+    Ok(c)
+}
+
+/// The column values of one `messages` row.
+#[derive(Debug, Clone)]
+pub(crate) struct MessageRow {
+    pub(crate) id: String,
+    pub(crate) resource_id: String,
+    pub(crate) resource_type_id: String,
+    pub(crate) sequence_number: i64,
+    pub(crate) resource_version: i64,
+    pub(crate) type_: String,
+    pub(crate) created_at: String,
+    pub(crate) doc: String,
+}
+
+impl MessageRow {
+    /// Flattens `m` with the store-assigned `sequence_number`, which also goes into the doc.
+    pub(crate) fn of(m: &Message, sequence_number: i64) -> Result<Self, StoreError> {
+        let mut m = m.clone();
+        m.sequence_number = u64::try_from(sequence_number)
+            .map_err(|_| StoreError::Backend("negative sequence number".to_owned()))?;
+        Ok(MessageRow {
+            id: m.id.clone(),
+            resource_id: m.resource.id.clone(),
+            resource_type_id: m.resource.type_id.clone(),
+            sequence_number,
+            resource_version: to_i64(m.resource_version)?,
+            type_: m.payload.type_name(),
+            created_at: format_datetime(m.created_at),
+            doc: to_json(&m)?,
+        })
+    }
+}
+
+/// Rebuilds a message from its document.
+pub(crate) fn message_from_row(doc: &str) -> Result<Message, StoreError> {
+    from_json(doc, "message")
+}
+
+/// The list columns of a `projects` row, as JSON arrays.
+pub(crate) struct ProjectLists {
+    pub(crate) languages: String,
+    pub(crate) countries: String,
+    pub(crate) currencies: String,
+}
+
+impl ProjectLists {
+    /// Encodes `p`'s lists.
+    pub(crate) fn of(p: &Project) -> Result<Self, StoreError> {
+        Ok(ProjectLists {
+            languages: to_json(&p.languages)?,
+            countries: to_json(&p.countries)?,
+            currencies: to_json(&p.currencies)?,
+        })
+    }
+
+    /// Decodes a row back into a project.
+    pub(crate) fn into_project(self, key: String, name: String) -> Result<Project, StoreError> {
+        Ok(Project {
+            key,
+            name,
+            languages: from_json(&self.languages, "project languages")?,
+            countries: from_json(&self.countries, "project countries")?,
+            currencies: from_json(&self.currencies, "project currencies")?,
+        })
+    }
+}
+
+/// Formats a timestamp column (millisecond precision, like the API).
+pub(crate) fn ts(t: OffsetDateTime) -> String {
+    format_datetime(t)
+}
+
+/// Parses a timestamp column.
+pub(crate) fn parse_ts(s: &str, what: &str) -> Result<OffsetDateTime, StoreError> {
+    parse_datetime(s).ok_or_else(|| corrupt(what, "bad timestamp"))
+}
+
+/// `u64` → `BIGINT`; versions and counters never get near `i64::MAX`, but never wrap silently.
+pub(crate) fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Backend(format!("value {v} out of range")))
+}
+
+/// `BIGINT` → `u64`; a negative count or version means the row is corrupt.
+pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| corrupt(what, "negative number"))
+}
+
+/// Applies the §7.4 cap to a count.
+pub(crate) fn cap_total(count: i64, has_predicate: bool) -> Result<u64, StoreError> {
+    let n = to_u64(count, "count")?;
+    Ok(if has_predicate {
+        n.min(TOTAL_CAP_WITH_PREDICATE)
+    } else {
+        n
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| {
+        tracing::error!(error = %e, "serializing a document failed");
+        StoreError::Backend(format!("serialize: {e}"))
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| corrupt(what, &e.to_string()))
+}
+
+fn corrupt(what: &str, why: &str) -> StoreError {
+    tracing::error!(what, why, "stored row cannot be read back");
+    StoreError::Backend(format!("corrupt {what}: {why}"))
+}
+
+/// The SQL of one page query and its optional count, with parameters in placeholder order.
+#[derive(Debug, Clone)]
+pub(crate) struct PageSql {
+    /// `SELECT <cols> … ORDER BY … LIMIT … OFFSET …`.
+    pub(crate) select: String,
+    /// Parameters of `select`.
+    pub(crate) select_params: Vec<SqlParam>,
+    /// `SELECT COUNT(*) …` over the same `WHERE`, when the total was asked for.
+    pub(crate) count: Option<(String, Vec<SqlParam>)>,
+}
+
+/// What [`PageSql::build`] needs besides the query.
+pub(crate) struct PageTarget<'a> {
+    /// SQL dialect (placeholder style, predicate compilation).
+    pub(crate) dialect: Dialect,
+    /// `customers` or `messages`; the only FROM item, as the query compiler expects.
+    pub(crate) table: &'static str,
+    /// The select list, e.g. `doc, password_hash`.
+    pub(crate) columns: &'static str,
+    /// The schema the predicate and sort keys were checked against.
+    pub(crate) schema: &'a Schema,
+    /// Whether `query.store` restricts the rows (customers only).
+    pub(crate) store_filter: bool,
+}
+
+impl PageSql {
+    /// Builds `WHERE project = ? [AND (<predicate>)] [AND <store filter>]` plus order and paging.
+    pub(crate) fn build(
+        t: &PageTarget<'_>,
+        project: &str,
+        q: &ResourceQuery,
+    ) -> Result<PageSql, StoreError> {
+        let mut params = vec![SqlParam::Text(project.to_owned())];
+        let mut where_ = format!("project = {}", placeholder(t.dialect, 1));
+        if let Some(p) = &q.predicate {
+            let f = compile_where(p, t.dialect, params.len() + 1);
+            where_.push_str(&format!(" AND ({})", f.sql));
+            params.extend(f.params);
+        }
+        if let (true, Some(store)) = (t.store_filter, &q.store) {
+            // In-store visibility is membership in the store's email scope: the primary key
+            // (project, scope, …) makes this an index range scan.
+            let a = placeholder(t.dialect, params.len() + 1);
+            let b = placeholder(t.dialect, params.len() + 2);
+            where_.push_str(&format!(
+                " AND id IN (SELECT customer_id FROM customer_emails \
+                 WHERE project = {a} AND scope = {b})"
+            ));
+            params.push(SqlParam::Text(project.to_owned()));
+            params.push(SqlParam::Text(store.clone()));
+        }
+        let order = compile_order_by(&q.sort, t.dialect, t.schema);
+        let count = q.with_total.then(|| {
+            let sql = if q.predicate.is_some() {
+                // The reported total is capped anyway, so stop counting at the cap instead of
+                // scanning every match of an unselective predicate.
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM {} WHERE {where_} LIMIT {}) AS capped",
+                    t.table, TOTAL_CAP_WITH_PREDICATE
+                )
+            } else {
+                format!("SELECT COUNT(*) FROM {} WHERE {where_}", t.table)
+            };
+            (sql, params.clone())
+        });
+        let limit = placeholder(t.dialect, params.len() + 1);
+        let offset = placeholder(t.dialect, params.len() + 2);
+        let select = format!(
+            "SELECT {} FROM {} WHERE {where_} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            t.columns, t.table
+        );
+        let mut select_params = params;
+        select_params.push(SqlParam::Int(to_i64(q.limit)?));
+        select_params.push(SqlParam::Int(to_i64(q.offset)?));
+        Ok(PageSql {
+            select,
+            select_params,
+            count,
+        })
+    }
+}
+
+/// The `n`-th (1-based) placeholder in `dialect`.
+fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_capped_only_with_a_predicate() {
+        assert_eq!(cap_total(25_000, false).unwrap(), 25_000);
+        assert_eq!(cap_total(25_000, true).unwrap(), 10_000);
+        assert_eq!(cap_total(7, true).unwrap(), 7);
+        assert!(cap_total(-1, false).is_err());
+    }
+
+    #[test]
+    fn page_sql_numbers_postgres_placeholders_in_order() {
+        let schema = clientele_query::schema::customer_schema();
+        let target = PageTarget {
+            dialect: Dialect::Postgres,
+            table: "customers",
+            columns: "doc::text, password_hash",
+            schema: &schema,
+            store_filter: true,
+        };
+        let q = ResourceQuery {
+            limit: 20,
+            offset: 40,
+            with_total: true,
+            store: Some("s1".to_owned()),
+            ..ResourceQuery::default()
+        };
+        let sql = PageSql::build(&target, "proj", &q).unwrap();
+        assert_eq!(
+            sql.select,
+            "SELECT doc::text, password_hash FROM customers WHERE project = $1 AND id IN \
+             (SELECT customer_id FROM customer_emails WHERE project = $2 AND scope = $3) \
+             ORDER BY created_at ASC, id ASC LIMIT $4 OFFSET $5"
+        );
+        assert_eq!(sql.select_params.len(), 5);
+        assert_eq!(sql.select_params[3], SqlParam::Int(20));
+        let (count, params) = sql.count.unwrap();
+        assert!(count.starts_with("SELECT COUNT(*) FROM customers WHERE project = $1 AND"));
+        assert_eq!(params.len(), 3);
+    }
+
+    #[test]
+    fn store_keys_become_sorted_unique_scopes_and_no_store_is_global() {
+        use clientele_domain::KeyReference;
+        let doc = r#"{"id":"c","version":1,"email":"a@b.c","createdAt":"2022-09-19T14:34:35.843Z",
+            "lastModifiedAt":"2022-09-19T14:34:35.843Z"}"#;
+        let mut c = customer_from_row(doc, None).unwrap();
+        assert_eq!(email_scopes(&c), vec![GLOBAL_SCOPE.to_owned()]);
+        c.stores = ["s2", "s1", "s2"]
+            .iter()
+            .map(|k| KeyReference {
+                type_id: "store".to_owned(),
+                key: (*k).to_owned(),
+            })
+            .collect();
+        assert_eq!(email_scopes(&c), vec!["s1".to_owned(), "s2".to_owned()]);
+    }
+}

@@ -1,0 +1,228 @@
+//! Conformance-suite plumbing: a fresh database per test on every backend, and builders for
+//! the values the stories store.
+//!
+//! SQLite always runs, on a new file in the temp dir. PostgreSQL runs when
+//! `CLIENTELE_TEST_POSTGRES_URL` names a server: each test creates its own database there and
+//! drops it afterwards, even when the test fails.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clientele_domain::{
+    AuthenticationMode, Customer, KeyReference, Message, MessagePayload, Reference, Version,
+};
+use clientele_store::{open, Store, StoreOptions};
+use sqlx::Connection;
+use time::{Duration, OffsetDateTime};
+
+/// The env var naming the PostgreSQL server for the suite.
+pub(crate) const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
+
+/// Runs `story` once per available backend, each time on a fresh, migrated database.
+pub(crate) async fn each_backend<F, Fut>(story: F)
+where
+    F: Fn(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = TestDb::sqlite().await;
+    db.run("sqlite", &story).await;
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => {
+            let db = TestDb::postgres(&url).await;
+            db.run("postgres", &story).await;
+        }
+        _ => eprintln!("skipping PostgreSQL conformance: {POSTGRES_URL_VAR} not set"),
+    }
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+struct TestDb {
+    store: Arc<dyn Store>,
+    cleanup: Cleanup,
+}
+
+impl TestDb {
+    async fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!(
+            "clientele-store-test-{}.db",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = open(
+            &format!("sqlite://{}", path.display()),
+            StoreOptions::default(),
+        )
+        .await
+        .expect("open SQLite test database");
+        TestDb {
+            store,
+            cleanup: Cleanup::File(path),
+        }
+    }
+
+    async fn postgres(admin_url: &str) -> TestDb {
+        let name = format!("clientele_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to CLIENTELE_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let store = open(&with_database(admin_url, &name), StoreOptions::default())
+            .await
+            .expect("open PostgreSQL test database");
+        TestDb {
+            store,
+            cleanup: Cleanup::Database {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    /// Runs the story in its own task so a failing assertion still reaches the cleanup.
+    async fn run<F, Fut>(self, backend: &str, story: &F)
+    where
+        F: Fn(Arc<dyn Store>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        eprintln!("conformance story on {backend}");
+        let outcome = tokio::spawn(story(self.store.clone())).await;
+        self.store.close().await;
+        drop(self.store);
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    std::fs::remove_file(PathBuf::from(p)).ok();
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await
+                        .ok();
+                    admin.close().await.ok();
+                }
+            }
+        }
+        if let Err(e) = outcome {
+            eprintln!("story failed on {backend}");
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name` (query string kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fixed instant plus `ms` milliseconds: tests never read the clock.
+pub(crate) fn at(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_663_598_075).expect("valid timestamp")
+        + Duration::milliseconds(ms)
+}
+
+/// A fresh random id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A minimal customer at version 1, created at `at(0)`; `stores` empty means global.
+pub(crate) fn customer(email: &str, stores: &[&str]) -> Customer {
+    Customer {
+        id: new_id(),
+        version: Version::FIRST,
+        key: None,
+        customer_number: None,
+        external_id: None,
+        created_at: at(0),
+        last_modified_at: at(0),
+        last_modified_by: None,
+        created_by: None,
+        email: email.to_owned(),
+        password: None,
+        first_name: None,
+        last_name: None,
+        middle_name: None,
+        title: None,
+        date_of_birth: None,
+        company_name: None,
+        vat_id: None,
+        addresses: Vec::new(),
+        default_shipping_address_id: None,
+        shipping_address_ids: Vec::new(),
+        default_billing_address_id: None,
+        billing_address_ids: Vec::new(),
+        is_email_verified: false,
+        customer_group: None,
+        customer_group_assignments: Vec::new(),
+        custom: None,
+        locale: None,
+        salutation: None,
+        stores: stores
+            .iter()
+            .map(|k| KeyReference {
+                type_id: "store".to_owned(),
+                key: (*k).to_owned(),
+            })
+            .collect(),
+        authentication_mode: AuthenticationMode::Password,
+    }
+}
+
+/// A message about customer `resource_id` at `resource_version`; its sequence number is junk
+/// on purpose, since the store must assign it.
+pub(crate) fn message(
+    resource_id: &str,
+    resource_version: u64,
+    payload: MessagePayload,
+) -> Message {
+    Message {
+        id: new_id(),
+        version: 1,
+        sequence_number: 999,
+        resource: Reference::new("customer", resource_id),
+        resource_version,
+        resource_user_provided_identifiers: None,
+        created_at: at(resource_version as i64),
+        last_modified_at: at(resource_version as i64),
+        created_by: None,
+        last_modified_by: None,
+        payload,
+    }
+}
+
+/// The CustomerCreated message for `c`.
+pub(crate) fn created(c: &Customer) -> Message {
+    message(
+        &c.id,
+        c.version.get(),
+        MessagePayload::CustomerCreated {
+            customer: Box::new(c.clone()),
+        },
+    )
+}
