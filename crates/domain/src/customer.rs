@@ -106,13 +106,13 @@ pub struct Customer {
     pub created_by: Option<ClientLogging>,
     /// Email, case preserved.
     pub email: String,
-    /// The password hash; serialized only as a masked fingerprint, never read back from JSON.
+    /// The password hash; serialized only as a masked fingerprint (read back from JSON, only that).
     #[serde(
         rename = "password",
         default,
-        skip_deserializing,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::password::serialize_masked"
+        serialize_with = "crate::password::serialize_masked",
+        deserialize_with = "crate::password::deserialize_masked"
     )]
     pub password: Option<PasswordHash>,
     /// Given name.
@@ -475,10 +475,14 @@ mod tests {
     }
 
     #[test]
-    fn password_is_never_read_back_from_json() {
-        let text = serde_json::to_string(&customer()).unwrap();
+    fn only_the_masked_password_is_read_back_from_json() {
+        let original = customer();
+        let text = serde_json::to_string(&original).unwrap();
         let back: Customer = serde_json::from_str(&text).unwrap();
-        assert_eq!(back.password, None);
+        let back_hash = back.password.clone().unwrap();
+        assert!(back_hash.is_masked_only());
+        assert_eq!(back_hash.masked(), original.password.unwrap().masked());
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
         assert_eq!(back.created_at, customer().created_at);
         assert_eq!(back.date_of_birth, customer().date_of_birth);
     }

@@ -11,8 +11,14 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// A PHC-format Argon2id hash. Never serialized as is: see [`serialize_masked`].
+///
+/// A value read back from API JSON (a Message's `customer`) holds only the masked form; it
+/// serializes the same way but never verifies a password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(String);
+
+/// Masked values read back from JSON start with this, which no PHC string does.
+const MASK_PREFIX: &str = "****";
 
 impl std::fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,9 +37,22 @@ impl PasswordHash {
         &self.0
     }
 
+    /// A hash known only by its masked form (read back from API JSON).
+    pub fn from_masked(masked: String) -> Self {
+        PasswordHash(masked)
+    }
+
+    /// Whether this holds only the masked form, not a real hash.
+    pub fn is_masked_only(&self) -> bool {
+        self.0.starts_with(MASK_PREFIX)
+    }
+
     /// What the API shows instead of the password: `****` and a short fingerprint of the hash,
     /// like commercetools' `"****aGg="`. It changes whenever the password changes.
     pub fn masked(&self) -> String {
+        if self.is_masked_only() {
+            return self.0.clone();
+        }
         let digest = Sha256::digest(self.0.as_bytes());
         let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
         format!("****{}=", &b64[..3])
@@ -49,6 +68,20 @@ pub fn serialize_masked<S: serde::Serializer>(
         Some(h) => s.serialize_str(&h.masked()),
         None => s.serialize_none(),
     }
+}
+
+/// Serde helper: reads a masked `password` back (never a real hash: JSON never carries one).
+pub fn deserialize_masked<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<PasswordHash>, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<String>::deserialize(d)?.map(|m| {
+        if m.starts_with(MASK_PREFIX) {
+            PasswordHash(m)
+        } else {
+            PasswordHash(format!("{MASK_PREFIX}{m}"))
+        }
+    }))
 }
 
 /// Hashes and verifies passwords with fixed Argon2id parameters.
@@ -109,6 +142,7 @@ impl PasswordHasher {
     /// Whether `password` matches `hash`. With `None` (unknown account or no password) it
     /// verifies against a dummy hash so the answer takes as long, then returns false.
     pub fn verify(&self, password: &str, hash: Option<&PasswordHash>) -> bool {
+        let hash = hash.filter(|h| !h.is_masked_only());
         let target = hash.unwrap_or(&self.dummy);
         let ok = PhcHash::new(&target.0)
             .map(|parsed| {
@@ -153,6 +187,16 @@ mod tests {
             "{}",
             hash.as_phc()
         );
+    }
+
+    #[test]
+    fn masked_only_values_round_trip_and_never_verify() {
+        let h = cheap();
+        let real = h.hash("pw", [3; 16]).unwrap();
+        let back = PasswordHash::from_masked(real.masked());
+        assert!(back.is_masked_only());
+        assert_eq!(back.masked(), real.masked());
+        assert!(!h.verify("pw", Some(&back)));
     }
 
     #[test]

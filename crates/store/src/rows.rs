@@ -54,7 +54,11 @@ impl CustomerRow {
             last_name: c.last_name.clone(),
             created_at: format_datetime(c.created_at),
             last_modified_at: format_datetime(c.last_modified_at),
-            password_hash: c.password.as_ref().map(|h| h.as_phc().to_owned()),
+            password_hash: c
+                .password
+                .as_ref()
+                .filter(|h| !h.is_masked_only())
+                .map(|h| h.as_phc().to_owned()),
             doc: to_json(c)?,
             scopes: email_scopes(c),
         })
