@@ -2,19 +2,87 @@
 //!
 //! Pure: parse (with spans and a depth limit), type-check against a field schema, compile to
 //! SQL for SQLite and PostgreSQL with bound parameters, and evaluate in memory (the test oracle).
-//! No IO, no database driver.
+//! No IO, no database driver. This module owns the public API and error wording; it must not
+//! hold parsing or compilation logic itself.
 //!
 //! PUBLIC INTERFACE CONTRACT (used by `clientele-store` and `clientele-server`; keep these names):
 //! - [`Dialect`], [`SqlFragment`], [`SqlParam`]
 //! - [`schema::Schema`] with [`schema::customer_schema`] and [`schema::message_schema`]
 //! - [`Predicate`]: a parsed *and* checked predicate, built by [`parse_where`]
-//! - [`SortKey`] built by [`parse_sort`]
+//! - [`SortKey`] built by [`parse_sort`]; [`ExpandPath`] built by [`parse_expand`]
 //! - [`compile_where`], [`compile_order_by`], [`evaluate`]
-//! - [`QueryError`] with `message()` (commercetools wording) and a `kind`
+//! - [`QueryError`] with the commercetools-style `message` and `complexity`
+//!
+//! # Predicate grammar (EBNF)
+//!
+//! ```text
+//! predicate  = orExpr ;
+//! orExpr     = andExpr , { "or" , andExpr } ;
+//! andExpr    = unary , { "and" , unary } ;
+//! unary      = "not" , "(" , predicate , ")"
+//!            | "(" , predicate , ")"
+//!            | condition ;
+//! condition  = field , "(" , predicate , ")"             (* object / some array element *)
+//!            | field , cmpOp , value
+//!            | field , [ "not" ] , "in" , list
+//!            | field , "contains" , ( "any" | "all" ) , list
+//!            | field , "is" , [ "not" ] , ( "defined" | "empty" )
+//!            | field , "within" , "circle" , "(" , number , "," , number , "," , number , ")" ;
+//! cmpOp      = "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=" ;
+//! list       = "(" , value , { "," , value } , ")" | var ;
+//! value      = string | number | "true" | "false" | var ;
+//! var        = ":" , alnum , { alnum } ;                  (* bound from var.<name> *)
+//! field      = word - number ;                            (* word not starting with "-" *)
+//! word       = wordChar , { wordChar } ;  wordChar = letter | digit | "_" | "-" ;
+//! number     = [ "-" ] , digit , { digit } , [ "." , digit , { digit } ] ;
+//! string     = '"' , { char - ( '"' | "\" ) | escape } , '"' ;
+//! escape     = "\" , ( '"' | "\" | "/" | "b" | "f" | "n" | "r" | "t" | "u" , 4 * hexDigit ) ;
+//! ```
+//!
+//! Keywords (`and`, `or`, `not`, `in`, `contains`, `any`, `all`, `is`, `defined`, `empty`,
+//! `within`, `circle`, `true`, `false`) match in any letter case and only where the grammar
+//! expects them, so a custom field may be called `and`. Precedence: `not` > `and` > `or`.
+//! Whitespace separates tokens and is otherwise ignored. Several `where` parameters are ANDed.
+//! The whole input must be consumed. Limits: [`MAX_PREDICATE_BYTES`] per predicate and
+//! [`MAX_NESTING`] nested groups; exceeding either is a [`QueryError`] with `complexity`.
+//!
+//! # Semantics
+//!
+//! Field names follow the API JSON; nested objects and arrays of objects are entered with
+//! `field(…)`, which holds if the object (or *some* array element) satisfies the inner
+//! predicate. Tests on arrays of values hold if some element does. A test on an absent (or
+//! null) field is false for every operator, including `!=` and `not in`; `not(…)` negates.
+//! Dates and datetimes are strings; datetime literals are normalised to the stored
+//! `YYYY-MM-DDTHH:MM:SS.mmmZ` form and compared as text (= as time).
+//!
+//! # Error messages
+//!
+//! Positions are 0-based character offsets into the offending parameter value.
+//! - syntax: `Malformed parameter: where: Syntax error while parsing 'where'. <detail> at position N.`
+//! - everything else: `Malformed parameter: where: <detail> at position N.`, e.g.
+//!   `Malformed parameter: where: Unknown field 'foo' at position 0.`
+//! - `sort` and `expand` use the same shapes with their own parameter name.
 
+mod ast;
+mod check;
+mod eval;
+mod expand;
+mod lexer;
+mod parser;
 pub mod schema;
+mod sort;
+mod sql;
 
 use std::collections::HashMap;
+
+pub use expand::{ExpandPath, ExpandSegment};
+pub use sort::SortKey;
+
+/// Maximum length of one `where` parameter, in bytes.
+pub const MAX_PREDICATE_BYTES: usize = 10_000;
+
+/// Maximum number of nested groups (`(…)`, `not(…)`, `field(…)`) in one predicate.
+pub const MAX_NESTING: usize = parser::MAX_DEPTH;
 
 /// The SQL dialect to compile for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,63 +128,100 @@ pub struct QueryError {
 }
 
 /// A parsed and type-checked predicate (all `where` parameters ANDed, variables bound).
+///
+/// Self-contained: it carries the resolved columns and JSON paths, so compiling it needs no
+/// schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predicate {
-    _private: (),
+    cond: check::Cond,
+    doc_column: &'static str,
 }
 
-/// One parsed and checked `sort` key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SortKey {
-    _private: (),
+/// 0-based character position of byte offset `at` in `input` (clamped to the input).
+pub(crate) fn char_pos(input: &str, at: usize) -> usize {
+    let at = at.min(input.len());
+    input.char_indices().take_while(|(i, _)| *i < at).count()
+}
+
+fn where_error(input: &str, detail: &str, at: usize, syntax: bool, complexity: bool) -> QueryError {
+    let prefix = if syntax {
+        "Syntax error while parsing 'where'. "
+    } else {
+        ""
+    };
+    QueryError {
+        message: format!(
+            "Malformed parameter: where: {prefix}{detail} at position {}.",
+            char_pos(input, at)
+        ),
+        complexity,
+    }
 }
 
 /// Parses every `where` parameter, binds `var.*` values and checks the result against `schema`.
+///
+/// `vars` maps a variable name (without the `var.` prefix; keys with the prefix are accepted
+/// too) to all values given for it. No `where` parameter means "match everything".
 pub fn parse_where(
     wheres: &[String],
     vars: &HashMap<String, Vec<String>>,
     schema: &schema::Schema,
 ) -> Result<Predicate, QueryError> {
-    let _ = (vars, schema);
-    Err(QueryError {
-        message: format!(
-            "Malformed parameter: where: query predicates are not supported yet ({} given).",
-            wheres.len()
-        ),
-        complexity: false,
+    let mut conds = Vec::with_capacity(wheres.len());
+    for input in wheres {
+        if input.len() > MAX_PREDICATE_BYTES {
+            return Err(QueryError {
+                message: format!(
+                    "Malformed parameter: where: Query too complex: the predicate is {} bytes long, the limit is {MAX_PREDICATE_BYTES}.",
+                    input.len()
+                ),
+                complexity: true,
+            });
+        }
+        let expr = parser::parse(input)
+            .map_err(|e| where_error(input, &e.detail, e.at, !e.complexity, e.complexity))?;
+        let cond = check::check(&expr, schema, vars)
+            .map_err(|e| where_error(input, &e.detail, e.at, false, false))?;
+        conds.push(cond);
+    }
+    let cond = if conds.len() == 1 {
+        conds.pop().unwrap_or(check::Cond::And(Vec::new()))
+    } else {
+        check::Cond::And(conds)
+    };
+    Ok(Predicate {
+        cond,
+        doc_column: schema.doc_column,
     })
 }
 
-/// Parses every `sort` parameter (`field asc|desc`) against `schema`.
+/// Parses every `sort` parameter (`field asc|desc`, direction optional, default `asc`) against
+/// `schema`, in the given order.
 pub fn parse_sort(sorts: &[String], schema: &schema::Schema) -> Result<Vec<SortKey>, QueryError> {
-    let _ = schema;
-    if sorts.is_empty() {
-        return Ok(Vec::new());
-    }
-    Err(QueryError {
-        message: "Malformed parameter: sort: sorting is not supported yet.".to_owned(),
-        complexity: false,
-    })
+    sorts.iter().map(|s| sort::parse_one(s, schema)).collect()
 }
 
-/// Compiles a predicate to a boolean SQL expression over the schema's table.
+/// Parses every `expand` parameter into a path the server can walk over JSON.
+pub fn parse_expand(expands: &[String]) -> Result<Vec<ExpandPath>, QueryError> {
+    expands.iter().map(|e| expand::parse_one(e)).collect()
+}
+
+/// Compiles a predicate to a boolean SQL expression over the schema's table (the row's table
+/// must be the only `FROM` item; columns are unqualified). The expression is never NULL.
 pub fn compile_where(p: &Predicate, dialect: Dialect, first_param: usize) -> SqlFragment {
-    let _ = (p, dialect, first_param);
-    SqlFragment {
-        sql: "1=1".to_owned(),
-        params: Vec::new(),
-    }
+    sql::compile(&p.cond, p.doc_column, dialect, first_param)
 }
 
 /// Compiles sort keys to an `ORDER BY` list (without the keywords), always ending in a unique
-/// tie-breaker so paging is stable.
+/// tie-breaker so paging is stable. No keys: the schema's `default_order_by`.
 pub fn compile_order_by(keys: &[SortKey], dialect: Dialect, schema: &schema::Schema) -> String {
-    let _ = (keys, dialect);
-    schema.default_order_by.to_owned()
+    sort::compile(keys, dialect, schema)
 }
 
 /// Evaluates a predicate against a resource's JSON representation (the test oracle).
 pub fn evaluate(p: &Predicate, doc: &serde_json::Value) -> bool {
-    let _ = (p, doc);
-    true
+    eval::eval(&p.cond, doc)
 }
+
+#[cfg(test)]
+mod tests;

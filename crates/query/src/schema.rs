@@ -1,23 +1,296 @@
 //! Field schemas: which fields of a resource can be queried and sorted, their types, and where
 //! each is stored (an indexed column or a path in the JSON document).
+//!
+//! Owns the *static* description of Customer and Message fields. It must not contain parsing or
+//! SQL generation logic; the checker and compilers read these tables. Every column and JSON key
+//! that may ever appear in generated SQL comes from here (or, for custom fields, from a name that
+//! the lexer restricted to `[A-Za-z0-9_-]`).
 
 /// A queryable resource's fields and storage layout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
     /// Resource name for messages, e.g. `customer`.
     pub resource: &'static str,
+    /// The table the compiled SQL runs against (the only `FROM` item).
+    pub table: &'static str,
     /// The JSON document column (`doc`).
     pub doc_column: &'static str,
     /// `ORDER BY` used when no sort is given; ends with a unique column.
     pub default_order_by: &'static str,
+    /// The unique column appended to every `ORDER BY` so paging is stable.
+    pub tie_breaker: &'static str,
+    /// The top-level queryable fields.
+    pub fields: &'static [Field],
 }
+
+impl Schema {
+    /// Looks up a top-level field by its API (JSON) name.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// One queryable field: its API name, type and storage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// The name in the API JSON representation (and in predicates).
+    pub name: &'static str,
+    /// The field's type.
+    pub ty: FieldType,
+    /// The dedicated column, when the field has one (only ever on top-level fields of the row or
+    /// inside an always-present object).
+    pub column: Option<Column>,
+    /// When set, the API JSON does not carry this field; its value is the lowercased value of
+    /// the named sibling field (`lowercaseEmail` is derived from `email`).
+    pub lowercase_of: Option<&'static str>,
+}
+
+/// A dedicated SQL column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// Column name, unqualified.
+    pub name: &'static str,
+    /// Whether the column may be NULL (the field is optional).
+    pub nullable: bool,
+}
+
+/// The type of a field as far as querying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldType {
+    /// A JSON string compared as text.
+    String,
+    /// A JSON number compared numerically.
+    Number,
+    /// A JSON boolean.
+    Bool,
+    /// A `YYYY-MM-DD` string; literals must be valid dates.
+    Date,
+    /// An ISO-8601 UTC timestamp stored as `2022-09-19T14:34:35.843Z`; literals are normalised.
+    DateTime,
+    /// An array of strings, queried with any-element semantics.
+    StringArray,
+    /// A nested object, queried with `field(…)`.
+    Object {
+        /// Its fields.
+        fields: Fields,
+        /// True when the object is required on every resource, so no existence guard is needed
+        /// and column-backed children compile to plain column comparisons.
+        always_present: bool,
+    },
+    /// An array of objects, queried with `field(…)` (true if some element matches).
+    ObjectArray(Fields),
+    /// A value whose type is not known (custom field values): any literal type is accepted and
+    /// compared against the JSON value of the same type; arrays use any-element semantics.
+    Untyped,
+}
+
+/// The fields of a nested object.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fields {
+    /// A fixed set of fields.
+    Known(&'static [Field]),
+    /// Any name (`custom.fields`); every such field is [`FieldType::Untyped`].
+    Any,
+}
+
+const fn doc(name: &'static str, ty: FieldType) -> Field {
+    Field {
+        name,
+        ty,
+        column: None,
+        lowercase_of: None,
+    }
+}
+
+const fn col(name: &'static str, ty: FieldType, column: &'static str, nullable: bool) -> Field {
+    Field {
+        name,
+        ty,
+        column: Some(Column {
+            name: column,
+            nullable,
+        }),
+        lowercase_of: None,
+    }
+}
+
+const fn object(name: &'static str, fields: &'static [Field]) -> Field {
+    doc(
+        name,
+        FieldType::Object {
+            fields: Fields::Known(fields),
+            always_present: false,
+        },
+    )
+}
+
+const fn object_array(name: &'static str, fields: &'static [Field]) -> Field {
+    doc(name, FieldType::ObjectArray(Fields::Known(fields)))
+}
+
+const S: FieldType = FieldType::String;
+
+/// `Reference` (`typeId`, `id`).
+const REFERENCE: &[Field] = &[doc("id", S), doc("typeId", S)];
+/// `KeyReference` (`typeId`, `key`).
+const KEY_REFERENCE: &[Field] = &[doc("key", S), doc("typeId", S)];
+
+/// `CustomFields`: `type` reference plus the untyped field container.
+const CUSTOM: &[Field] = &[
+    object("type", REFERENCE),
+    doc(
+        "fields",
+        FieldType::Object {
+            fields: Fields::Any,
+            always_present: false,
+        },
+    ),
+];
+
+/// `CreatedBy` / `LastModifiedBy` (`ClientLogging`).
+const CLIENT_LOGGING: &[Field] = &[
+    doc("clientId", S),
+    doc("externalUserId", S),
+    doc("anonymousId", S),
+    object("customer", REFERENCE),
+    object("associate", REFERENCE),
+    doc("isPlatformClient", FieldType::Bool),
+];
+
+/// `Address`: id, key, country, every other string field, and custom fields.
+const ADDRESS: &[Field] = &[
+    doc("id", S),
+    doc("key", S),
+    doc("country", S),
+    doc("title", S),
+    doc("salutation", S),
+    doc("firstName", S),
+    doc("lastName", S),
+    doc("streetName", S),
+    doc("streetNumber", S),
+    doc("additionalStreetInfo", S),
+    doc("postalCode", S),
+    doc("city", S),
+    doc("region", S),
+    doc("state", S),
+    doc("company", S),
+    doc("department", S),
+    doc("building", S),
+    doc("apartment", S),
+    doc("pOBox", S),
+    doc("phone", S),
+    doc("mobile", S),
+    doc("email", S),
+    doc("fax", S),
+    doc("additionalAddressInfo", S),
+    doc("externalId", S),
+    object("custom", CUSTOM),
+];
+
+const CUSTOMER_GROUP_ASSIGNMENT: &[Field] = &[object("customerGroup", REFERENCE)];
+
+const CUSTOMER_FIELDS: &[Field] = &[
+    col("id", S, "id", false),
+    col("version", FieldType::Number, "version", false),
+    col("key", S, "key", true),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    col(
+        "lastModifiedAt",
+        FieldType::DateTime,
+        "last_modified_at",
+        false,
+    ),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    col("email", S, "email", false),
+    Field {
+        name: "lowercaseEmail",
+        ty: S,
+        column: Some(Column {
+            name: "lowercase_email",
+            nullable: false,
+        }),
+        lowercase_of: Some("email"),
+    },
+    col("firstName", S, "first_name", true),
+    col("lastName", S, "last_name", true),
+    doc("middleName", S),
+    doc("title", S),
+    doc("salutation", S),
+    doc("dateOfBirth", FieldType::Date),
+    doc("companyName", S),
+    doc("vatId", S),
+    col("customerNumber", S, "customer_number", true),
+    col("externalId", S, "external_id", true),
+    doc("isEmailVerified", FieldType::Bool),
+    doc("locale", S),
+    doc("authenticationMode", S),
+    object("customerGroup", REFERENCE),
+    object_array("customerGroupAssignments", CUSTOMER_GROUP_ASSIGNMENT),
+    object_array("stores", KEY_REFERENCE),
+    object_array("addresses", ADDRESS),
+    doc("defaultShippingAddressId", S),
+    doc("defaultBillingAddressId", S),
+    doc("shippingAddressIds", FieldType::StringArray),
+    doc("billingAddressIds", FieldType::StringArray),
+    object("custom", CUSTOM),
+];
+
+/// The message's `resource` reference; both parts have columns.
+const MESSAGE_RESOURCE: &[Field] = &[
+    col("id", S, "resource_id", false),
+    col("typeId", S, "resource_type_id", false),
+];
+
+const USER_PROVIDED_IDENTIFIERS: &[Field] = &[
+    doc("key", S),
+    doc("externalId", S),
+    doc("customerNumber", S),
+    doc("orderNumber", S),
+    doc("sku", S),
+];
+
+const MESSAGE_FIELDS: &[Field] = &[
+    col("id", S, "id", false),
+    doc("version", FieldType::Number),
+    col("type", S, "type", false),
+    Field {
+        name: "resource",
+        ty: FieldType::Object {
+            fields: Fields::Known(MESSAGE_RESOURCE),
+            always_present: true,
+        },
+        column: None,
+        lowercase_of: None,
+    },
+    col(
+        "resourceVersion",
+        FieldType::Number,
+        "resource_version",
+        false,
+    ),
+    col(
+        "sequenceNumber",
+        FieldType::Number,
+        "sequence_number",
+        false,
+    ),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    doc("lastModifiedAt", FieldType::DateTime),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    object("resourceUserProvidedIdentifiers", USER_PROVIDED_IDENTIFIERS),
+];
 
 /// The Customer schema over table `customers`.
 pub fn customer_schema() -> Schema {
     Schema {
         resource: "customer",
+        table: "customers",
         doc_column: "doc",
         default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: CUSTOMER_FIELDS,
     }
 }
 
@@ -25,7 +298,48 @@ pub fn customer_schema() -> Schema {
 pub fn message_schema() -> Schema {
     Schema {
         resource: "message",
+        table: "messages",
         doc_column: "doc",
         default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: MESSAGE_FIELDS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_unique_per_level() {
+        fn walk(fields: &[Field]) {
+            for (i, f) in fields.iter().enumerate() {
+                assert!(
+                    fields[i + 1..].iter().all(|g| g.name != f.name),
+                    "duplicate field {}",
+                    f.name
+                );
+                match f.ty {
+                    FieldType::Object {
+                        fields: Fields::Known(inner),
+                        ..
+                    }
+                    | FieldType::ObjectArray(Fields::Known(inner)) => walk(inner),
+                    _ => {}
+                }
+            }
+        }
+        walk(customer_schema().fields);
+        walk(message_schema().fields);
+    }
+
+    #[test]
+    fn lookup() {
+        let s = customer_schema();
+        assert_eq!(
+            s.field("email").and_then(|f| f.column).map(|c| c.name),
+            Some("email")
+        );
+        assert!(s.field("password").is_none());
     }
 }

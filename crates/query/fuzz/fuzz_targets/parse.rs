@@ -1,0 +1,43 @@
+//! Fuzzes the `where`, `sort` and `expand` parsers with arbitrary UTF-8.
+//!
+//! Invariants checked beyond "never panics": an accepted predicate compiles for both dialects
+//! with exactly one parameter per placeholder, and evaluates without panicking.
+#![no_main]
+
+use std::collections::HashMap;
+
+use clientele_query::{
+    compile_order_by, compile_where, evaluate, parse_expand, parse_sort, parse_where, schema,
+    Dialect,
+};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    let wheres = vec![input.to_owned()];
+    let mut vars = HashMap::new();
+    vars.insert("v".to_owned(), vec!["1".to_owned(), "x".to_owned()]);
+    vars.insert("one".to_owned(), vec!["2022-01-01".to_owned()]);
+    let doc = serde_json::json!({
+        "id": "c", "version": 2, "email": "A@x.com", "isEmailVerified": true,
+        "addresses": [{"id": "a", "country": "DE", "city": "Berlin"}],
+        "shippingAddressIds": ["a"], "custom": {"type": {"id": "t"}, "fields": {"n": [1, "x"]}},
+    });
+    for s in [schema::customer_schema(), schema::message_schema()] {
+        if let Ok(p) = parse_where(&wheres, &vars, &s) {
+            let lite = compile_where(&p, Dialect::Sqlite, 1);
+            assert_eq!(lite.sql.matches('?').count(), lite.params.len());
+            let pg = compile_where(&p, Dialect::Postgres, 1);
+            let placeholders = pg.sql.matches('$').count();
+            assert_eq!(placeholders, pg.params.len());
+            let _ = evaluate(&p, &doc);
+        }
+        if let Ok(keys) = parse_sort(&wheres, &s) {
+            let _ = compile_order_by(&keys, Dialect::Sqlite, &s);
+            let _ = compile_order_by(&keys, Dialect::Postgres, &s);
+        }
+    }
+    let _ = parse_expand(&wheres);
+});
