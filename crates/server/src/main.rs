@@ -1,1 +1,23 @@
-fn main() {}
+//! The `clientele` binary: parses the command line and hands over to the library.
+
+use clap::Parser;
+use clientele_server::cli::{Cli, Command};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    clientele_server::telemetry::init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => clientele_server::cli::serve(args).await,
+        Command::Project(cmd) => clientele_server::cli::project(cmd).await,
+        Command::ApiClient(cmd) => clientele_server::cli::api_client(cmd).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! OAuth2 for Clientele: the token endpoint (client credentials), scope parsing and the
+//! scope-checking extractor that every API handler names in its signature.
+
+pub mod extract;
+pub mod oauth;
+pub mod scope;
+pub mod secret;
+
+pub use extract::{Authorized, ManageCustomers, Requirement, ViewCustomers, ViewMessages};

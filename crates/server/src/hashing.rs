@@ -1,0 +1,75 @@
+//! A bounded pool for Argon2id work, so a burst of sign-ups or logins never stalls the async
+//! executor and never queues without bound: past the queue limit a request gets a prompt 503.
+
+use crate::error::ApiError;
+use clientele_domain::{PasswordHash, PasswordHasher};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Runs hashing and verification on blocking threads, at most `workers` at a time, with at
+/// most `queue` more waiting.
+#[derive(Clone)]
+pub struct HashPool {
+    hasher: Arc<PasswordHasher>,
+    workers: Arc<Semaphore>,
+    admission: Arc<Semaphore>,
+    /// Counts verifications, so tests can prove the unknown-email path verifies too.
+    verifications: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl HashPool {
+    /// A pool with `workers` concurrent hashes and room for `queue` waiting requests.
+    pub fn new(hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
+        HashPool {
+            hasher: Arc::new(hasher),
+            workers: Arc::new(Semaphore::new(workers.max(1))),
+            admission: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            verifications: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _admitted = self
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::OverCapacity)?;
+        let _worker = self
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::OverCapacity)?;
+        let hasher = self.hasher.clone();
+        tokio::task::spawn_blocking(move || job(&hasher))
+            .await
+            .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))
+    }
+
+    /// Hashes `password` with `salt`.
+    pub async fn hash(&self, password: String, salt: [u8; 16]) -> Result<PasswordHash, ApiError> {
+        self.run(move |h| h.hash(&password, salt))
+            .await?
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    /// Verifies `password` against `hash` (or against a dummy hash when `None`, taking as long).
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, ApiError> {
+        self.verifications
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.run(move |h| h.verify(&password, hash.as_ref())).await
+    }
+
+    /// How many verifications ran so far.
+    pub fn verification_count(&self) -> u64 {
+        self.verifications
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,22 @@
+//! Clientele's HTTP server: a commercetools-compatible Customers API with OAuth2.
+//!
+//! Layers, outermost first: `api` (axum handlers: extract, call a service, shape the response),
+//! `auth` (OAuth2 endpoints and the scope extractor), `service` (load → check version → apply →
+//! save with messages in one store call), and the `clientele-store` crate behind `AppState`.
+//! Handlers never see SQL; time and randomness come from `AppState` so tests control them.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod hashing;
+pub mod json;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::ServeConfig;
+pub use startup::Application;
