@@ -1,0 +1,88 @@
+//! Services: the transaction-shaped use cases behind the handlers (load → check version →
+//! apply → save with messages). They take `AppState` and domain types, never HTTP types, and
+//! hold no business rules of their own: those live in `clientele-domain` (per customer) and in
+//! the store (uniqueness across customers).
+
+pub mod customers;
+pub mod expand;
+pub mod messages;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use clientele_domain::{
+    ClientLogging, Customer, Message, MessagePayload, PagedQueryResponse, Project, Reference,
+    UserProvidedIdentifiers,
+};
+use clientele_store::Page;
+use time::OffsetDateTime;
+
+/// Who is making a change: the API client behind the request's token (`createdBy` /
+/// `lastModifiedBy` of customers and messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    /// The API client id.
+    pub client_id: String,
+}
+
+impl Actor {
+    /// The `ClientLogging` commercetools shows for this actor.
+    pub fn logging(&self) -> ClientLogging {
+        ClientLogging {
+            client_id: Some(self.client_id.clone()),
+            customer: None,
+            is_platform_client: false,
+        }
+    }
+}
+
+/// The project named in the path. Tokens are issued per project, so an unknown project with a
+/// valid token means it was removed underneath; that is a plain 404.
+pub async fn load_project(state: &AppState, key: &str) -> Result<Project, ApiError> {
+    state
+        .store
+        .get_project(key)
+        .await?
+        .ok_or_else(|| ApiError::ResourceNotFound(format!("The project '{key}' was not found.")))
+}
+
+/// Wraps the payloads one change produced into stored-message envelopes.
+///
+/// `sequenceNumber` is left 0: the store numbers messages per resource inside the write
+/// transaction, which is the only place that can do it without races.
+pub fn envelopes(
+    state: &AppState,
+    customer: &Customer,
+    resource_version: u64,
+    payloads: Vec<MessagePayload>,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> Vec<Message> {
+    let identifiers = UserProvidedIdentifiers::of(customer);
+    payloads
+        .into_iter()
+        .map(|payload| Message {
+            id: state.random.uuid(),
+            version: 1,
+            sequence_number: 0,
+            resource: Reference::new("customer", customer.id.clone()),
+            resource_version,
+            resource_user_provided_identifiers: identifiers.clone(),
+            created_at: now,
+            last_modified_at: now,
+            created_by: Some(actor.logging()),
+            last_modified_by: Some(actor.logging()),
+            payload,
+        })
+        .collect()
+}
+
+/// A store page as the commercetools paged response.
+pub fn paged<T>(page: Page<T>, limit: u64, offset: u64) -> PagedQueryResponse<T> {
+    PagedQueryResponse {
+        limit,
+        offset,
+        count: page.results.len() as u64,
+        total: page.total,
+        results: page.results,
+    }
+}

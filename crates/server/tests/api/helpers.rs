@@ -1,0 +1,319 @@
+//! Test harness: a real server on port 0 over a fresh SQLite file, a hand-moved clock, API
+//! clients with chosen scopes, and a generic HTTP helper. Tests talk to the server only
+//! through HTTP, except for seeding API clients and projects, which the CLI does the same way.
+
+use clientele_domain::Project;
+use clientele_server::clock::{ManualClock, OsRandom};
+use clientele_server::state::AppState;
+use clientele_server::{Application, ServeConfig};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// A running server and what tests need to drive it.
+pub(crate) struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) base: String,
+    /// The server's state (store, clock, random), for seeding.
+    pub(crate) state: AppState,
+    /// The server's clock; advance it to expire tokens.
+    pub(crate) clock: Arc<ManualClock>,
+    /// One HTTP client for the test.
+    pub(crate) http: reqwest::Client,
+    db: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.db.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// An HTTP answer: status, parsed JSON body (Null when empty) and the raw text.
+#[derive(Debug)]
+pub(crate) struct Resp {
+    /// The status code.
+    pub(crate) status: u16,
+    /// The body as JSON (`Null` for an empty body, `String` for non-JSON text).
+    pub(crate) body: Value,
+    /// The headers.
+    pub(crate) headers: reqwest::header::HeaderMap,
+    /// The raw body.
+    pub(crate) text: String,
+}
+
+impl Resp {
+    /// Asserts a commercetools error of `status` whose first error has `code`; returns that
+    /// first error object.
+    #[track_caller]
+    pub(crate) fn error(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(self.body["statusCode"], status, "body: {}", self.text);
+        assert_eq!(self.body["errors"][0]["code"], code, "body: {}", self.text);
+        assert_eq!(
+            self.body["message"], self.body["errors"][0]["message"],
+            "top-level message mirrors the first error"
+        );
+        &self.body["errors"][0]
+    }
+
+    /// Asserts `status` and returns the body.
+    #[track_caller]
+    pub(crate) fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        &self.body
+    }
+}
+
+/// Starts a server with the test defaults.
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after letting the test adjust the configuration.
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let db = std::env::temp_dir().join(format!(
+        "clientele-api-test-{}-{}.db",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    let mut config = ServeConfig::for_tests(&format!("sqlite://{}", db.display()));
+    // Two hashing workers are plenty and keep a parallel test run from oversubscribing CI.
+    config.hash_workers = Some(2);
+    configure(&mut config);
+    let start = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = Application::build(config, clock.clone(), Arc::new(OsRandom))
+        .await
+        .expect("server builds");
+    let base = format!("http://{}", app.address());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        state,
+        clock,
+        http: reqwest::Client::new(),
+        db,
+    }
+}
+
+impl TestApp {
+    /// Creates an API client of `project` with `scope`; returns `(id, secret)`.
+    pub(crate) async fn api_client_in(&self, project: &str, scope: &str) -> (String, String) {
+        clientele_server::cli::create_api_client(
+            self.state.store.as_ref(),
+            self.state.clock.as_ref(),
+            self.state.random.as_ref(),
+            project,
+            scope,
+            None,
+            None,
+        )
+        .await
+        .expect("api client created")
+    }
+
+    /// Creates an API client of the demo project with `scope`.
+    pub(crate) async fn api_client(&self, scope: &str) -> (String, String) {
+        self.api_client_in("demo", scope).await
+    }
+
+    /// `POST /oauth/token` with Basic `id:secret` and the given form fields.
+    pub(crate) async fn token_request(
+        &self,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> Resp {
+        let response = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .basic_auth(id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
+    /// An access token of a new demo client holding `scope`.
+    pub(crate) async fn token(&self, scope: &str) -> String {
+        self.token_in("demo", scope).await
+    }
+
+    /// An access token of a new client of `project` holding `scope`.
+    pub(crate) async fn token_in(&self, project: &str, scope: &str) -> String {
+        let (id, secret) = self.api_client_in(project, scope).await;
+        let r = self
+            .token_request(&id, &secret, &[("grant_type", "client_credentials")])
+            .await;
+        r.ok(200)["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// A token with `manage_project:demo`: allowed everything in demo.
+    pub(crate) async fn admin(&self) -> String {
+        self.token("manage_project:demo").await
+    }
+
+    /// Creates another project.
+    pub(crate) async fn create_project(&self, key: &str) {
+        self.state
+            .store
+            .create_project(&Project {
+                key: key.to_owned(),
+                name: key.to_owned(),
+                languages: vec!["en".to_owned()],
+                countries: vec![],
+                currencies: vec![],
+            })
+            .await
+            .expect("project created");
+    }
+
+    /// Any request: `path` is relative to the server root; `body` is sent as JSON.
+    pub(crate) async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        read(rb.send().await.expect("request sent")).await
+    }
+
+    /// A request with a raw text body (for malformed JSON and size limits).
+    pub(crate) async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: String,
+    ) -> Resp {
+        let rb = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body);
+        read(rb.send().await.expect("request sent")).await
+    }
+
+    /// `GET`.
+    pub(crate) async fn get(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    /// `HEAD`; returns the status.
+    pub(crate) async fn head(&self, path: &str, token: &str) -> u16 {
+        let r = self.request(Method::HEAD, path, Some(token), None).await;
+        assert!(r.text.is_empty(), "HEAD answers without a body");
+        r.status
+    }
+
+    /// `POST` with a JSON body.
+    pub(crate) async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    /// `DELETE`.
+    pub(crate) async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// `POST /demo/customers` with `draft`; asserts 201 and returns the customer.
+    pub(crate) async fn create_customer(&self, token: &str, draft: Value) -> Value {
+        let r = self.post("/demo/customers", token, draft).await;
+        r.ok(201)["customer"].clone()
+    }
+
+    /// Creates an `ExternalAuth` customer (no Argon2 cost) with `email` and extra fields.
+    pub(crate) async fn external_customer(&self, token: &str, email: &str, extra: Value) -> Value {
+        let mut draft = json!({"email": email, "authenticationMode": "ExternalAuth"});
+        if let (Some(d), Some(e)) = (draft.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                d.insert(k.clone(), v.clone());
+            }
+        }
+        self.create_customer(token, draft).await
+    }
+
+    /// `POST /demo/customers/{id}` with `{version, actions}`.
+    pub(crate) async fn update(
+        &self,
+        token: &str,
+        id: &str,
+        version: &Value,
+        actions: Value,
+    ) -> Resp {
+        self.post(
+            &format!("/demo/customers/{id}"),
+            token,
+            json!({"version": version, "actions": actions}),
+        )
+        .await
+    }
+
+    /// Every message of `resource_id`, ordered by `sequenceNumber`.
+    pub(crate) async fn messages_of(&self, token: &str, resource_id: &str) -> Vec<Value> {
+        let r = self.get("/demo/messages?limit=500", token).await;
+        let mut found: Vec<Value> = r.ok(200)["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|m| m["resource"]["id"] == resource_id)
+            .cloned()
+            .collect();
+        found.sort_by_key(|m| m["sequenceNumber"].as_u64());
+        found
+    }
+
+    /// The `total` of `GET /demo/customers`.
+    pub(crate) async fn customer_total(&self, token: &str) -> u64 {
+        self.get("/demo/customers", token).await.ok(200)["total"]
+            .as_u64()
+            .expect("total")
+    }
+}
+
+async fn read(response: reqwest::Response) -> Resp {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body read");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
+    };
+    Resp {
+        status,
+        body,
+        headers,
+        text,
+    }
+}

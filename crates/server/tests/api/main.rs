@@ -1,0 +1,15 @@
+//! HTTP integration tests: every route, update action and error code of the project-level
+//! Customers and Messages API, scope enforcement and the OAuth token endpoint, each test
+//! against its own server (port 0) and fresh SQLite database.
+
+// Test code: a failed expectation should stop the test loudly. Clippy's allow-*-in-tests
+// covers #[test] functions but not the shared helpers they call, hence the crate-level allow.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod actions;
+mod auth;
+mod concurrency;
+mod customers;
+mod errors;
+mod helpers;
+mod messages;
