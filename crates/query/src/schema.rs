@@ -300,7 +300,8 @@ pub fn message_schema() -> Schema {
         resource: "message",
         table: "messages",
         doc_column: "doc",
-        default_order_by: "created_at ASC, id ASC",
+        // Messages of one request share a timestamp: keep them in sequence order.
+        default_order_by: "created_at ASC, sequence_number ASC, id ASC",
         tie_breaker: "id",
         fields: MESSAGE_FIELDS,
     }
