@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use crate::ast::{self, CmpOp, Expr, ListOperand, Literal, Name, Operand, Span};
-use crate::schema::{Column, Field, FieldType, Fields, Schema};
+use crate::schema::{key_index, Column, Field, FieldType, Fields, KeyIndex, Schema};
 
 /// A semantic error: detail and byte offset in the predicate text.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,18 @@ pub(crate) enum Cond {
         mode: ScopeMode,
         /// The predicate on the nested object(s).
         inner: Box<Cond>,
+    },
+    /// `field(key = …)` / `field(key in (…))` on a top-level array of key references whose keys
+    /// are mirrored in an indexed side table ([`KeyIndex`]). The SQL asks the side table; the
+    /// evaluator (and the SQL wherever the side table does not apply) uses `json`, the plain
+    /// scope it was rewritten from, so the semantics are the scope's by construction.
+    KeyIn {
+        /// Where the keys are mirrored.
+        index: KeyIndex,
+        /// Some key of the array equals one of these (never `index.reserved`).
+        keys: Vec<String>,
+        /// The equivalent JSON scope.
+        json: Box<Cond>,
     },
     /// A test on the value at `access`.
     Test {
@@ -211,12 +223,17 @@ pub(crate) fn check(
     schema: &Schema,
     vars: &HashMap<String, Vec<String>>,
 ) -> Result<Cond, CheckError> {
-    let cx = Checker { vars };
+    let cx = Checker {
+        vars,
+        table: schema.table,
+    };
     cx.expr(expr, Fields::Known(schema.fields), "")
 }
 
 struct Checker<'v> {
     vars: &'v HashMap<String, Vec<String>>,
+    /// The schema's table, which decides the key-indexed fields.
+    table: &'static str,
 }
 
 fn err(detail: String, at: Span) -> CheckError {
@@ -271,10 +288,16 @@ impl Checker<'_> {
                         ))
                     }
                 };
-                Ok(Cond::Scope {
+                let scope = Cond::Scope {
                     access,
                     mode,
                     inner: Box::new(self.expr(inner, inner_fields, &path)?),
+                };
+                // Only top-level fields: the side table describes the row, not a nested value.
+                let index = key_index(self.table, &field.text).filter(|_| prefix.is_empty());
+                Ok(match index {
+                    Some(index) => key_in(index, scope),
+                    None => scope,
                 })
             }
             Expr::Cond {
@@ -422,6 +445,57 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Rewrites `scope` (an array scope over a key-indexed field) to [`Cond::KeyIn`] when its inner
+/// predicate is exactly `key = "…"` or `key in ("…", …)`; anything else stays a JSON scope.
+fn key_in(index: KeyIndex, scope: Cond) -> Cond {
+    let keys = match &scope {
+        Cond::Scope {
+            mode: ScopeMode::Array,
+            inner,
+            ..
+        } => match inner.as_ref() {
+            Cond::Test {
+                access:
+                    Access {
+                        key: Key::Static("key"),
+                        column: None,
+                        lowercase_of: None,
+                    },
+                shape: Shape::Single,
+                test,
+            } => match test {
+                Test::Cmp(CmpOp::Eq, v) => strings(std::slice::from_ref(v)),
+                Test::In {
+                    negated: false,
+                    values,
+                } => strings(values),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    match keys {
+        Some(keys) if !keys.iter().any(|k| k == index.reserved) => Cond::KeyIn {
+            index,
+            keys,
+            json: Box::new(scope),
+        },
+        _ => scope,
+    }
+}
+
+/// The values as strings, if they all are.
+fn strings(values: &[Value]) -> Option<Vec<String>> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn missing_var(name: &str, span: Span) -> CheckError {

@@ -21,6 +21,8 @@ pub(crate) fn eval(cond: &Cond, obj: &Json) -> bool {
         Cond::And(items) => items.iter().all(|c| eval(c, obj)),
         Cond::Or(items) => items.iter().any(|c| eval(c, obj)),
         Cond::Not(inner) => !eval(inner, obj),
+        // The side table mirrors the JSON array; the JSON is the reference.
+        Cond::KeyIn { json, .. } => eval(json, obj),
         Cond::Scope {
             access,
             mode,

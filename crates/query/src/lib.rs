@@ -208,6 +208,11 @@ pub fn parse_expand(expands: &[String]) -> Result<Vec<ExpandPath>, QueryError> {
 
 /// Compiles a predicate to a boolean SQL expression over the schema's table (the row's table
 /// must be the only `FROM` item; columns are unqualified). The expression is never NULL.
+///
+/// Customer predicates of the form `stores(key = …)` / `stores(key in (…))` read the store's
+/// `customer_emails (scope, customer_id)` table instead of the JSON, and on PostgreSQL
+/// equality-only document predicates are prefixed with a `doc @> $n::jsonb` containment test
+/// (a necessary condition the GIN index on `doc` can serve); neither changes the result.
 pub fn compile_where(p: &Predicate, dialect: Dialect, first_param: usize) -> SqlFragment {
     sql::compile(&p.cond, p.doc_column, dialect, first_param)
 }

@@ -282,6 +282,49 @@ const MESSAGE_FIELDS: &[Field] = &[
     object("resourceUserProvidedIdentifiers", USER_PROVIDED_IDENTIFIERS),
 ];
 
+/// An array of key references whose keys the store mirrors, one row per key, in an indexed side
+/// table, so `field(key = …)` / `field(key in (…))` can be answered by that table instead of a
+/// scan of every document's JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyIndex {
+    /// The side table.
+    pub(crate) table: &'static str,
+    /// Its column holding the id of the row the key belongs to.
+    pub(crate) owner_column: &'static str,
+    /// Its column holding one key.
+    pub(crate) key_column: &'static str,
+    /// The resource table's id column (what `owner_column` refers to).
+    pub(crate) id_column: &'static str,
+    /// A `key_column` value that stands for "no key" rather than a key (the global email scope);
+    /// a predicate naming it keeps the JSON form, so the two can never be confused.
+    pub(crate) reserved: &'static str,
+}
+
+/// The key-indexed array fields: (resource table, top-level field, index).
+///
+/// `customer_emails` holds one row per store key of a store customer (and one row with scope
+/// `''` for a global one), maintained in the same transaction as the customer row; the store's
+/// `customer_emails_scope_customer_idx (scope, customer_id)` serves the lookup.
+const KEY_INDEXES: &[(&str, &str, KeyIndex)] = &[(
+    "customers",
+    "stores",
+    KeyIndex {
+        table: "customer_emails",
+        owner_column: "customer_id",
+        key_column: "scope",
+        id_column: "id",
+        reserved: "",
+    },
+)];
+
+/// The side-table index of top-level field `field` of the resource stored in `table`, if any.
+pub(crate) fn key_index(table: &str, field: &str) -> Option<KeyIndex> {
+    KEY_INDEXES
+        .iter()
+        .find(|(t, f, _)| *t == table && *f == field)
+        .map(|(_, _, ix)| *ix)
+}
+
 /// The Customer schema over table `customers`.
 pub fn customer_schema() -> Schema {
     Schema {
@@ -304,6 +347,92 @@ pub fn message_schema() -> Schema {
         default_order_by: "created_at ASC, sequence_number ASC, id ASC",
         tie_breaker: "id",
         fields: MESSAGE_FIELDS,
+    }
+}
+
+// ---- Generic `resources` table (customer groups, types; later stores). Added by the
+// customer-groups/types work as a separate extension: nothing above depends on it.
+
+/// `LocalizedString`: any language tag → text, queried as `name(en = "…")`.
+const LOCALIZED_STRING: FieldType = FieldType::Object {
+    fields: Fields::Any,
+    always_present: false,
+};
+
+/// The columns every row of the generic `resources` table has.
+const fn resource_id() -> Field {
+    col("id", S, "id", false)
+}
+
+const CUSTOMER_GROUP_FIELDS: &[Field] = &[
+    resource_id(),
+    col("version", FieldType::Number, "version", false),
+    col("key", S, "key", true),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    col(
+        "lastModifiedAt",
+        FieldType::DateTime,
+        "last_modified_at",
+        false,
+    ),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    doc("name", S),
+    object("custom", CUSTOM),
+];
+
+/// A field definition's `type`: its `name` and, for references, `referenceTypeId`.
+const FIELD_TYPE: &[Field] = &[doc("name", S), doc("referenceTypeId", S)];
+
+const FIELD_DEFINITION: &[Field] = &[
+    doc("name", S),
+    doc("label", LOCALIZED_STRING),
+    doc("required", FieldType::Bool),
+    doc("inputHint", S),
+    object("type", FIELD_TYPE),
+];
+
+const TYPE_FIELDS: &[Field] = &[
+    resource_id(),
+    col("version", FieldType::Number, "version", false),
+    col("key", S, "key", true),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    col(
+        "lastModifiedAt",
+        FieldType::DateTime,
+        "last_modified_at",
+        false,
+    ),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    doc("name", LOCALIZED_STRING),
+    doc("description", LOCALIZED_STRING),
+    doc("resourceTypeIds", FieldType::StringArray),
+    object_array("fieldDefinitions", FIELD_DEFINITION),
+];
+
+/// The Customer Group schema over the generic `resources` table (the store adds the
+/// `type_id` filter).
+pub fn customer_group_schema() -> Schema {
+    Schema {
+        resource: "customer-group",
+        table: "resources",
+        doc_column: "doc",
+        default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: CUSTOMER_GROUP_FIELDS,
+    }
+}
+
+/// The Type schema over the generic `resources` table (the store adds the `type_id` filter).
+pub fn type_schema() -> Schema {
+    Schema {
+        resource: "type",
+        table: "resources",
+        doc_column: "doc",
+        default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: TYPE_FIELDS,
     }
 }
 
@@ -332,6 +461,8 @@ mod tests {
         }
         walk(customer_schema().fields);
         walk(message_schema().fields);
+        walk(customer_group_schema().fields);
+        walk(type_schema().fields);
     }
 
     #[test]

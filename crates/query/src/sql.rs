@@ -6,7 +6,12 @@
 //! - every compiled test is a *definite* boolean (never NULL), so `NOT`, `AND`, `OR` behave like
 //!   the evaluator (`eval`) — that is why JSON tests are `CASE WHEN <type guard> THEN … ELSE
 //!   FALSE END` and nullable columns are guarded with `IS NOT NULL AND …`;
-//! - indexed fields compile to plain column comparisons so indexes can serve them;
+//! - indexed fields compile to plain column comparisons so indexes can serve them, and
+//!   `stores(key = …)` asks the indexed side table (`Cond::KeyIn`) instead of the JSON;
+//! - on PostgreSQL, a predicate that implies some JSON containment (equality tests on document
+//!   fields, possibly inside `field(…)`, ANDed) is prefixed with `doc @> $n::jsonb AND …`: a
+//!   necessary condition only (the exact test still follows), which the GIN index on `doc` can
+//!   serve and which is far cheaper per row than the `jsonb_array_elements` subqueries;
 //! - PostgreSQL casts a JSON value only inside a `CASE` that checked its type (casting a string
 //!   to numeric would abort the query), and compares text with `COLLATE "C"` for `<`/`>` so the
 //!   order is byte order, as in SQLite and the evaluator.
@@ -14,9 +19,11 @@
 //! It must not decide semantics (the evaluator is the reference) nor read the schema beyond what
 //! the checked tree carries.
 
+use serde_json::Value as Json;
+
 use crate::ast::CmpOp;
 use crate::check::{Access, Cond, Key, Kind, ScopeMode, Shape, Test, Value};
-use crate::schema::Column;
+use crate::schema::{Column, KeyIndex};
 use crate::{Dialect, SqlFragment, SqlParam};
 
 /// Compiles `cond`; placeholders for PostgreSQL start at `$first_param`.
@@ -38,10 +45,128 @@ pub(crate) fn compile(
         base: Base::Doc,
         path: Vec::new(),
     };
-    b.cond(cond, &root);
+    match containment(cond).filter(|_| dialect == Dialect::Postgres) {
+        Some(pattern) => {
+            b.w("(");
+            b.w(doc_column);
+            b.w(" @> ");
+            b.param(SqlParam::Text(pattern.to_string()));
+            b.w("::jsonb AND ");
+            b.cond(cond, &root);
+            b.w(")");
+        }
+        None => b.cond(cond, &root),
+    }
     SqlFragment {
         sql: b.sql,
         params: b.params,
+    }
+}
+
+/// A JSON document that the row's document must contain (`@>`) whenever `cond` holds, or `None`
+/// when no such pattern is cheap to state. Only ever weaker than `cond`: equality with a string
+/// or boolean on a document field (not a column, not derived), `contains all`/`any` of strings,
+/// descents into objects and arrays of objects, and conjunctions of those. Numbers are left out
+/// because `1` and `1.0` are one value to the evaluator but spelled differently in JSON.
+fn containment(cond: &Cond) -> Option<Json> {
+    match cond {
+        Cond::And(items) => items.iter().filter_map(containment).reduce(merge_patterns),
+        Cond::Scope {
+            access,
+            mode,
+            inner,
+        } => {
+            let key = json_key(access)?;
+            let inner = containment(inner)?;
+            let pattern = match mode {
+                ScopeMode::Object { .. } => inner,
+                ScopeMode::Array => Json::Array(vec![inner]),
+                // An untyped value may be an object or an array of objects: no single pattern.
+                ScopeMode::Untyped => return None,
+            };
+            Some(json_object(key, pattern))
+        }
+        Cond::Test {
+            access,
+            shape,
+            test,
+        } => {
+            let key = json_key(access)?;
+            let pattern = match (shape, test) {
+                (Shape::Single, Test::Cmp(CmpOp::Eq, v)) => scalar_pattern(v)?,
+                (
+                    Shape::Single,
+                    Test::In {
+                        negated: false,
+                        values,
+                    },
+                ) if values.len() == 1 => scalar_pattern(&values[0])?,
+                (Shape::Array, Test::Cmp(CmpOp::Eq, v)) => Json::Array(vec![scalar_pattern(v)?]),
+                (
+                    Shape::Array,
+                    Test::In {
+                        negated: false,
+                        values,
+                    },
+                ) if values.len() == 1 => Json::Array(vec![scalar_pattern(&values[0])?]),
+                (Shape::Array, Test::ContainsAll(values)) => Json::Array(
+                    values
+                        .iter()
+                        .map(scalar_pattern)
+                        .collect::<Option<Vec<_>>>()?,
+                ),
+                _ => return None,
+            };
+            Some(json_object(key, pattern))
+        }
+        // Or / not have no common pattern; the side table serves `KeyIn` better than the GIN.
+        Cond::Or(_) | Cond::Not(_) | Cond::KeyIn { .. } => None,
+    }
+}
+
+/// The JSON key of a document field, or `None` for columns, derived fields and custom fields
+/// (whose names stay out of SQL and patterns alike for simplicity).
+fn json_key(access: &Access) -> Option<&'static str> {
+    match (&access.key, access.column, access.lowercase_of) {
+        (Key::Static(k), None, None) => Some(k),
+        _ => None,
+    }
+}
+
+fn scalar_pattern(v: &Value) -> Option<Json> {
+    match v {
+        Value::Str(s) => Some(Json::String(s.clone())),
+        Value::Bool(b) => Some(Json::Bool(*b)),
+        Value::Int(_) | Value::Float(_) => None,
+    }
+}
+
+fn json_object(key: &str, value: Json) -> Json {
+    let mut m = serde_json::Map::new();
+    m.insert(key.to_owned(), value);
+    Json::Object(m)
+}
+
+/// A pattern contained wherever both `a` and `b` are: objects merge key by key, arrays
+/// concatenate (each pattern element matches some element on its own), and on any other clash
+/// `a` wins, which only weakens the pattern.
+fn merge_patterns(a: Json, b: Json) -> Json {
+    match (a, b) {
+        (Json::Object(mut a), Json::Object(b)) => {
+            for (k, bv) in b {
+                let merged = match a.remove(&k) {
+                    Some(av) => merge_patterns(av, bv),
+                    None => bv,
+                };
+                a.insert(k, merged);
+            }
+            Json::Object(a)
+        }
+        (Json::Array(mut a), Json::Array(b)) => {
+            a.extend(b);
+            Json::Array(a)
+        }
+        (a, _) => a,
     }
 }
 
@@ -276,6 +401,13 @@ impl Builder {
                 self.cond(inner, ctx);
                 self.w(")");
             }
+            Cond::KeyIn { index, keys, json } => {
+                if ctx.columns_apply() && ctx.path.is_empty() {
+                    self.key_in(index, keys);
+                } else {
+                    self.cond(json, ctx);
+                }
+            }
             Cond::Scope {
                 access,
                 mode,
@@ -287,6 +419,22 @@ impl Builder {
                 test,
             } => self.test(access, *shape, test, ctx),
         }
+    }
+
+    /// `id IN (SELECT owner FROM side WHERE key IN (…))`: never NULL, since neither the row's
+    /// id nor the side table's owner column is nullable.
+    fn key_in(&mut self, index: &KeyIndex, keys: &[String]) {
+        self.w(&format!(
+            "{} IN (SELECT {} FROM {} WHERE {} IN (",
+            index.id_column, index.owner_column, index.table, index.key_column
+        ));
+        for (i, k) in keys.iter().enumerate() {
+            if i > 0 {
+                self.w(", ");
+            }
+            self.param(SqlParam::Text(k.clone()));
+        }
+        self.w("))");
     }
 
     fn junction(&mut self, items: &[Cond], sep: &str, empty: &str, ctx: &Ctx) {

@@ -559,12 +559,16 @@ fn sql_document_fields() {
     );
     assert_eq!(
         f.sql,
-        "(CASE WHEN jsonb_typeof((doc -> 'isEmailVerified')) = 'boolean' THEN (doc -> 'isEmailVerified')::boolean = $3 ELSE FALSE END \
-         AND CASE WHEN jsonb_typeof((doc -> 'dateOfBirth')) = 'string' THEN (doc ->> 'dateOfBirth') COLLATE \"C\" < $4 ELSE FALSE END)"
+        "(doc @> $3::jsonb AND (CASE WHEN jsonb_typeof((doc -> 'isEmailVerified')) = 'boolean' THEN (doc -> 'isEmailVerified')::boolean = $4 ELSE FALSE END \
+         AND CASE WHEN jsonb_typeof((doc -> 'dateOfBirth')) = 'string' THEN (doc ->> 'dateOfBirth') COLLATE \"C\" < $5 ELSE FALSE END))"
     );
     assert_eq!(
         f.params,
-        vec![SqlParam::Bool(true), SqlParam::Text("2000-01-01".into())]
+        vec![
+            SqlParam::Text(r#"{"isEmailVerified":true}"#.into()),
+            SqlParam::Bool(true),
+            SqlParam::Text("2000-01-01".into())
+        ]
     );
     let m = schema::message_schema();
     assert_eq!(
@@ -588,20 +592,125 @@ fn sql_arrays() {
     );
     assert_eq!(
         sql(&c, "addresses(country = \"DE\" and city = \"Berlin\")", Dialect::Postgres).sql,
-        "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof((doc -> 'addresses')) = 'array' THEN (doc -> 'addresses') ELSE '[]'::jsonb END) AS e1(v) \
+        "(doc @> $3::jsonb AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof((doc -> 'addresses')) = 'array' THEN (doc -> 'addresses') ELSE '[]'::jsonb END) AS e1(v) \
          WHERE jsonb_typeof((e1.v)) = 'object' \
-         AND (CASE WHEN jsonb_typeof((e1.v -> 'country')) = 'string' THEN (e1.v ->> 'country') = $3 ELSE FALSE END \
-         AND CASE WHEN jsonb_typeof((e1.v -> 'city')) = 'string' THEN (e1.v ->> 'city') = $4 ELSE FALSE END))"
+         AND (CASE WHEN jsonb_typeof((e1.v -> 'country')) = 'string' THEN (e1.v ->> 'country') = $4 ELSE FALSE END \
+         AND CASE WHEN jsonb_typeof((e1.v -> 'city')) = 'string' THEN (e1.v ->> 'city') = $5 ELSE FALSE END)))"
     );
     assert_eq!(
         sql(&c, "shippingAddressIds = \"a\"", Dialect::Postgres).sql,
-        "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof((doc -> 'shippingAddressIds')) = 'array' THEN (doc -> 'shippingAddressIds') ELSE '[]'::jsonb END) AS e1(v) \
-         WHERE CASE WHEN jsonb_typeof((e1.v)) = 'string' THEN ((e1.v) #>> '{}') = $3 ELSE FALSE END)"
+        "(doc @> $3::jsonb AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof((doc -> 'shippingAddressIds')) = 'array' THEN (doc -> 'shippingAddressIds') ELSE '[]'::jsonb END) AS e1(v) \
+         WHERE CASE WHEN jsonb_typeof((e1.v)) = 'string' THEN ((e1.v) #>> '{}') = $4 ELSE FALSE END))"
     );
     assert_eq!(
         sql(&c, "shippingAddressIds is empty", Dialect::Sqlite).sql,
         "CASE WHEN json_type(doc, '$.shippingAddressIds') = 'array' THEN json_array_length(doc, '$.shippingAddressIds') = 0 ELSE FALSE END"
     );
+}
+
+/// The `doc @> …` pre-filter pattern of a PostgreSQL compilation, if any.
+fn pg_pattern(schema: &schema::Schema, pred: &str) -> Option<serde_json::Value> {
+    let f = sql(schema, pred, Dialect::Postgres);
+    if !f.sql.starts_with("(doc @> $3::jsonb AND ") {
+        return None;
+    }
+    match &f.params[0] {
+        SqlParam::Text(t) => Some(serde_json::from_str(t).unwrap()),
+        other => panic!("pattern parameter is {other:?}"),
+    }
+}
+
+#[test]
+fn sql_postgres_containment_prefilter_is_implied_by_the_predicate() {
+    let c = schema::customer_schema();
+    assert_eq!(
+        pg_pattern(&c, "addresses(country = \"DE\" and city = \"Berlin\")"),
+        Some(json!({"addresses": [{"country": "DE", "city": "Berlin"}]}))
+    );
+    // Separate scopes may be met by separate elements: the arrays concatenate.
+    assert_eq!(
+        pg_pattern(
+            &c,
+            "addresses(country = \"DE\") and addresses(city in (\"X\")) and title = \"Dr\" and shippingAddressIds contains all (\"a\", \"b\")"
+        ),
+        Some(json!({
+            "addresses": [{"country": "DE"}, {"city": "X"}],
+            "title": "Dr",
+            "shippingAddressIds": ["a", "b"]
+        }))
+    );
+    // Only the conjuncts that imply a pattern contribute.
+    assert_eq!(
+        pg_pattern(
+            &c,
+            "addresses(country = \"DE\" and city != \"X\") and (title = \"a\" or title = \"b\")"
+        ),
+        Some(json!({"addresses": [{"country": "DE"}]}))
+    );
+    for none in [
+        "title != \"Dr\"",
+        "not(title = \"Dr\")",
+        "title = \"a\" or middleName = \"b\"",
+        "title in (\"a\", \"b\")",
+        "version = 1",
+        "lastName = \"x\"",
+        "lowercaseEmail = \"x\"",
+        "custom(fields(f = \"x\"))",
+        "addresses(country != \"DE\")",
+        "stores(key = \"s1\")",
+    ] {
+        assert_eq!(pg_pattern(&c, none), None, "{none}");
+    }
+    // SQLite has no pre-filter.
+    assert!(!sql(&c, "title = \"Dr\"", Dialect::Sqlite)
+        .sql
+        .contains("@>"));
+}
+
+#[test]
+fn sql_store_keys_use_the_side_table() {
+    let c = schema::customer_schema();
+    let f = sql(&c, "stores(key = \"s1\")", Dialect::Sqlite);
+    assert_eq!(
+        f.sql,
+        "id IN (SELECT customer_id FROM customer_emails WHERE scope IN (?))"
+    );
+    assert_eq!(f.params, vec![SqlParam::Text("s1".into())]);
+    let f = sql(
+        &c,
+        "not(stores(key in (\"s1\", \"s2\")))",
+        Dialect::Postgres,
+    );
+    assert_eq!(
+        f.sql,
+        "NOT (id IN (SELECT customer_id FROM customer_emails WHERE scope IN ($3, $4)))"
+    );
+    // Other shapes, the reserved global scope and other schemas stay JSON.
+    for json_form in [
+        "stores(key != \"s1\")",
+        "stores(key = \"s1\" and typeId = \"store\")",
+        "stores(key = \"\")",
+        "stores(key in (\"s1\", \"\"))",
+    ] {
+        let f = sql(&c, json_form, Dialect::Sqlite);
+        assert!(!f.sql.contains("customer_emails"), "{json_form}: {}", f.sql);
+    }
+    for (pred, doc, want) in [
+        (
+            "stores(key = \"s1\")",
+            json!({"stores": [{"typeId": "store", "key": "s1"}]}),
+            true,
+        ),
+        ("stores(key = \"s1\")", json!({"stores": []}), false),
+        (
+            "stores(key in (\"s2\", \"s1\"))",
+            json!({"stores": [{"key": "s1"}]}),
+            true,
+        ),
+        ("not(stores(key = \"s1\"))", json!({}), true),
+    ] {
+        assert_eq!(eval_on(pred, doc), want, "{pred}");
+    }
 }
 
 #[test]

@@ -19,6 +19,12 @@ const CREATE: &str = "CREATE TABLE customers (
     first_name TEXT, last_name TEXT, created_at TEXT NOT NULL, last_modified_at TEXT NOT NULL,
     doc TEXT NOT NULL)";
 
+/// The store's email-scope table, which `stores(key = …)` compiles against: one row per store
+/// key, or one with scope `''` for a global customer.
+const CREATE_EMAILS: &str = "CREATE TABLE customer_emails (
+    project TEXT NOT NULL, scope TEXT NOT NULL, lowercase_email TEXT NOT NULL,
+    customer_id TEXT NOT NULL, PRIMARY KEY (project, lowercase_email, scope, customer_id))";
+
 fn opt<T: std::fmt::Debug + Clone + 'static>(
     s: impl Strategy<Value = T> + 'static,
 ) -> BoxedStrategy<Option<T>> {
@@ -347,6 +353,7 @@ fn to_sql(p: &SqlParam) -> rusqlite::types::Value {
 fn load(rows: &[Row]) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute(CREATE, []).unwrap();
+    conn.execute(CREATE_EMAILS, []).unwrap();
     for r in rows {
         let d = &r.doc;
         let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -369,6 +376,24 @@ fn load(rows: &[Row]) -> Connection {
             ],
         )
         .unwrap();
+        let mut scopes: Vec<&str> = d["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["key"].as_str().unwrap())
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        if scopes.is_empty() {
+            scopes.push("");
+        }
+        for scope in scopes {
+            conn.execute(
+                "INSERT INTO customer_emails VALUES ('p', ?, ?, ?)",
+                rusqlite::params![scope, email.to_lowercase(), s("id")],
+            )
+            .unwrap();
+        }
     }
     conn
 }

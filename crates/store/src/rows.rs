@@ -9,7 +9,7 @@ use clientele_query::schema::Schema;
 use clientele_query::{compile_order_by, compile_where, Dialect, SqlParam};
 use time::OffsetDateTime;
 
-use crate::{ResourceQuery, StoreError};
+use crate::{ResourceQuery, ResourceRecord, StoreError};
 
 /// Most matches `total` reports when a predicate is present (commercetools caps it, digest §7.4).
 pub(crate) const TOTAL_CAP_WITH_PREDICATE: u64 = 10_000;
@@ -199,6 +199,45 @@ fn corrupt(what: &str, why: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what}: {why}"))
 }
 
+/// The column values of one row of the generic `resources` table.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceRow {
+    pub(crate) id: String,
+    pub(crate) key: Option<String>,
+    pub(crate) version: i64,
+    pub(crate) created_at: String,
+    pub(crate) last_modified_at: String,
+    pub(crate) doc: String,
+}
+
+impl ResourceRow {
+    /// Flattens `r` into columns.
+    pub(crate) fn of(r: &ResourceRecord) -> Result<Self, StoreError> {
+        Ok(ResourceRow {
+            id: r.id.clone(),
+            key: r.key.clone(),
+            version: to_i64(r.version.get())?,
+            created_at: format_datetime(r.created_at),
+            last_modified_at: format_datetime(r.last_modified_at),
+            doc: to_json(&r.doc)?,
+        })
+    }
+}
+
+/// Reads a resource document back.
+pub(crate) fn resource_from_row(doc: &str) -> Result<serde_json::Value, StoreError> {
+    from_json(doc, "resource")
+}
+
+/// The query schema of a resource type in the generic table. Types without their own schema
+/// get the Customer Group one, whose default order (and columns) every resource shares.
+pub(crate) fn resource_schema(type_id: &str) -> Schema {
+    match type_id {
+        "type" => clientele_query::schema::type_schema(),
+        _ => clientele_query::schema::customer_group_schema(),
+    }
+}
+
 /// The SQL of one page query and its optional count, with parameters in placeholder order.
 #[derive(Debug, Clone)]
 pub(crate) struct PageSql {
@@ -222,6 +261,40 @@ pub(crate) struct PageTarget<'a> {
     pub(crate) schema: &'a Schema,
     /// Whether `query.store` restricts the rows (customers only).
     pub(crate) store_filter: bool,
+    /// For the generic `resources` table: the `type_id` the rows must have.
+    pub(crate) type_filter: Option<&'a str>,
+}
+
+impl<'a> PageTarget<'a> {
+    /// The customer listing of `dialect` (the select list reads the document as text).
+    pub(crate) fn customers(dialect: Dialect, schema: &'a Schema) -> Self {
+        PageTarget {
+            dialect,
+            table: "customers",
+            columns: match dialect {
+                Dialect::Sqlite => "doc, password_hash",
+                Dialect::Postgres => "doc::text, password_hash",
+            },
+            schema,
+            store_filter: true,
+            type_filter: None,
+        }
+    }
+
+    /// The message listing of `dialect` (the second column is always NULL).
+    pub(crate) fn messages(dialect: Dialect, schema: &'a Schema) -> Self {
+        PageTarget {
+            dialect,
+            table: "messages",
+            columns: match dialect {
+                Dialect::Sqlite => "doc, NULL",
+                Dialect::Postgres => "doc::text, NULL::text",
+            },
+            schema,
+            store_filter: false,
+            type_filter: None,
+        }
+    }
 }
 
 impl PageSql {
@@ -233,6 +306,10 @@ impl PageSql {
     ) -> Result<PageSql, StoreError> {
         let mut params = vec![SqlParam::Text(project.to_owned())];
         let mut where_ = format!("project = {}", placeholder(t.dialect, 1));
+        if let Some(type_id) = t.type_filter {
+            where_.push_str(&format!(" AND type_id = {}", placeholder(t.dialect, 2)));
+            params.push(SqlParam::Text(type_id.to_owned()));
+        }
         if let Some(p) = &q.predicate {
             let f = compile_where(p, t.dialect, params.len() + 1);
             where_.push_str(&format!(" AND ({})", f.sql));
@@ -310,6 +387,7 @@ mod tests {
             columns: "doc::text, password_hash",
             schema: &schema,
             store_filter: true,
+            type_filter: None,
         };
         let q = ResourceQuery {
             limit: 20,
