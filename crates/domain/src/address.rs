@@ -1,9 +1,11 @@
 //! Addresses: the stored `Address` (server-assigned `id`, optional unique `key`) and the
 //! `AddressDraft` (`BaseAddress` on the wire) that drafts and actions send.
 
+use crate::custom_fields::build_custom_fields;
 use crate::customer::{CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
 use crate::newtypes::{is_country_code, Key};
+use crate::resolve::Resolved;
 use serde::{Deserialize, Serialize};
 
 /// Declares the address struct with the 22 optional free-text fields commercetools defines, so
@@ -120,15 +122,27 @@ impl AddressDraft {
     /// client-sent id is ignored). Error messages name fields as `address.<field>`.
     ///
     /// Rejects a `key` outside `^[A-Za-z0-9_-]{2,256}$` and a `country` outside `^[A-Z]{2}$`
-    /// (`InvalidInput`), and any `custom` (`InvalidOperation`: Custom Types are not supported
-    /// yet). Uniqueness of the key among a customer's addresses is the caller's business.
+    /// (`InvalidInput`). With no references resolved, any `custom` names a Type that is not
+    /// found (see [`AddressDraft::into_address_resolved`]). Uniqueness of the key among a
+    /// customer's addresses is the caller's business.
     pub fn into_address(self, id: String) -> Result<Address, DomainError> {
-        self.into_address_named(id, "address")
+        self.into_address_resolved(id, "address", &Resolved::EMPTY)
     }
 
     /// Like [`AddressDraft::into_address`], naming fields `<prefix>.<field>` in errors (for
     /// example `addresses.country` for the addresses of a `CustomerDraft`).
     pub fn into_address_named(self, id: String, prefix: &str) -> Result<Address, DomainError> {
+        self.into_address_resolved(id, prefix, &Resolved::EMPTY)
+    }
+
+    /// Like [`AddressDraft::into_address_named`], building `custom` with the Types in
+    /// `resolved` (the Type must allow `address`).
+    pub fn into_address_resolved(
+        self,
+        id: String,
+        prefix: &str,
+        resolved: &Resolved,
+    ) -> Result<Address, DomainError> {
         if let Some(key) = &self.key {
             Key::parse(key, &format!("{prefix}.key"))?;
         }
@@ -138,11 +152,11 @@ impl AddressDraft {
                 self.country
             )));
         }
-        if self.custom.is_some() {
-            return Err(DomainError::InvalidOperation(format!(
-                "The field '{prefix}.custom' is not supported yet."
-            )));
-        }
+        let custom = self
+            .custom
+            .as_ref()
+            .map(|c| build_custom_fields(c, resolved, "address"))
+            .transpose()?;
         Ok(Address {
             id: Some(id),
             key: self.key,
@@ -169,7 +183,7 @@ impl AddressDraft {
             fax: self.fax,
             additional_address_info: self.additional_address_info,
             external_id: self.external_id,
-            custom: None,
+            custom,
         })
     }
 }

@@ -14,6 +14,9 @@
 mod addresses;
 mod create;
 #[cfg(test)]
+mod reference_tests;
+mod references;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;
@@ -26,10 +29,11 @@ use crate::message::MessagePayload;
 use crate::newtypes::{Email, Key};
 use crate::password::PasswordHash;
 use crate::project::Project;
+use crate::resolve::Resolved;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use create::create_customer;
+pub use create::{create_customer, create_customer_with};
 
 /// Everything the pure logic needs from outside: project settings, the clock, fresh ids and the
 /// (slow) password hasher.
@@ -50,12 +54,25 @@ pub use crate::error::DomainError as ApplyError;
 /// The most update actions one request may carry.
 pub const MAX_UPDATE_ACTIONS: usize = 500;
 
-/// Applies one update action. Pure: it neither bumps `version` nor touches `lastModifiedAt`
-/// (see [`apply_all`]); an action that changes nothing yields no Message.
+/// Applies one update action with no references resolved (every Customer Group or Type it
+/// names is not found); see [`apply_with`].
 pub fn apply(
     customer: Customer,
     action: &CustomerUpdateAction,
     ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    apply_with(customer, action, ctx, &Resolved::EMPTY)
+}
+
+/// Applies one update action, looking up the Customer Groups and Types it names in
+/// `resolved` (loaded by the caller from [`crate::resolve::Wanted::for_update`]). Pure: it
+/// neither bumps `version` nor touches `lastModifiedAt` (see [`apply_all_with`]); an action that
+/// changes nothing yields no Message.
+pub fn apply_with(
+    customer: Customer,
+    action: &CustomerUpdateAction,
+    ctx: &mut ApplyContext<'_>,
+    resolved: &Resolved,
 ) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
     use CustomerUpdateAction as A;
     let mut c = customer;
@@ -143,7 +160,7 @@ pub fn apply(
             password,
         } => set_authentication_mode(&mut c, *auth_mode, password.as_deref(), ctx)?,
         A::AddAddress { address } => {
-            messages.extend(addresses::add_address(&mut c, address, ctx)?);
+            messages.extend(addresses::add_address(&mut c, address, ctx, resolved)?);
         }
         A::ChangeAddress {
             address_id,
@@ -151,7 +168,9 @@ pub fn apply(
             address,
         } => {
             let target = addresses::resolve(&c, address_id, address_key)?;
-            messages.extend(addresses::change_address(&mut c, target, address)?);
+            messages.extend(addresses::change_address(
+                &mut c, target, address, resolved,
+            )?);
         }
         A::RemoveAddress {
             address_id,
@@ -218,17 +237,73 @@ pub fn apply(
                 target,
             )?);
         }
-        A::SetCustomerGroup { .. }
-        | A::SetCustomerGroupAssignments { .. }
-        | A::AddCustomerGroupAssignment { .. }
-        | A::RemoveCustomerGroupAssignment { .. }
-        | A::SetCustomType { .. }
-        | A::SetCustomField { .. }
-        | A::SetAddressCustomType { .. }
-        | A::SetAddressCustomField { .. }
-        | A::SetStores { .. }
-        | A::AddStore { .. }
-        | A::RemoveStore { .. } => {
+        A::SetCustomerGroup { customer_group } => {
+            messages.extend(references::set_customer_group(
+                &mut c,
+                customer_group.as_ref(),
+                resolved,
+            )?);
+        }
+        A::SetCustomerGroupAssignments {
+            customer_group_assignments,
+        } => messages.extend(references::set_assignments(
+            &mut c,
+            customer_group_assignments,
+            resolved,
+        )?),
+        A::AddCustomerGroupAssignment {
+            customer_group_assignment,
+        } => messages.extend(references::add_assignment(
+            &mut c,
+            &customer_group_assignment.customer_group,
+            resolved,
+        )?),
+        A::RemoveCustomerGroupAssignment { customer_group } => {
+            messages.extend(references::remove_assignment(
+                &mut c,
+                customer_group,
+                resolved,
+            )?);
+        }
+        A::SetCustomType { type_, fields } => {
+            messages.extend(references::set_custom_type(
+                &mut c,
+                type_.as_ref(),
+                fields.as_ref(),
+                resolved,
+            )?);
+        }
+        A::SetCustomField { name, value } => {
+            messages.extend(references::set_custom_field(
+                &mut c,
+                name,
+                value.as_ref(),
+                resolved,
+            )?);
+        }
+        A::SetAddressCustomType {
+            address_id,
+            type_,
+            fields,
+        } => messages.extend(references::set_address_custom_type(
+            &mut c,
+            address_id,
+            type_.as_ref(),
+            fields.as_ref(),
+            resolved,
+        )?),
+        A::SetAddressCustomField {
+            address_id,
+            name,
+            value,
+        } => messages.extend(references::set_address_custom_field(
+            &mut c,
+            address_id,
+            name,
+            value.as_ref(),
+            resolved,
+        )?),
+        A::SetStores { .. } | A::AddStore { .. } | A::RemoveStore { .. } => {
             return Err(DomainError::InvalidOperation(format!(
                 "The update action '{}' is not supported yet.",
                 action.name()
@@ -238,15 +313,26 @@ pub fn apply(
     Ok((c, messages))
 }
 
-/// Applies a request's actions in order, all or nothing (the first error is returned and the
-/// caller keeps the original). At most [`MAX_UPDATE_ACTIONS`] actions (else `InvalidInput`).
-///
-/// If the result differs from `customer`, `version` is bumped once and `lastModifiedAt` set to
-/// `ctx.now`; otherwise `customer` comes back unchanged with no Messages.
+/// [`apply_all_with`] with no references resolved.
 pub fn apply_all(
     customer: Customer,
     actions: &[CustomerUpdateAction],
     ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    apply_all_with(customer, actions, ctx, &Resolved::EMPTY)
+}
+
+/// Applies a request's actions in order, all or nothing (the first error is returned and the
+/// caller keeps the original). At most [`MAX_UPDATE_ACTIONS`] actions (else `InvalidInput`).
+/// Customer Groups and Types are looked up in `resolved`.
+///
+/// If the result differs from `customer`, `version` is bumped once and `lastModifiedAt` set to
+/// `ctx.now`; otherwise `customer` comes back unchanged with no Messages.
+pub fn apply_all_with(
+    customer: Customer,
+    actions: &[CustomerUpdateAction],
+    ctx: &mut ApplyContext<'_>,
+    resolved: &Resolved,
 ) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
     if actions.len() > MAX_UPDATE_ACTIONS {
         return Err(DomainError::InvalidInput(format!(
@@ -257,7 +343,7 @@ pub fn apply_all(
     let mut current = customer.clone();
     let mut messages = Vec::new();
     for action in actions {
-        let (next, produced) = apply(current, action, ctx)?;
+        let (next, produced) = apply_with(current, action, ctx, resolved)?;
         current = next;
         messages.extend(produced);
     }

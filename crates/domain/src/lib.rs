@@ -7,28 +7,38 @@
 pub mod action;
 pub mod address;
 pub mod apply;
+pub mod custom_fields;
+pub mod custom_type;
 pub mod customer;
+pub mod customer_group;
 pub mod error;
 pub mod message;
 pub mod newtypes;
 pub mod password;
 pub mod project;
 pub mod reference;
+pub mod resolve;
 pub mod serde_formats;
 pub mod token;
 
 pub use action::{CustomerUpdate, CustomerUpdateAction};
 pub use address::{Address, AddressDraft, AddressRole};
-pub use apply::{apply, apply_all, create_customer, ApplyContext};
+pub use apply::{
+    apply, apply_all, apply_all_with, apply_with, create_customer, create_customer_with,
+    ApplyContext,
+};
+pub use custom_type::{Type, TypeDraft, TypeUpdateAction};
 pub use customer::{
     AuthenticationMode, ClientLogging, CustomFields, CustomFieldsDraft, Customer, CustomerDraft,
     CustomerGroupAssignment, CustomerGroupAssignmentDraft, CustomerSignInResult,
     PagedQueryResponse,
 };
+pub use customer_group::{CustomerGroup, CustomerGroupDraft, CustomerGroupUpdateAction};
 pub use error::DomainError;
 pub use message::{Message, MessagePayload, UserProvidedIdentifiers};
 pub use newtypes::{Email, Key, Version};
 pub use password::{PasswordHash, PasswordHasher};
 pub use project::Project;
 pub use reference::{KeyReference, Reference, ResourceIdentifier};
+pub use resolve::{Resolved, Wanted};
 pub use token::CustomerToken;

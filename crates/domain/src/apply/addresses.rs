@@ -9,6 +9,7 @@ use crate::address::{AddressDraft, AddressRole};
 use crate::customer::Customer;
 use crate::error::DomainError;
 use crate::message::MessagePayload;
+use crate::resolve::Resolved;
 use serde_json::Value;
 
 /// The field name under which address-key clashes are reported.
@@ -76,8 +77,11 @@ pub(crate) fn add_address(
     c: &mut Customer,
     draft: &AddressDraft,
     ctx: &mut ApplyContext<'_>,
+    resolved: &Resolved,
 ) -> Result<Option<MessagePayload>, DomainError> {
-    let address = draft.clone().into_address((ctx.new_id)())?;
+    let address = draft
+        .clone()
+        .into_address_resolved((ctx.new_id)(), "address", resolved)?;
     ensure_key_free(c, address.key.as_deref(), None)?;
     c.addresses.push(address.clone());
     Ok(Some(MessagePayload::CustomerAddressAdded { address }))
@@ -88,6 +92,7 @@ pub(crate) fn change_address(
     c: &mut Customer,
     index: usize,
     draft: &AddressDraft,
+    resolved: &Resolved,
 ) -> Result<Option<MessagePayload>, DomainError> {
     let Some(id) = c
         .addresses
@@ -96,7 +101,9 @@ pub(crate) fn change_address(
     else {
         return Ok(None);
     };
-    let address = draft.clone().into_address(id.clone())?;
+    let address = draft
+        .clone()
+        .into_address_resolved(id.clone(), "address", resolved)?;
     ensure_key_free(c, address.key.as_deref(), Some(index))?;
     let Some(slot) = c.addresses.get_mut(index) else {
         return Ok(None);

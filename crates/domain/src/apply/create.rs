@@ -1,15 +1,28 @@
 //! Building a version-1 Customer from a whole `CustomerDraft` (sign-up).
 //!
-//! Validates everything that needs only the draft and the project, then hashes the password
-//! last (it is the slow part). Must not check uniqueness against other customers (the caller
-//! does, with the store) nor resolve references to resources Clientele does not have yet.
+//! Validates everything that needs only the draft, the project and the resolved references
+//! (Customer Groups, Types), then hashes the password last (it is the slow part). Must not check
+//! uniqueness against other customers (the caller does, with the store) nor load references.
 
+use super::references::assignments;
 use super::{addresses, check_locale, required_password, ApplyContext};
+use crate::custom_fields::build_custom_fields;
 use crate::customer::{AuthenticationMode, Customer, CustomerDraft};
 use crate::error::DomainError;
 use crate::message::MessagePayload;
 use crate::newtypes::{Email, Key, Version};
-use crate::reference::ResourceIdentifier;
+use crate::reference::{Reference, ResourceIdentifier};
+use crate::resolve::{Resolved, CUSTOMER_GROUP};
+
+/// [`create_customer_with`] with no references resolved: a draft naming a Customer Group or a
+/// Type fails with `ReferencedResourceNotFound`.
+pub fn create_customer(
+    draft: CustomerDraft,
+    id: String,
+    ctx: &mut ApplyContext<'_>,
+) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
+    create_customer_with(draft, id, ctx, &Resolved::EMPTY)
+}
 
 /// Builds the Customer a `CustomerDraft` describes, with the given `id`, `version` 1 and
 /// `createdAt` = `lastModifiedAt` = `ctx.now`, plus its `CustomerCreated` Message.
@@ -17,11 +30,13 @@ use crate::reference::ResourceIdentifier;
 /// Address ids come from `ctx.new_id` (client ids are ignored); `defaultShippingAddress`,
 /// `shippingAddresses`, `defaultBillingAddress` and `billingAddresses` are indices into
 /// `addresses`; a default is also listed in its id list. In `ExternalAuth` mode a given
-/// password is ignored and none is stored.
-pub fn create_customer(
+/// password is ignored and none is stored. `customerGroup`, `customerGroupAssignments` and the
+/// Types of `custom` (and of each address's `custom`) are looked up in `resolved`.
+pub fn create_customer_with(
     draft: CustomerDraft,
     id: String,
     ctx: &mut ApplyContext<'_>,
+    resolved: &Resolved,
 ) -> Result<(Customer, Vec<MessagePayload>), DomainError> {
     let email = Email::parse(&draft.email)?;
     if let Some(key) = &draft.key {
@@ -46,6 +61,27 @@ pub fn create_customer(
         AuthenticationMode::Password => Some(required_password(draft.password.as_deref())?),
         AuthenticationMode::ExternalAuth => None,
     };
+    let customer_group = draft
+        .customer_group
+        .as_ref()
+        .map(|g| {
+            resolved
+                .customer_group(g)
+                .map(|g| Reference::new(CUSTOMER_GROUP, g.id.clone()))
+        })
+        .transpose()?;
+    let customer_group_assignments = assignments(
+        draft
+            .customer_group_assignments
+            .as_deref()
+            .unwrap_or_default(),
+        resolved,
+    )?;
+    let custom = draft
+        .custom
+        .as_ref()
+        .map(|c| build_custom_fields(c, resolved, "customer"))
+        .transpose()?;
 
     let mut customer = Customer {
         id,
@@ -72,9 +108,9 @@ pub fn create_customer(
         default_billing_address_id: None,
         billing_address_ids: Vec::new(),
         is_email_verified: draft.is_email_verified.unwrap_or(false),
-        customer_group: None,
-        customer_group_assignments: Vec::new(),
-        custom: None,
+        customer_group,
+        customer_group_assignments,
+        custom,
         locale: draft.locale.clone(),
         salutation: draft.salutation.clone(),
         stores: Vec::new(),
@@ -82,7 +118,7 @@ pub fn create_customer(
     };
 
     for address_draft in draft.addresses.clone().unwrap_or_default() {
-        let address = address_draft.into_address_named((ctx.new_id)(), "addresses")?;
+        let address = address_draft.into_address_resolved((ctx.new_id)(), "addresses", resolved)?;
         addresses::ensure_key_free(&customer, address.key.as_deref(), None)?;
         customer.addresses.push(address);
     }
@@ -119,27 +155,12 @@ pub fn create_customer(
 
 /// `InvalidOperation` for draft fields whose resources Clientele does not support yet.
 fn reject_unsupported(draft: &CustomerDraft) -> Result<(), DomainError> {
-    let unsupported = [
-        (
-            "stores",
-            draft.stores.as_ref().is_some_and(|s| !s.is_empty()),
-        ),
-        ("customerGroup", draft.customer_group.is_some()),
-        (
-            "customerGroupAssignments",
-            draft
-                .customer_group_assignments
-                .as_ref()
-                .is_some_and(|a| !a.is_empty()),
-        ),
-        ("custom", draft.custom.is_some()),
-    ];
-    match unsupported.iter().find(|(_, present)| *present) {
-        Some((field, _)) => Err(DomainError::InvalidOperation(format!(
-            "The field '{field}' is not supported yet."
-        ))),
-        None => Ok(()),
+    if draft.stores.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(DomainError::InvalidOperation(
+            "The field 'stores' is not supported yet.".to_owned(),
+        ));
     }
+    Ok(())
 }
 
 /// The `ReferencedResourceNotFound` for a cart (Clientele has no carts), or `InvalidJsonInput`

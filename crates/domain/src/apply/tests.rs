@@ -202,22 +202,30 @@ fn create_checks_locale_against_project_languages() {
 }
 
 #[test]
-fn create_rejects_fields_not_supported_yet() {
+fn create_rejects_stores_and_unresolved_references() {
     let mut env = TestEnv::new();
+    assert_eq!(
+        env.create(CustomerDraft {
+            stores: Some(vec![ri_key("store-a")]),
+            ..minimal_draft()
+        })
+        .unwrap_err(),
+        invalid_op("The field 'stores' is not supported yet.")
+    );
+    // Without a resolver every named group or type is not found.
+    let not_found = |type_id: &str, key: &str| DomainError::ReferencedResourceNotFound {
+        type_id: type_id.to_owned(),
+        predicate: format!("with key '{key}'"),
+        id: None,
+        key: s(key),
+    };
     let cases = [
-        (
-            CustomerDraft {
-                stores: Some(vec![ri_key("store-a")]),
-                ..minimal_draft()
-            },
-            "The field 'stores' is not supported yet.",
-        ),
         (
             CustomerDraft {
                 customer_group: Some(ri_key("vip")),
                 ..minimal_draft()
             },
-            "The field 'customerGroup' is not supported yet.",
+            not_found("customer-group", "vip"),
         ),
         (
             CustomerDraft {
@@ -226,14 +234,14 @@ fn create_rejects_fields_not_supported_yet() {
                 }]),
                 ..minimal_draft()
             },
-            "The field 'customerGroupAssignments' is not supported yet.",
+            not_found("customer-group", "vip"),
         ),
         (
             CustomerDraft {
                 custom: Some(custom_draft()),
                 ..minimal_draft()
             },
-            "The field 'custom' is not supported yet.",
+            not_found("type", "my-type"),
         ),
         (
             CustomerDraft {
@@ -243,11 +251,11 @@ fn create_rejects_fields_not_supported_yet() {
                 }]),
                 ..minimal_draft()
             },
-            "The field 'addresses.custom' is not supported yet.",
+            not_found("type", "my-type"),
         ),
     ];
-    for (draft, message) in cases {
-        assert_eq!(env.create(draft).unwrap_err(), invalid_op(message));
+    for (draft, expected) in cases {
+        assert_eq!(env.create(draft).unwrap_err(), expected);
     }
 }
 
@@ -704,42 +712,10 @@ fn authentication_mode_switches_delete_and_require_the_password() {
 }
 
 #[test]
-fn actions_for_missing_features_are_rejected_by_name() {
+fn store_actions_are_rejected_by_name() {
     let mut env = TestEnv::new();
     let c = env.customer();
     let cases = [
-        A::SetCustomerGroup {
-            customer_group: None,
-        },
-        A::SetCustomerGroupAssignments {
-            customer_group_assignments: vec![],
-        },
-        A::AddCustomerGroupAssignment {
-            customer_group_assignment: CustomerGroupAssignmentDraft {
-                customer_group: ri_key("vip"),
-            },
-        },
-        A::RemoveCustomerGroupAssignment {
-            customer_group: ri_key("vip"),
-        },
-        A::SetCustomType {
-            type_: None,
-            fields: None,
-        },
-        A::SetCustomField {
-            name: "f".to_owned(),
-            value: None,
-        },
-        A::SetAddressCustomType {
-            address_id: "a".to_owned(),
-            type_: None,
-            fields: None,
-        },
-        A::SetAddressCustomField {
-            address_id: "a".to_owned(),
-            name: "f".to_owned(),
-            value: None,
-        },
         A::SetStores { stores: vec![] },
         A::AddStore {
             store: ri_key("s1"),
@@ -819,7 +795,12 @@ fn add_address_errors() {
                 }
             }
         ),
-        invalid_op("The field 'address.custom' is not supported yet.")
+        DomainError::ReferencedResourceNotFound {
+            type_id: "type".to_owned(),
+            predicate: "with key 'my-type'".to_owned(),
+            id: None,
+            key: s("my-type"),
+        }
     );
 }
 

@@ -3,8 +3,8 @@
 //!
 //! Paths come parsed from `clientele-query` (syntax only). As in commercetools, a path that
 //! leads nowhere and a reference that does not resolve are skipped silently. Only resources
-//! Clientele stores can be resolved (customers); references to other types never resolve
-//! here. A path passing through an already expanded reference continues inside its `obj`.
+//! Clientele stores can be resolved (customers, customer groups, types); references to other
+//! types never resolve here. A path passing through an already expanded reference continues inside its `obj`.
 //! This module reads the store and never writes.
 
 use crate::error::ApiError;
@@ -138,6 +138,10 @@ async fn resolve(
             customer
                 .map(|c| serde_json::to_value(c).map_err(|e| ApiError::Internal(e.to_string())))
                 .transpose()
+        }
+        // Customer Groups and Types live in the generic resource table.
+        "customer-group" | "type" => {
+            super::references::expansion_target(state, project, type_id, id).await
         }
         _ => Ok(None),
     }

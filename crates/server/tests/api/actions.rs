@@ -555,20 +555,14 @@ async fn address_actions_report_unknown_and_ambiguous_addresses() {
 }
 
 #[tokio::test]
-async fn actions_needing_other_resources_answer_400_naming_the_action() {
+async fn actions_needing_stores_answer_400_naming_the_action() {
     let (app, token, c) = setup().await;
     for (name, action) in [
-        ("setCustomerGroup", json!({"action": "setCustomerGroup"})),
         (
             "addStore",
             json!({"action": "addStore", "store": {"typeId": "store", "key": "eu"}}),
         ),
         ("setStores", json!({"action": "setStores", "stores": []})),
-        ("setCustomType", json!({"action": "setCustomType"})),
-        (
-            "setCustomField",
-            json!({"action": "setCustomField", "name": "x"}),
-        ),
     ] {
         let r = fail(&app, &token, &c, json!([action])).await;
         let e = r.error(400, "InvalidOperation");

@@ -1,0 +1,220 @@
+//! Reference resolution as pure data: [`Wanted`] lists the Customer Groups and Types a
+//! customer draft or update names, the service loads them from the store into a [`Resolved`],
+//! and the apply logic looks them up there. An identifier missing from `Resolved` is a
+//! `ReferencedResourceNotFound`.
+//!
+//! Owns the `ResourceIdentifier` rules (exactly one of `id` / `key`, matching `typeId`). It must
+//! not do IO: loading is the caller's job, so the domain stays testable without a store.
+
+use crate::action::CustomerUpdateAction;
+use crate::custom_type::Type;
+use crate::customer::{Customer, CustomerDraft};
+use crate::customer_group::CustomerGroup;
+use crate::error::DomainError;
+use crate::reference::ResourceIdentifier;
+
+/// The `typeId` of Customer Groups.
+pub const CUSTOMER_GROUP: &str = "customer-group";
+/// The `typeId` of Types.
+pub const TYPE: &str = "type";
+
+/// How an identifier names a resource once checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lookup {
+    /// By id.
+    Id(String),
+    /// By key.
+    Key(String),
+}
+
+impl Lookup {
+    /// Checks `ri` names exactly one of id / key and, if it has a `typeId`, that it is
+    /// `type_id`; both violations are `InvalidJsonInput`, as commercetools reports them.
+    pub fn of(ri: &ResourceIdentifier, type_id: &str) -> Result<Lookup, DomainError> {
+        if let Some(t) = &ri.type_id {
+            if t != type_id {
+                return Err(DomainError::invalid_json(format!(
+                    "The typeId '{t}' does not match the expected typeId '{type_id}'."
+                )));
+            }
+        }
+        match (&ri.id, &ri.key) {
+            (Some(id), None) => Ok(Lookup::Id(id.clone())),
+            (None, Some(key)) => Ok(Lookup::Key(key.clone())),
+            _ => Err(DomainError::invalid_json(format!(
+                "A ResourceIdentifier of type '{type_id}' must have exactly one of 'id' or 'key'."
+            ))),
+        }
+    }
+
+    /// The `ReferencedResourceNotFound` for this lookup.
+    pub fn not_found(&self, type_id: &str) -> DomainError {
+        let (predicate, id, key) = match self {
+            Lookup::Id(id) => (format!("with id '{id}'"), Some(id.clone()), None),
+            Lookup::Key(key) => (format!("with key '{key}'"), None, Some(key.clone())),
+        };
+        DomainError::ReferencedResourceNotFound {
+            type_id: type_id.to_owned(),
+            predicate,
+            id,
+            key,
+        }
+    }
+}
+
+/// The Customer Groups and Types a request names, to be loaded before applying it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// Customer Groups by id or key.
+    pub customer_groups: Vec<Lookup>,
+    /// Types by id or key.
+    pub types: Vec<Lookup>,
+}
+
+impl Wanted {
+    /// Whether nothing needs loading.
+    pub fn is_empty(&self) -> bool {
+        self.customer_groups.is_empty() && self.types.is_empty()
+    }
+
+    fn group(&mut self, ri: &ResourceIdentifier) {
+        // Malformed identifiers are reported by the apply logic, with the action's context.
+        if let Ok(l) = Lookup::of(ri, CUSTOMER_GROUP) {
+            if !self.customer_groups.contains(&l) {
+                self.customer_groups.push(l);
+            }
+        }
+    }
+
+    fn type_(&mut self, ri: &ResourceIdentifier) {
+        if let Ok(l) = Lookup::of(ri, TYPE) {
+            self.type_id_or_key(l);
+        }
+    }
+
+    fn type_id_or_key(&mut self, l: Lookup) {
+        if !self.types.contains(&l) {
+            self.types.push(l);
+        }
+    }
+
+    /// What a `CustomerDraft` names: its group, group assignments, and the Types of its
+    /// custom fields and of its addresses' custom fields.
+    pub fn for_draft(draft: &CustomerDraft) -> Wanted {
+        let mut w = Wanted::default();
+        if let Some(g) = &draft.customer_group {
+            w.group(g);
+        }
+        for a in draft.customer_group_assignments.iter().flatten() {
+            w.group(&a.customer_group);
+        }
+        if let Some(c) = &draft.custom {
+            w.type_(&c.type_);
+        }
+        for a in draft.addresses.iter().flatten() {
+            if let Some(c) = &a.custom {
+                w.type_(&c.type_);
+            }
+        }
+        w
+    }
+
+    /// What applying `actions` to `customer` may need: every group and Type the actions name,
+    /// plus the Types the customer and its addresses already use (for `setCustomField`).
+    pub fn for_update(customer: &Customer, actions: &[CustomerUpdateAction]) -> Wanted {
+        use CustomerUpdateAction as A;
+        let mut w = Wanted::default();
+        let mut custom_actions = false;
+        for action in actions {
+            match action {
+                A::SetCustomerGroup {
+                    customer_group: Some(g),
+                } => w.group(g),
+                A::SetCustomerGroupAssignments {
+                    customer_group_assignments,
+                } => {
+                    for a in customer_group_assignments {
+                        w.group(&a.customer_group);
+                    }
+                }
+                A::AddCustomerGroupAssignment {
+                    customer_group_assignment,
+                } => w.group(&customer_group_assignment.customer_group),
+                A::RemoveCustomerGroupAssignment { customer_group } => w.group(customer_group),
+                A::SetCustomType { type_, .. } | A::SetAddressCustomType { type_, .. } => {
+                    if let Some(t) = type_ {
+                        w.type_(t);
+                    }
+                }
+                A::SetCustomField { .. } | A::SetAddressCustomField { .. } => {
+                    custom_actions = true;
+                }
+                A::AddAddress { address } | A::ChangeAddress { address, .. } => {
+                    if let Some(c) = &address.custom {
+                        w.type_(&c.type_);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if custom_actions {
+            let current = customer
+                .custom
+                .iter()
+                .chain(customer.addresses.iter().filter_map(|a| a.custom.as_ref()));
+            for c in current {
+                w.type_id_or_key(Lookup::Id(c.type_.id.clone()));
+            }
+        }
+        w
+    }
+}
+
+/// The loaded resources a request names. Lookups by id and key; whatever is missing was not
+/// found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resolved {
+    /// The Customer Groups found.
+    pub customer_groups: Vec<CustomerGroup>,
+    /// The Types found.
+    pub types: Vec<Type>,
+}
+
+impl Resolved {
+    /// Nothing resolved: every reference is not found.
+    pub const EMPTY: Resolved = Resolved {
+        customer_groups: Vec::new(),
+        types: Vec::new(),
+    };
+
+    /// The Customer Group `ri` names, or `ReferencedResourceNotFound`.
+    pub fn customer_group(&self, ri: &ResourceIdentifier) -> Result<&CustomerGroup, DomainError> {
+        let l = Lookup::of(ri, CUSTOMER_GROUP)?;
+        self.customer_groups
+            .iter()
+            .find(|g| match &l {
+                Lookup::Id(id) => &g.id == id,
+                Lookup::Key(key) => g.key.as_ref() == Some(key),
+            })
+            .ok_or_else(|| l.not_found(CUSTOMER_GROUP))
+    }
+
+    /// The Type `ri` names, or `ReferencedResourceNotFound`.
+    pub fn custom_type(&self, ri: &ResourceIdentifier) -> Result<&Type, DomainError> {
+        let l = Lookup::of(ri, TYPE)?;
+        self.find_type(&l).ok_or_else(|| l.not_found(TYPE))
+    }
+
+    /// The Type with `id` (already on a resource), or `ReferencedResourceNotFound`.
+    pub fn custom_type_by_id(&self, id: &str) -> Result<&Type, DomainError> {
+        let l = Lookup::Id(id.to_owned());
+        self.find_type(&l).ok_or_else(|| l.not_found(TYPE))
+    }
+
+    fn find_type(&self, l: &Lookup) -> Option<&Type> {
+        self.types.iter().find(|t| match l {
+            Lookup::Id(id) => &t.id == id,
+            Lookup::Key(key) => &t.key == key,
+        })
+    }
+}
