@@ -1,7 +1,10 @@
 //! Customer tokens for password reset and email verification, and the request bodies of the
 //! token flows.
 
+use crate::customer::ClientLogging;
+use crate::error::DomainError;
 use crate::newtypes::Version;
+use crate::reference::ResourceIdentifier;
 use crate::serde_formats::datetime;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -12,21 +15,27 @@ use time::OffsetDateTime;
 pub struct CustomerToken {
     /// Token id.
     pub id: String,
-    /// The customer the token belongs to.
-    pub customer_id: String,
-    /// The secret value; only its hash is stored.
-    pub value: String,
-    /// When the token stops working.
-    #[serde(with = "datetime")]
-    pub expires_at: OffsetDateTime,
-    /// Whether creating it invalidated older tokens of its kind.
-    pub invalidate_older_tokens: bool,
     /// When it was created.
     #[serde(with = "datetime")]
     pub created_at: OffsetDateTime,
     /// Equal to `createdAt`.
     #[serde(with = "datetime")]
     pub last_modified_at: OffsetDateTime,
+    /// The API client that created it (commercetools' examples show it, the type omits it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<ClientLogging>,
+    /// The API client that created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ClientLogging>,
+    /// The customer the token belongs to.
+    pub customer_id: String,
+    /// When the token stops working.
+    #[serde(with = "datetime")]
+    pub expires_at: OffsetDateTime,
+    /// The secret value; only its hash is stored.
+    pub value: String,
+    /// Whether creating it invalidated older tokens of its kind.
+    pub invalidate_older_tokens: bool,
 }
 
 /// Which flow a token belongs to.
@@ -129,7 +138,7 @@ pub struct CustomerSignin {
     pub anonymous_cart_id: Option<String>,
     /// Anonymous cart to merge.
     #[serde(default)]
-    pub anonymous_cart: Option<crate::reference::ResourceIdentifier>,
+    pub anonymous_cart: Option<ResourceIdentifier>,
     /// Merge mode.
     #[serde(default)]
     pub anonymous_cart_sign_in_mode: Option<AnonymousCartSignInMode>,
@@ -141,6 +150,38 @@ pub struct CustomerSignin {
     pub update_product_data: Option<bool>,
 }
 
+impl CustomerSignin {
+    /// Checks the cart fields. Clientele has no Carts, so a sign-in naming one (by
+    /// `anonymousCart` or the deprecated `anonymousCartId`) gets `ReferencedResourceNotFound`;
+    /// an `anonymousCart` without exactly one of `id` and `key` is `InvalidJsonInput`.
+    pub fn check_cart(&self) -> Result<(), DomainError> {
+        let named = match (&self.anonymous_cart, &self.anonymous_cart_id) {
+            (Some(cart), _) => cart.clone(),
+            (None, Some(id)) => ResourceIdentifier {
+                type_id: None,
+                id: Some(id.clone()),
+                key: None,
+            },
+            (None, None) => return Ok(()),
+        };
+        let predicate = match (&named.id, &named.key) {
+            (Some(id), None) => format!("with id '{id}'"),
+            (None, Some(key)) => format!("with key '{key}'"),
+            _ => {
+                return Err(DomainError::invalid_json(
+                    "anonymousCart: exactly one of 'id' or 'key' must be set.",
+                ))
+            }
+        };
+        Err(DomainError::ReferencedResourceNotFound {
+            type_id: "cart".to_owned(),
+            predicate,
+            id: named.id,
+            key: named.key,
+        })
+    }
+}
+
 /// How an anonymous cart is treated on sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AnonymousCartSignInMode {
@@ -148,4 +189,50 @@ pub enum AnonymousCartSignInMode {
     MergeWithExistingCustomerCart,
     /// Use the anonymous cart as the new active cart.
     UseAsNewActiveCustomerCart,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn signin(extra: serde_json::Value) -> CustomerSignin {
+        let mut v = json!({"email": "a@example.com", "password": "pw"});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_sign_in_without_a_cart_passes_the_cart_check() {
+        let s = signin(json!({"anonymousId": "a1", "updateProductData": true,
+            "anonymousCartSignInMode": "UseAsNewActiveCustomerCart"}));
+        assert_eq!(s.check_cart(), Ok(()));
+    }
+
+    #[test]
+    fn a_named_cart_is_not_found() {
+        let by_id = signin(json!({"anonymousCart": {"typeId": "cart", "id": "c1"}}));
+        assert!(matches!(
+            by_id.check_cart(),
+            Err(DomainError::ReferencedResourceNotFound { ref type_id, id: Some(ref id), .. })
+                if type_id == "cart" && id == "c1"
+        ));
+        let by_key = signin(json!({"anonymousCart": {"key": "k1"}}));
+        assert!(matches!(
+            by_key.check_cart(),
+            Err(DomainError::ReferencedResourceNotFound { key: Some(_), .. })
+        ));
+        let legacy = signin(json!({"anonymousCartId": "c2"}));
+        assert!(matches!(
+            legacy.check_cart(),
+            Err(DomainError::ReferencedResourceNotFound { id: Some(_), .. })
+        ));
+        let both = signin(json!({"anonymousCart": {"id": "c", "key": "k"}}));
+        assert!(matches!(
+            both.check_cart(),
+            Err(DomainError::InvalidJsonInput { .. })
+        ));
+    }
 }

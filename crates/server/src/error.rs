@@ -63,6 +63,14 @@ pub enum ApiError {
         /// Full message.
         message: String,
     },
+    /// 400 `ReferenceExists`: the resource is still referenced and cannot be deleted.
+    #[error("Can not delete a {resource} while it is referenced by at least one {referenced_by}.")]
+    ReferenceExists {
+        /// The `typeId` of the resource being deleted.
+        resource: String,
+        /// The `typeId` of a resource that references it.
+        referenced_by: String,
+    },
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
@@ -155,6 +163,7 @@ impl ApiError {
             ReferencedResourceNotFound { .. } => {
                 ("ReferencedResourceNotFound", StatusCode::BAD_REQUEST)
             }
+            ReferenceExists { .. } => ("ReferenceExists", StatusCode::BAD_REQUEST),
             InvalidCredentials => ("InvalidCredentials", StatusCode::BAD_REQUEST),
             InvalidCurrentPassword => ("InvalidCurrentPassword", StatusCode::BAD_REQUEST),
             ExpiredCustomerPasswordToken => {
@@ -244,6 +253,9 @@ impl ApiError {
             }
             ConcurrentModification { current, .. } => {
                 obj.insert("currentVersion".into(), json!(current));
+            }
+            ReferenceExists { referenced_by, .. } => {
+                obj.insert("referencedBy".into(), json!(referenced_by));
             }
             _ => {}
         }
@@ -371,6 +383,11 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::LockedField { field } => ApiError::LockedField { field },
+            // Callers that know the deleted resource's type name it; this is the fallback.
+            StoreError::ReferenceExists { referenced_by } => ApiError::ReferenceExists {
+                resource: "resource".to_owned(),
+                referenced_by,
+            },
             other => store_fallback(other),
         }
     }

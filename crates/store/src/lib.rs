@@ -6,12 +6,18 @@
 //! type leaks upward.
 
 mod error;
+mod inspect;
 mod postgres;
+mod resources;
 mod rows;
 mod sqlite;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+#[doc(hidden)]
+pub use inspect::{page_statements, Listing};
 
 use async_trait::async_trait;
 use clientele_domain::{Customer, Message, Project, Version};
@@ -43,6 +49,13 @@ pub enum StoreError {
     LockedField {
         /// The locked field.
         field: String,
+    },
+    /// The resource cannot be deleted: resources of type `referenced_by` (for example
+    /// `customer`) still reference it.
+    #[error("still referenced by a {referenced_by}")]
+    ReferenceExists {
+        /// The `typeId` of the referencing resources.
+        referenced_by: String,
     },
     /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
     #[error("query timed out")]
@@ -157,6 +170,33 @@ pub struct ResourceQuery {
     pub store: Option<String>,
 }
 
+/// How to find one resource of the generic `resources` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceLookup {
+    /// By id.
+    Id(String),
+    /// By key.
+    Key(String),
+}
+
+/// One resource of the generic `resources` table (customer groups, types, …): the indexed
+/// columns and the API JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    /// Server-generated id, unique across all resources.
+    pub id: String,
+    /// User-defined key, unique per project and resource type.
+    pub key: Option<String>,
+    /// Current version.
+    pub version: Version,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was last changed.
+    pub last_modified_at: OffsetDateTime,
+    /// The API representation.
+    pub doc: serde_json::Value,
+}
+
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -164,6 +204,56 @@ pub struct Page<T> {
     pub results: Vec<T>,
     /// Total matches when asked for.
     pub total: Option<u64>,
+}
+
+// ---- Customer tokens (password reset, email verification) ----
+
+pub use clientele_domain::token::TokenKind;
+
+/// A password-reset or email-verification token as stored: by the hash of its value only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerTokenRecord {
+    /// The token id (what `customer-password-token` / `customer-email-token` references name).
+    pub id: String,
+    /// The customer the token belongs to.
+    pub customer_id: String,
+    /// Which flow it belongs to.
+    pub kind: TokenKind,
+    /// SHA-256 hex of the token value; the value itself is never stored.
+    pub value_hash: String,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// Redeemed, or invalidated by a later redemption or `invalidateOlderTokens`.
+    pub used: bool,
+}
+
+/// The customer change a token redemption makes, written in the redemption's transaction.
+#[derive(Debug, Clone)]
+pub struct TokenRedemption {
+    /// The customer after the change. It must keep its email, key, customerNumber and stores:
+    /// a redemption changes the password or `isEmailVerified` only.
+    pub customer: Customer,
+    /// The version the change was computed from (conditional update, as `update_customer`).
+    pub expected: Version,
+    /// The Messages of the change.
+    pub messages: Vec<Message>,
+    /// Also delete every OAuth access and refresh token issued to the customer (password reset).
+    pub revoke_oauth_tokens: bool,
+}
+
+/// What became of a redemption whose customer update was not the problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedeemOutcome {
+    /// The token was marked used, every other unused token of its kind for the customer was
+    /// invalidated, and the customer change and its Messages were saved.
+    Redeemed,
+    /// The token exists and is unused but expired; nothing changed.
+    Expired,
+    /// No such unused token of this kind for this customer (unknown, used or invalidated, or
+    /// another redemption won the race); nothing changed.
+    NotFound,
 }
 
 /// Everything Clientele persists. Implemented by the SQLite and the PostgreSQL backend; the
@@ -241,6 +331,49 @@ pub trait Store: Send + Sync + 'static {
         query: &ResourceQuery,
     ) -> Result<Page<Customer>, StoreError>;
 
+    /// Reads one resource of `type_id` (`customer-group`, `type`, …) as its API JSON.
+    async fn get_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        lookup: &ResourceLookup,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Inserts a new resource; `DuplicateField{key}` if its key is taken for this type.
+    async fn insert_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError>;
+    /// Replaces a resource if its stored version is `expected` (else `ConcurrentModification`;
+    /// `NotFound` if it is gone).
+    async fn update_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        expected: Version,
+    ) -> Result<(), StoreError>;
+    /// Deletes a resource if its stored version is `expected`. Refuses, in the same
+    /// transaction, with `ReferenceExists` while something still references it: a
+    /// `customer-group` referenced by a customer's `customerGroup` or
+    /// `customerGroupAssignments`, a `type` used by the `custom` of a customer, of one of its
+    /// addresses or of any resource in the generic table.
+    async fn delete_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        id: &str,
+        expected: Version,
+    ) -> Result<(), StoreError>;
+    /// Queries resources of `type_id` (predicate and sort checked against that type's schema).
+    async fn query_resources(
+        &self,
+        project: &str,
+        type_id: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<serde_json::Value>, StoreError>;
+
     /// Reads one message.
     async fn get_message(&self, project: &str, id: &str) -> Result<Option<Message>, StoreError>;
     /// Queries messages. `query.store` is ignored: messages belong to the project.
@@ -249,4 +382,41 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         query: &ResourceQuery,
     ) -> Result<Page<Message>, StoreError>;
+
+    // ---- Customer tokens (password reset, email verification) ----
+
+    /// Stores a new token of `token.customer_id` with its Messages, atomically; with
+    /// `invalidate_older` first marks every unused token of the same kind of that customer used.
+    /// `NotFound` when the customer does not exist (or not in `project`).
+    async fn insert_customer_token(
+        &self,
+        project: &str,
+        token: &CustomerTokenRecord,
+        invalidate_older: bool,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError>;
+    /// Reads a token by the hash of its value and its kind (used and expired ones too: the
+    /// caller decides).
+    async fn find_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+    ) -> Result<Option<CustomerTokenRecord>, StoreError>;
+    /// Redeems a token in one transaction: marks it used if it is unused, unexpired at `now` and
+    /// belongs to `change.customer` (a conditional update, so of many concurrent redemptions
+    /// exactly one wins), invalidates the customer's other unused tokens of that kind, writes
+    /// the customer change at `change.expected` with its Messages, and optionally revokes the
+    /// customer's OAuth tokens.
+    ///
+    /// When the customer update fails (`ConcurrentModification`, `NotFound`, …) the whole
+    /// transaction rolls back, so the token stays usable: a stale `version` never burns it.
+    async fn redeem_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+        now: OffsetDateTime,
+        change: TokenRedemption,
+    ) -> Result<RedeemOutcome, StoreError>;
 }

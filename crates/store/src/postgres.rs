@@ -17,16 +17,21 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgPoolOptions};
 use sqlx::query::Query;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
 
 use crate::error::{SqlxResultExt, Unique};
+use crate::resources;
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, to_i64, to_u64, ts, CustomerRow,
     MessageRow, PageSql, PageTarget, ProjectLists, GLOBAL_SCOPE,
 };
+use crate::rows::{resource_from_row, resource_schema};
+use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
 use crate::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, Page, ResourceQuery, Store, StoreError,
-    StoreOptions,
+    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, RedeemOutcome,
+    ResourceQuery, Store, StoreError, StoreOptions, TokenKind, TokenRedemption,
 };
+use crate::{ResourceLookup, ResourceRecord};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -378,6 +383,107 @@ async fn missed_write(
     })
 }
 
+/// Replaces a customer if its stored version is `expected` and stores its Messages, inside the
+/// caller's transaction (shared by `update_customer` and token redemption).
+async fn update_customer_on(
+    conn: &mut PgConnection,
+    project: &str,
+    row: &CustomerRow,
+    expected: Version,
+    messages: &[Message],
+) -> Result<(), StoreError> {
+    // The advisory lock comes before the row lock in every writer, so two writers never
+    // wait on each other in opposite orders.
+    lock_email(conn, project, &row.lowercase_email).await?;
+    let done = sqlx::query(
+        "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
+         customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
+         created_at = $9, last_modified_at = $10, password_hash = $11, doc = $12::jsonb \
+         WHERE id = $13 AND project = $14 AND version = $15",
+    )
+    .bind(row.version)
+    .bind(&row.key)
+    .bind(&row.email)
+    .bind(&row.lowercase_email)
+    .bind(&row.customer_number)
+    .bind(&row.external_id)
+    .bind(&row.first_name)
+    .bind(&row.last_name)
+    .bind(&row.created_at)
+    .bind(&row.last_modified_at)
+    .bind(&row.password_hash)
+    .bind(&row.doc)
+    .bind(&row.id)
+    .bind(project)
+    .bind(to_i64(expected.get())?)
+    .execute(&mut *conn)
+    .await
+    .on_unique("update customer", &customer_uniques(row))?;
+    if done.rows_affected() == 0 {
+        return Err(missed_write(conn, project, &row.id).await?);
+    }
+    sync_email_rows(conn, project, row).await?;
+    insert_messages(conn, project, messages).await
+}
+
+// ---- Customer tokens (password reset, email verification) ----
+//
+// Lock order, shared with every customer writer: the email advisory lock, then the customer
+// row, then its token rows (customer deletion cascades to tokens in that order too). Token
+// writers take the customer row first, so none of them can wait in the opposite order.
+
+/// Marks every unused token of `kind` of `customer_id` used (invalidation).
+async fn invalidate_customer_tokens(
+    conn: &mut PgConnection,
+    project: &str,
+    customer_id: &str,
+    kind: TokenKind,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE customer_tokens SET used = true \
+         WHERE project = $1 AND customer_id = $2 AND kind = $3 AND used = false",
+    )
+    .bind(project)
+    .bind(customer_id)
+    .bind(kind_column(kind))
+    .execute(&mut *conn)
+    .await
+    .or_backend("invalidate customer tokens")?;
+    Ok(())
+}
+
+async fn find_token_on(
+    conn: &mut PgConnection,
+    project: &str,
+    value_hash: &str,
+    kind: TokenKind,
+) -> Result<Option<CustomerTokenRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM customer_tokens \
+         WHERE project = $1 AND value_hash = $2 AND kind = $3"
+    ))
+    .bind(project)
+    .bind(value_hash)
+    .bind(kind_column(kind))
+    .fetch_optional(&mut *conn)
+    .await
+    .or_backend("find customer token")?;
+    let Some(r) = row else { return Ok(None) };
+    let row = (|| {
+        Ok::<_, sqlx::Error>(TokenRow {
+            id: r.try_get(0)?,
+            customer_id: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            value_hash: r.try_get(3)?,
+            expires_at: r.try_get(4)?,
+            created_at: r.try_get(5)?,
+            used: r.try_get(6)?,
+        })
+    })()
+    .or_backend("read customer token")?;
+    row.into_record().map(Some)
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn health(&self) -> Result<(), StoreError> {
@@ -639,38 +745,7 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        // The advisory lock comes before the row lock in every writer, so two writers never
-        // wait on each other in opposite orders.
-        lock_email(&mut tx, project, &row.lowercase_email).await?;
-        let done = sqlx::query(
-            "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
-             customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
-             created_at = $9, last_modified_at = $10, password_hash = $11, doc = $12::jsonb \
-             WHERE id = $13 AND project = $14 AND version = $15",
-        )
-        .bind(row.version)
-        .bind(&row.key)
-        .bind(&row.email)
-        .bind(&row.lowercase_email)
-        .bind(&row.customer_number)
-        .bind(&row.external_id)
-        .bind(&row.first_name)
-        .bind(&row.last_name)
-        .bind(&row.created_at)
-        .bind(&row.last_modified_at)
-        .bind(&row.password_hash)
-        .bind(&row.doc)
-        .bind(&row.id)
-        .bind(project)
-        .bind(to_i64(expected.get())?)
-        .execute(&mut *tx)
-        .await
-        .on_unique("update customer", &customer_uniques(&row))?;
-        if done.rows_affected() == 0 {
-            return Err(missed_write(&mut tx, project, &row.id).await?);
-        }
-        sync_email_rows(&mut tx, project, &row).await?;
-        insert_messages(&mut tx, project, &messages).await?;
+        update_customer_on(&mut tx, project, &row, expected, &messages).await?;
         tx.commit().await.or_backend("commit update customer")
     }
 
@@ -719,19 +794,87 @@ impl Store for PostgresStore {
         query: &ResourceQuery,
     ) -> Result<Page<Customer>, StoreError> {
         let schema = customer_schema();
-        let target = PageTarget {
-            dialect: Dialect::Postgres,
-            table: "customers",
-            columns: "doc::text, password_hash",
-            schema: &schema,
-            store_filter: true,
-        };
+        let target = PageTarget::customers(Dialect::Postgres, &schema);
         let sql = PageSql::build(&target, project, query)?;
         let (rows, total) = self.run_page(sql).await?;
         Ok(Page {
             results: rows
                 .into_iter()
                 .map(|(doc, hash)| customer_from_row(&doc, hash))
+                .collect::<Result<_, _>>()?,
+            total: total
+                .map(|n| cap_total(n, query.predicate.is_some()))
+                .transpose()?,
+        })
+    }
+
+    async fn get_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        lookup: &ResourceLookup,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        resources::postgres::get(&self.pool, project, type_id, lookup).await
+    }
+
+    async fn insert_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        resources::postgres::insert(&mut tx, project, type_id, record).await?;
+        tx.commit().await.or_backend("commit insert resource")
+    }
+
+    async fn update_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        resources::postgres::update(&mut tx, project, type_id, record, expected).await?;
+        tx.commit().await.or_backend("commit update resource")
+    }
+
+    async fn delete_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        id: &str,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        // The row lock taken by the version check holds off concurrent writers of this
+        // resource; a customer starting to reference it concurrently is the remaining race.
+        let mut tx = self.begin_write().await?;
+        resources::postgres::delete(&mut tx, project, type_id, id, expected).await?;
+        tx.commit().await.or_backend("commit delete resource")
+    }
+
+    async fn query_resources(
+        &self,
+        project: &str,
+        type_id: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<serde_json::Value>, StoreError> {
+        let schema = resource_schema(type_id);
+        let target = PageTarget {
+            dialect: Dialect::Postgres,
+            table: "resources",
+            columns: "doc::text, NULL::text",
+            schema: &schema,
+            store_filter: false,
+            type_filter: Some(type_id),
+        };
+        let sql = PageSql::build(&target, project, query)?;
+        let (rows, total) = self.run_page(sql).await?;
+        Ok(Page {
+            results: rows
+                .into_iter()
+                .map(|(doc, _)| resource_from_row(&doc))
                 .collect::<Result<_, _>>()?,
             total: total
                 .map(|n| cap_total(n, query.predicate.is_some()))
@@ -757,13 +900,7 @@ impl Store for PostgresStore {
         query: &ResourceQuery,
     ) -> Result<Page<Message>, StoreError> {
         let schema = message_schema();
-        let target = PageTarget {
-            dialect: Dialect::Postgres,
-            table: "messages",
-            columns: "doc::text, NULL::text",
-            schema: &schema,
-            store_filter: false,
-        };
+        let target = PageTarget::messages(Dialect::Postgres, &schema);
         let sql = PageSql::build(&target, project, query)?;
         let (rows, total) = self.run_page(sql).await?;
         Ok(Page {
@@ -775,6 +912,116 @@ impl Store for PostgresStore {
                 .map(|n| cap_total(n, query.predicate.is_some()))
                 .transpose()?,
         })
+    }
+
+    // ---- Customer tokens (password reset, email verification) ----
+
+    async fn insert_customer_token(
+        &self,
+        project: &str,
+        token: &CustomerTokenRecord,
+        invalidate_older: bool,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        // FOR SHARE keeps the customer from being deleted before the insert commits.
+        let exists =
+            sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR SHARE")
+                .bind(&token.customer_id)
+                .bind(project)
+                .fetch_optional(&mut *tx)
+                .await
+                .or_backend("check token customer")?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        if invalidate_older {
+            invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind).await?;
+        }
+        sqlx::query(
+            "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
+             expires_at, created_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&token.id)
+        .bind(project)
+        .bind(&token.customer_id)
+        .bind(kind_column(token.kind))
+        .bind(&token.value_hash)
+        .bind(ts(token.expires_at))
+        .bind(ts(token.created_at))
+        .bind(token.used)
+        .execute(&mut *tx)
+        .await
+        .or_backend("insert customer token")?;
+        insert_messages(&mut tx, project, &messages).await?;
+        tx.commit().await.or_backend("commit insert customer token")
+    }
+
+    async fn find_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+    ) -> Result<Option<CustomerTokenRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.or_backend("acquire connection")?;
+        find_token_on(&mut conn, project, value_hash, kind).await
+    }
+
+    async fn redeem_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+        now: OffsetDateTime,
+        change: TokenRedemption,
+    ) -> Result<RedeemOutcome, StoreError> {
+        let row = CustomerRow::of(&change.customer)?;
+        let mut tx = self.begin_write().await?;
+        // Email lock, then the customer row, then tokens (see the lock order above). Concurrent
+        // redemptions for one customer queue here; each then sees the previous one's claim.
+        lock_email(&mut tx, project, &row.lowercase_email).await?;
+        sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR UPDATE")
+            .bind(&row.id)
+            .bind(project)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_backend("lock token customer")?;
+        // Timestamps are fixed-width API strings in the "C" collation, so text order is time
+        // order.
+        let claimed = sqlx::query(
+            "UPDATE customer_tokens SET used = true WHERE project = $1 AND value_hash = $2 \
+             AND kind = $3 AND customer_id = $4 AND used = false AND expires_at > $5",
+        )
+        .bind(project)
+        .bind(value_hash)
+        .bind(kind_column(kind))
+        .bind(&row.id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .or_backend("claim customer token")?;
+        if claimed.rows_affected() == 0 {
+            // Dropping the transaction rolls it back; nothing was written.
+            let token = find_token_on(&mut tx, project, value_hash, kind).await?;
+            return Ok(match token {
+                Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
+                _ => RedeemOutcome::NotFound,
+            });
+        }
+        invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
+        update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
+        if change.revoke_oauth_tokens {
+            sqlx::query("DELETE FROM oauth_tokens WHERE project_key = $1 AND customer_id = $2")
+                .bind(project)
+                .bind(&row.id)
+                .execute(&mut *tx)
+                .await
+                .or_backend("revoke customer tokens")?;
+        }
+        tx.commit()
+            .await
+            .or_backend("commit redeem customer token")?;
+        Ok(RedeemOutcome::Redeemed)
     }
 }
 

@@ -20,16 +20,21 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
 
 use crate::error::{SqlxResultExt, Unique};
+use crate::resources;
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, to_i64, to_u64, ts, CustomerRow,
     MessageRow, PageSql, PageTarget, ProjectLists, GLOBAL_SCOPE,
 };
+use crate::rows::{resource_from_row, resource_schema};
+use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
 use crate::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, Page, ResourceQuery, Store, StoreError,
-    StoreOptions,
+    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, RedeemOutcome,
+    ResourceQuery, Store, StoreError, StoreOptions, TokenKind, TokenRedemption,
 };
+use crate::{ResourceLookup, ResourceRecord};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -404,6 +409,100 @@ async fn missed_write(
     })
 }
 
+/// Replaces a customer if its stored version is `expected` and stores its Messages, inside the
+/// caller's write transaction (shared by `update_customer` and token redemption).
+async fn update_customer_on(
+    conn: &mut SqliteConnection,
+    project: &str,
+    row: &CustomerRow,
+    expected: Version,
+    messages: &[Message],
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE customers SET version = ?, key = ?, email = ?, lowercase_email = ?, \
+         customer_number = ?, external_id = ?, first_name = ?, last_name = ?, \
+         created_at = ?, last_modified_at = ?, password_hash = ?, doc = ? \
+         WHERE id = ? AND project = ? AND version = ?",
+    )
+    .bind(row.version)
+    .bind(&row.key)
+    .bind(&row.email)
+    .bind(&row.lowercase_email)
+    .bind(&row.customer_number)
+    .bind(&row.external_id)
+    .bind(&row.first_name)
+    .bind(&row.last_name)
+    .bind(&row.created_at)
+    .bind(&row.last_modified_at)
+    .bind(&row.password_hash)
+    .bind(&row.doc)
+    .bind(&row.id)
+    .bind(project)
+    .bind(to_i64(expected.get())?)
+    .execute(&mut *conn)
+    .await
+    .on_unique("update customer", &customer_uniques(row))?;
+    if done.rows_affected() == 0 {
+        return Err(missed_write(conn, project, &row.id).await?);
+    }
+    sync_email_rows(conn, project, row).await?;
+    insert_messages(conn, project, messages).await
+}
+
+// ---- Customer tokens (password reset, email verification) ----
+
+/// Marks every unused token of `kind` of `customer_id` used (invalidation).
+async fn invalidate_customer_tokens(
+    conn: &mut SqliteConnection,
+    project: &str,
+    customer_id: &str,
+    kind: TokenKind,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE customer_tokens SET used = 1 \
+         WHERE project = ? AND customer_id = ? AND kind = ? AND used = 0",
+    )
+    .bind(project)
+    .bind(customer_id)
+    .bind(kind_column(kind))
+    .execute(&mut *conn)
+    .await
+    .or_backend("invalidate customer tokens")?;
+    Ok(())
+}
+
+async fn find_token_on(
+    conn: &mut SqliteConnection,
+    project: &str,
+    value_hash: &str,
+    kind: TokenKind,
+) -> Result<Option<CustomerTokenRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM customer_tokens \
+         WHERE project = ? AND value_hash = ? AND kind = ?"
+    ))
+    .bind(project)
+    .bind(value_hash)
+    .bind(kind_column(kind))
+    .fetch_optional(&mut *conn)
+    .await
+    .or_backend("find customer token")?;
+    let Some(r) = row else { return Ok(None) };
+    let row = (|| {
+        Ok::<_, sqlx::Error>(TokenRow {
+            id: r.try_get(0)?,
+            customer_id: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            value_hash: r.try_get(3)?,
+            expires_at: r.try_get(4)?,
+            created_at: r.try_get(5)?,
+            used: r.try_get(6)?,
+        })
+    })()
+    .or_backend("read customer token")?;
+    row.into_record().map(Some)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn health(&self) -> Result<(), StoreError> {
@@ -664,35 +763,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE customers SET version = ?, key = ?, email = ?, lowercase_email = ?, \
-             customer_number = ?, external_id = ?, first_name = ?, last_name = ?, \
-             created_at = ?, last_modified_at = ?, password_hash = ?, doc = ? \
-             WHERE id = ? AND project = ? AND version = ?",
-        )
-        .bind(row.version)
-        .bind(&row.key)
-        .bind(&row.email)
-        .bind(&row.lowercase_email)
-        .bind(&row.customer_number)
-        .bind(&row.external_id)
-        .bind(&row.first_name)
-        .bind(&row.last_name)
-        .bind(&row.created_at)
-        .bind(&row.last_modified_at)
-        .bind(&row.password_hash)
-        .bind(&row.doc)
-        .bind(&row.id)
-        .bind(project)
-        .bind(to_i64(expected.get())?)
-        .execute(&mut *tx)
-        .await
-        .on_unique("update customer", &customer_uniques(&row))?;
-        if done.rows_affected() == 0 {
-            return Err(missed_write(&mut tx, project, &row.id).await?);
-        }
-        sync_email_rows(&mut tx, project, &row).await?;
-        insert_messages(&mut tx, project, &messages).await?;
+        update_customer_on(&mut tx, project, &row, expected, &messages).await?;
         tx.commit().await.or_backend("commit update customer")
     }
 
@@ -741,19 +812,87 @@ impl Store for SqliteStore {
         query: &ResourceQuery,
     ) -> Result<Page<Customer>, StoreError> {
         let schema = customer_schema();
-        let target = PageTarget {
-            dialect: Dialect::Sqlite,
-            table: "customers",
-            columns: "doc, password_hash",
-            schema: &schema,
-            store_filter: true,
-        };
+        let target = PageTarget::customers(Dialect::Sqlite, &schema);
         let sql = PageSql::build(&target, project, query)?;
         let (rows, total) = self.run_page(sql).await?;
         Ok(Page {
             results: rows
                 .into_iter()
                 .map(|(doc, hash)| customer_from_row(&doc, hash))
+                .collect::<Result<_, _>>()?,
+            total: total
+                .map(|n| cap_total(n, query.predicate.is_some()))
+                .transpose()?,
+        })
+    }
+
+    async fn get_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        lookup: &ResourceLookup,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        resources::sqlite::get(&self.pool, project, type_id, lookup).await
+    }
+
+    async fn insert_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        resources::sqlite::insert(&mut tx, project, type_id, record).await?;
+        tx.commit().await.or_backend("commit insert resource")
+    }
+
+    async fn update_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        resources::sqlite::update(&mut tx, project, type_id, record, expected).await?;
+        tx.commit().await.or_backend("commit update resource")
+    }
+
+    async fn delete_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        id: &str,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        // BEGIN IMMEDIATE serializes writers, so no customer can start referencing the
+        // resource between the reference check and the delete.
+        let mut tx = self.begin_write().await?;
+        resources::sqlite::delete(&mut tx, project, type_id, id, expected).await?;
+        tx.commit().await.or_backend("commit delete resource")
+    }
+
+    async fn query_resources(
+        &self,
+        project: &str,
+        type_id: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<serde_json::Value>, StoreError> {
+        let schema = resource_schema(type_id);
+        let target = PageTarget {
+            dialect: Dialect::Sqlite,
+            table: "resources",
+            columns: "doc, NULL",
+            schema: &schema,
+            store_filter: false,
+            type_filter: Some(type_id),
+        };
+        let sql = PageSql::build(&target, project, query)?;
+        let (rows, total) = self.run_page(sql).await?;
+        Ok(Page {
+            results: rows
+                .into_iter()
+                .map(|(doc, _)| resource_from_row(&doc))
                 .collect::<Result<_, _>>()?,
             total: total
                 .map(|n| cap_total(n, query.predicate.is_some()))
@@ -779,13 +918,7 @@ impl Store for SqliteStore {
         query: &ResourceQuery,
     ) -> Result<Page<Message>, StoreError> {
         let schema = message_schema();
-        let target = PageTarget {
-            dialect: Dialect::Sqlite,
-            table: "messages",
-            columns: "doc, NULL",
-            schema: &schema,
-            store_filter: false,
-        };
+        let target = PageTarget::messages(Dialect::Sqlite, &schema);
         let sql = PageSql::build(&target, project, query)?;
         let (rows, total) = self.run_page(sql).await?;
         Ok(Page {
@@ -797,6 +930,105 @@ impl Store for SqliteStore {
                 .map(|n| cap_total(n, query.predicate.is_some()))
                 .transpose()?,
         })
+    }
+
+    // ---- Customer tokens (password reset, email verification) ----
+
+    async fn insert_customer_token(
+        &self,
+        project: &str,
+        token: &CustomerTokenRecord,
+        invalidate_older: bool,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        // The write lock is held, so the customer cannot go away before the insert.
+        let exists = sqlx::query("SELECT 1 FROM customers WHERE id = ? AND project = ?")
+            .bind(&token.customer_id)
+            .bind(project)
+            .fetch_optional(&mut *tx)
+            .await
+            .or_backend("check token customer")?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        if invalidate_older {
+            invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind).await?;
+        }
+        sqlx::query(
+            "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
+             expires_at, created_at, used) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.id)
+        .bind(project)
+        .bind(&token.customer_id)
+        .bind(kind_column(token.kind))
+        .bind(&token.value_hash)
+        .bind(ts(token.expires_at))
+        .bind(ts(token.created_at))
+        .bind(token.used)
+        .execute(&mut *tx)
+        .await
+        .or_backend("insert customer token")?;
+        insert_messages(&mut tx, project, &messages).await?;
+        tx.commit().await.or_backend("commit insert customer token")
+    }
+
+    async fn find_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+    ) -> Result<Option<CustomerTokenRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await.or_backend("acquire connection")?;
+        find_token_on(&mut conn, project, value_hash, kind).await
+    }
+
+    async fn redeem_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+        now: OffsetDateTime,
+        change: TokenRedemption,
+    ) -> Result<RedeemOutcome, StoreError> {
+        let row = CustomerRow::of(&change.customer)?;
+        let mut tx = self.begin_write().await?;
+        // Timestamps are fixed-width API strings, so text order is time order.
+        let claimed = sqlx::query(
+            "UPDATE customer_tokens SET used = 1 WHERE project = ? AND value_hash = ? \
+             AND kind = ? AND customer_id = ? AND used = 0 AND expires_at > ?",
+        )
+        .bind(project)
+        .bind(value_hash)
+        .bind(kind_column(kind))
+        .bind(&row.id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .or_backend("claim customer token")?;
+        if claimed.rows_affected() == 0 {
+            // Dropping the transaction rolls it back; nothing was written.
+            let token = find_token_on(&mut tx, project, value_hash, kind).await?;
+            return Ok(match token {
+                Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
+                _ => RedeemOutcome::NotFound,
+            });
+        }
+        invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
+        update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
+        if change.revoke_oauth_tokens {
+            sqlx::query("DELETE FROM oauth_tokens WHERE project_key = ? AND customer_id = ?")
+                .bind(project)
+                .bind(&row.id)
+                .execute(&mut *tx)
+                .await
+                .or_backend("revoke customer tokens")?;
+        }
+        tx.commit()
+            .await
+            .or_backend("commit redeem customer token")?;
+        Ok(RedeemOutcome::Redeemed)
     }
 }
 

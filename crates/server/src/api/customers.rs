@@ -4,9 +4,10 @@
 //! Handlers extract (scope first, so a bad token is always 401/403 before anything else),
 //! call `service::customers`, and shape the response. No SQL and no business rules here.
 //!
-//! The literal segments `password`, `password-token`, `email-token`, `email` and the
-//! `password-token=…` / `email-token=…` forms belong to the credentials work; until it routes
-//! them they are simply customers that do not exist (404).
+//! The literal segments `password`, `password-token`, `email-token` and `email` have their own
+//! routes in `api::credentials` (which sends their other methods back here), and
+//! `GET …/customers/password-token=…` / `email-token=…` arrive here and are handed over to it.
+//! Any other use of those segments is a customer that does not exist (404).
 
 use super::params::QueryParams;
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
@@ -161,7 +162,8 @@ pub fn resource_query(params: &QueryParams, schema: &Schema) -> Result<ResourceQ
     })
 }
 
-fn actor<R: crate::auth::Requirement>(auth: &Authorized<R>) -> Actor {
+/// The `Actor` of a request: the API client behind its token.
+pub(super) fn actor<R: crate::auth::Requirement>(auth: &Authorized<R>) -> Actor {
     Actor {
         client_id: auth.client_id.clone(),
     }
@@ -220,12 +222,18 @@ async fn create_customer(
 }
 
 /// `GET /{p}/customers/{id}` and `/key={key}`.
-async fn get_customer(
+pub(super) async fn get_customer(
     auth: Authorized<ViewCustomers>,
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    if let Ok(Path((_, segment))) = &path {
+        if let Some(token) = super::credentials::token_segment(segment) {
+            return super::credentials::get_customer_by_token(&auth, &state, token, raw.as_deref())
+                .await;
+        }
+    }
     let target = customer_ref(path)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let customer = service::get(&state, &auth.project_key, &target).await?;
@@ -233,7 +241,7 @@ async fn get_customer(
 }
 
 /// `HEAD /{p}/customers/{id}` and `/key={key}`: bare 200 or 404.
-async fn head_customer(
+pub(super) async fn head_customer(
     auth: Authorized<ViewCustomers>,
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -263,7 +271,7 @@ async fn update_customer(
 }
 
 /// `DELETE /{p}/customers/{id}?version=N[&dataErasure=true]` and `/key={key}`.
-async fn delete_customer(
+pub(super) async fn delete_customer(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,

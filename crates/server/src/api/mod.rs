@@ -1,10 +1,13 @@
 //! The HTTP surface: one router for the API (`/{projectKey}/…`), the OAuth endpoints and the
 //! health check, with commercetools-shaped errors for unknown paths and methods.
 
+pub mod credentials;
+pub mod customer_groups;
 pub mod customers;
 pub mod health;
 pub mod messages;
 pub mod params;
+pub mod types;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,7 +21,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(health::router())
         .merge(crate::auth::oauth::router())
         .merge(customers::router())
+        .merge(credentials::router())
         .merge(messages::router())
+        .merge(customer_groups::router())
+        .merge(types::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -39,6 +39,35 @@ impl Requirement for ViewMessages {
     const MISSING: &'static str = "view_messages";
 }
 
+/// Read access to customer groups (`view_customer_groups`, implied by
+/// `manage_customer_groups`).
+pub struct ViewCustomerGroups;
+impl Requirement for ViewCustomerGroups {
+    const ANY_OF: &'static [&'static str] = &["view_customer_groups", "manage_customer_groups"];
+    const MISSING: &'static str = "view_customer_groups";
+}
+
+/// Write access to customer groups (`manage_customer_groups`).
+pub struct ManageCustomerGroups;
+impl Requirement for ManageCustomerGroups {
+    const ANY_OF: &'static [&'static str] = &["manage_customer_groups"];
+    const MISSING: &'static str = "manage_customer_groups";
+}
+
+/// Read access to Types (`view_types`, implied by `manage_types`).
+pub struct ViewTypes;
+impl Requirement for ViewTypes {
+    const ANY_OF: &'static [&'static str] = &["view_types", "manage_types"];
+    const MISSING: &'static str = "view_types";
+}
+
+/// Write access to Types (`manage_types`).
+pub struct ManageTypes;
+impl Requirement for ManageTypes {
+    const ANY_OF: &'static [&'static str] = &["manage_types"];
+    const MISSING: &'static str = "manage_types";
+}
+
 /// Proof that the request carries a token allowed to do `R` in the path's project.
 pub struct Authorized<R: Requirement> {
     /// The project key from the path.

@@ -6,4 +6,7 @@ pub mod oauth;
 pub mod scope;
 pub mod secret;
 
-pub use extract::{Authorized, ManageCustomers, Requirement, ViewCustomers, ViewMessages};
+pub use extract::{
+    Authorized, ManageCustomerGroups, ManageCustomers, ManageTypes, Requirement,
+    ViewCustomerGroups, ViewCustomers, ViewMessages, ViewTypes,
+};

@@ -1,12 +1,20 @@
-//! The OAuth2 token endpoint (`POST /oauth/token`): client credentials, with parameters in the
-//! form body or the query string, client authenticated with HTTP Basic.
+//! The OAuth2 endpoints of the auth host, each with parameters in the form body or the query
+//! string and the API client authenticated with HTTP Basic: `POST /oauth/token` (client
+//! credentials and refresh token grants), `POST /oauth/{projectKey}/customers/token` (the
+//! password flow for global customers) and `POST /oauth/introspect` (RFC 7662).
+//!
+//! Password-flow tokens carry the client's (or the requested) scopes plus
+//! `customer_id:{customerId}`; the scope extractor reads that entry as a scope of "project"
+//! `{customerId}`, which no route requires, so it neither grants nor denies anything. A
+//! password reset deletes every access and refresh token issued to the customer.
 
 use super::scope::Scope;
 use super::secret::{constant_time_eq, hash_secret, new_secret};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -15,9 +23,15 @@ use clientele_store::{AccessTokenRecord, ApiClientRecord};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// Lifetime of refresh tokens in seconds (commercetools' default inactivity expiry, 200 days).
+pub const REFRESH_TOKEN_TTL_SECS: i64 = 17_280_000;
+
 /// Routes of the auth host, mounted beside the API.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/oauth/token", post(token))
+    Router::new()
+        .route("/oauth/token", post(token))
+        .route("/oauth/{project}/customers/token", post(customer_token))
+        .route("/oauth/introspect", post(introspect))
 }
 
 /// Form parameters from the query string and the body (body wins).
@@ -144,6 +158,24 @@ async fn token(
                 issue_access_token(&state, &client, scope, None).await?,
             ))
         }
+        Some("refresh_token") => {
+            let value = required_param(&params, "refresh_token")?;
+            // Another client's refresh token is as unknown as a made-up one (RFC 6749 §6).
+            let record = state
+                .store
+                .get_token(&hash_secret(value))
+                .await?
+                .filter(|r| {
+                    r.kind == "refresh"
+                        && r.client_id == client.client_id
+                        && r.expires_at > state.clock.now()
+                })
+                .ok_or(ApiError::InvalidGrant)?;
+            // The refresh token stays valid; only a new access token is issued.
+            Ok(Json(
+                issue_access_token(&state, &client, record.scope, record.customer_id).await?,
+            ))
+        }
         Some(other) => Err(ApiError::UnsupportedGrantType(format!(
             "Unsupported grant type '{other}'."
         ))),
@@ -151,4 +183,132 @@ async fn token(
             "Missing required parameter: grant_type.".to_owned(),
         )),
     }
+}
+
+/// A required, non-empty OAuth parameter, or `invalid_request`.
+fn required_param<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::InvalidRequest(format!("Missing required parameter: {name}.")))
+}
+
+/// Issues and stores a refresh token for a password-flow grant; returns its value, shaped
+/// `{projectKey}:{secret}` as commercetools' refresh tokens are.
+pub async fn issue_refresh_token(
+    state: &AppState,
+    client: &ApiClientRecord,
+    scope: String,
+    customer_id: String,
+) -> Result<String, ApiError> {
+    let token = format!(
+        "{}:{}",
+        client.project_key,
+        new_secret(state.random.as_ref())
+    );
+    state
+        .store
+        .insert_token(&AccessTokenRecord {
+            token_hash: hash_secret(&token),
+            kind: "refresh".to_owned(),
+            client_id: client.client_id.clone(),
+            project_key: client.project_key.clone(),
+            scope,
+            customer_id: Some(customer_id),
+            expires_at: state.clock.now() + time::Duration::seconds(REFRESH_TOKEN_TTL_SECS),
+        })
+        .await?;
+    Ok(token)
+}
+
+/// `POST /oauth/{projectKey}/customers/token`: the password flow for global customers. Wrong
+/// credentials (unknown email, wrong password, `ExternalAuth`, store-specific customer) all
+/// answer `invalid_customer_account_credentials` after one password verification.
+async fn customer_token(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let client = authenticate_client(&state, &headers).await?;
+    let Ok(Path(project)) = path else {
+        return Err(ApiError::ResourceNotFound(
+            "The requested resource was not found.".to_owned(),
+        ));
+    };
+    let params = oauth_params(query.as_deref(), &body);
+    match params.get("grant_type").map(String::as_str) {
+        Some("password") => {}
+        Some(other) => {
+            return Err(ApiError::UnsupportedGrantType(format!(
+                "Unsupported grant type '{other}'."
+            )))
+        }
+        None => {
+            return Err(ApiError::InvalidRequest(
+                "Missing required parameter: grant_type.".to_owned(),
+            ))
+        }
+    }
+    if client.project_key != project {
+        return Err(ApiError::InvalidScope(format!(
+            "The client has no scopes for project '{project}'."
+        )));
+    }
+    let username = required_param(&params, "username")?;
+    let password = required_param(&params, "password")?;
+    let scope = grant_scopes(&client, params.get("scope").map(String::as_str))?;
+    let customer = crate::service::credentials::authenticate(&state, &project, username, password)
+        .await?
+        .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
+    let scope = format!("{scope} customer_id:{}", customer.id);
+    let mut response =
+        issue_access_token(&state, &client, scope.clone(), Some(customer.id.clone())).await?;
+    let refresh = issue_refresh_token(&state, &client, scope, customer.id).await?;
+    response["refresh_token"] = json!(refresh);
+    Ok(Json(response))
+}
+
+/// `POST /oauth/introspect` (RFC 7662): `{active, scope, exp, client_id}` for a live access
+/// token, `{active: false}` otherwise. A client may introspect its own tokens, and other
+/// clients' tokens of a project for which it holds `introspect_oauth_tokens`; anything else
+/// looks inactive, so introspection cannot probe other clients' tokens.
+async fn introspect(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let client = authenticate_client(&state, &headers).await?;
+    let params = oauth_params(query.as_deref(), &body);
+    let value = required_param(&params, "token")?;
+    let now = state.clock.now();
+    let record = state
+        .store
+        .get_token(&hash_secret(value))
+        .await?
+        .filter(|r| r.kind == "access" && r.expires_at > now)
+        .filter(|r| r.client_id == client.client_id || may_introspect(&client, &r.project_key));
+    Ok(Json(match record {
+        Some(r) => json!({
+            "active": true,
+            "scope": r.scope,
+            "exp": r.expires_at.unix_timestamp(),
+            "client_id": r.client_id,
+        }),
+        None => json!({"active": false}),
+    }))
+}
+
+/// Whether `client` holds `introspect_oauth_tokens:{project}`.
+fn may_introspect(client: &ApiClientRecord, project: &str) -> bool {
+    Scope::parse_list(&client.scope)
+        .unwrap_or_default()
+        .iter()
+        .any(|s| s.name == "introspect_oauth_tokens" && s.project == project && s.store.is_none())
 }

@@ -101,6 +101,21 @@ mod tests {
     }
 
     #[test]
+    fn customer_id_entries_of_password_flow_tokens_grant_nothing() {
+        // Even a customer id that equals the project key names no permission.
+        let granted = s("view_messages:demo customer_id:demo");
+        assert_eq!(granted[1].name, "customer_id");
+        assert!(!allows(&granted, &["view_customers"], "demo", None));
+        assert!(!allows(
+            &s("customer_id:demo"),
+            &["view_messages"],
+            "demo",
+            None
+        ));
+        assert!(allows(&granted, &["view_messages"], "demo", None));
+    }
+
+    #[test]
     fn implication_table() {
         // (granted, needed, project, store, allowed)
         type Case = (

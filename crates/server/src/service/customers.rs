@@ -10,12 +10,13 @@
 //! remembered password on the hashing pool and swaps it in. Invalid requests thus never pay for
 //! a hash, and the placeholder can never be stored: it is replaced before any save.
 
+use super::references::resolve;
 use super::{envelopes, load_project, paged, Actor};
 use crate::error::ApiError;
 use crate::state::AppState;
 use clientele_domain::{
-    apply_all, create_customer, ApplyContext, Customer, CustomerDraft, CustomerUpdate, DomainError,
-    MessagePayload, PagedQueryResponse, PasswordHash, Project, Version,
+    apply_all_with, create_customer_with, ApplyContext, Customer, CustomerDraft, CustomerUpdate,
+    DomainError, MessagePayload, PagedQueryResponse, PasswordHash, Project, Version, Wanted,
 };
 use clientele_store::{CustomerLookup, ResourceQuery, StoreError};
 use time::OffsetDateTime;
@@ -112,7 +113,7 @@ fn conflict(id: &str, expected: u64, current: u64) -> ApiError {
 }
 
 /// Checks the version a client sent against the stored one.
-fn check_version(customer: &Customer, expected: i64) -> Result<(), ApiError> {
+pub(crate) fn check_version(customer: &Customer, expected: i64) -> Result<(), ApiError> {
     let expected = u64::try_from(expected).map_err(|_| {
         ApiError::InvalidInput(format!(
             "Invalid version '{expected}'. The version must be a positive integer."
@@ -126,7 +127,7 @@ fn check_version(customer: &Customer, expected: i64) -> Result<(), ApiError> {
 }
 
 /// A store write failure, with version conflicts turned into the full 409 for `id`.
-fn write_error(e: StoreError, id: &str, expected: u64) -> ApiError {
+pub(crate) fn write_error(e: StoreError, id: &str, expected: u64) -> ApiError {
     match e {
         StoreError::ConcurrentModification { current } => conflict(id, expected, current),
         StoreError::NotFound => ApiError::not_found_id(id),
@@ -163,8 +164,11 @@ pub async fn create(
     let project = load_project(state, project_key).await?;
     let now = state.clock.now();
     let id = state.random.uuid();
-    let ((mut customer, payloads), requested) =
-        with_context(state, &project, now, |ctx| create_customer(draft, id, ctx))?;
+    // Customer Groups and Types the draft names are loaded first; the domain resolves them.
+    let resolved = resolve(state, project_key, &Wanted::for_draft(&draft)).await?;
+    let ((mut customer, payloads), requested) = with_context(state, &project, now, |ctx| {
+        create_customer_with(draft, id, ctx, &resolved)
+    })?;
     settle_password(state, &mut customer, requested).await?;
     customer.created_by = Some(actor.logging());
     customer.last_modified_by = Some(actor.logging());
@@ -228,8 +232,14 @@ pub async fn update(
     let expected = current.version;
     let id = current.id.clone();
     let now = state.clock.now();
+    let resolved = resolve(
+        state,
+        project_key,
+        &Wanted::for_update(&current, &update.actions),
+    )
+    .await?;
     let ((mut next, payloads), requested) = with_context(state, &project, now, |ctx| {
-        apply_all(current, &update.actions, ctx)
+        apply_all_with(current, &update.actions, ctx, &resolved)
     })?;
     if next.version == expected {
         return Ok(next);

@@ -3,9 +3,14 @@
 //! hold no business rules of their own: those live in `clientele-domain` (per customer) and in
 //! the store (uniqueness across customers).
 
+pub mod credentials;
+pub mod customer_groups;
 pub mod customers;
 pub mod expand;
 pub mod messages;
+pub mod references;
+pub mod resources;
+pub mod types;
 
 use crate::error::ApiError;
 use crate::state::AppState;

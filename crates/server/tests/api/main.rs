@@ -9,7 +9,12 @@
 mod actions;
 mod auth;
 mod concurrency;
+mod credentials;
+mod customer_groups;
+mod customer_references;
 mod customers;
 mod errors;
 mod helpers;
 mod messages;
+mod oauth_password;
+mod types;

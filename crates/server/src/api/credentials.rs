@@ -1,0 +1,141 @@
+//! Credential routes (project level): `POST /{p}/login`, `POST /{p}/customers/password`,
+//! the password-reset flow (`/customers/password-token`, `/customers/password/reset`) and the
+//! email-verification flow (`/customers/email-token`, `/customers/email/confirm`).
+//!
+//! The token lookups `GET /{p}/customers/password-token={value}` and `email-token={value}`
+//! share their path shape with `GET /{p}/customers/{id}`, so `api::customers` hands such
+//! segments to [`get_customer_by_token`]. Handlers extract (scope first), call
+//! `service::credentials` and shape the response; no rules live here.
+
+use super::customers::{self, actor, expanded, expansions};
+use super::params::QueryParams;
+use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
+use crate::error::ApiError;
+use crate::json::AppJson;
+use crate::service::credentials as service;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::{post, MethodRouter};
+use axum::{Json, Router};
+use clientele_domain::token::{
+    CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
+    CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
+};
+use clientele_domain::{Customer, CustomerSignInResult, CustomerToken};
+use serde_json::Value;
+
+/// Credential routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{project}/login", post(sign_in))
+        .route(
+            "/{project}/customers/password",
+            customer_lookalike(post(change_password)),
+        )
+        .route(
+            "/{project}/customers/password-token",
+            customer_lookalike(post(create_password_token)),
+        )
+        .route("/{project}/customers/password/reset", post(reset_password))
+        .route(
+            "/{project}/customers/email-token",
+            customer_lookalike(post(create_email_token)),
+        )
+        .route("/{project}/customers/email/confirm", post(verify_email))
+}
+
+/// `GET`, `HEAD` and `DELETE` on `/customers/password`, `/password-token` and `/email-token`
+/// answer as `/customers/{id}` does for an id that cannot exist (scope check, then 404), as
+/// they did before these `POST` routes existed.
+fn customer_lookalike(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route
+        .get(customers::get_customer)
+        .head(customers::head_customer)
+        .delete(customers::delete_customer)
+}
+
+/// The token a `/customers/{segment}` names, if the segment is a token lookup
+/// (`password-token=…` or `email-token=…`).
+pub fn token_segment(segment: &str) -> Option<(TokenKind, &str)> {
+    if let Some(value) = segment.strip_prefix("password-token=") {
+        return Some((TokenKind::PasswordReset, value));
+    }
+    segment
+        .strip_prefix("email-token=")
+        .map(|value| (TokenKind::EmailVerification, value))
+}
+
+/// `GET /{p}/customers/password-token={value}` and `email-token={value}`: the token's customer
+/// (`expand` supported). Reached through `GET /{p}/customers/{id}`, whose scope it shares.
+pub async fn get_customer_by_token(
+    auth: &Authorized<ViewCustomers>,
+    state: &AppState,
+    (kind, value): (TokenKind, &str),
+    raw_query: Option<&str>,
+) -> Result<Json<Value>, ApiError> {
+    let paths = expansions(&QueryParams::parse(raw_query))?;
+    let customer = service::customer_by_token(state, &auth.project_key, kind, value).await?;
+    expanded(state, &auth.project_key, &customer, &paths).await
+}
+
+/// `POST /{p}/login`: 200 `CustomerSignInResult`, or 400 `InvalidCredentials`.
+async fn sign_in(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(signin): AppJson<CustomerSignin>,
+) -> Result<Json<CustomerSignInResult>, ApiError> {
+    let customer = service::sign_in(&state, &auth.project_key, signin).await?;
+    Ok(Json(CustomerSignInResult { customer }))
+}
+
+/// `POST /{p}/customers/password`: `CustomerChangePassword` → the customer.
+async fn change_password(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<CustomerChangePassword>,
+) -> Result<Json<Customer>, ApiError> {
+    let customer = service::change_password(&state, &auth.project_key, &actor(&auth), body).await?;
+    Ok(Json(customer))
+}
+
+/// `POST /{p}/customers/password-token`: `CustomerCreatePasswordResetToken` → 200
+/// `CustomerToken`.
+async fn create_password_token(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<CustomerCreatePasswordResetToken>,
+) -> Result<Json<CustomerToken>, ApiError> {
+    let token =
+        service::create_password_token(&state, &auth.project_key, &actor(&auth), body).await?;
+    Ok(Json(token))
+}
+
+/// `POST /{p}/customers/password/reset`: `CustomerResetPassword` → the customer.
+async fn reset_password(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<CustomerResetPassword>,
+) -> Result<Json<Customer>, ApiError> {
+    let customer = service::reset_password(&state, &auth.project_key, &actor(&auth), body).await?;
+    Ok(Json(customer))
+}
+
+/// `POST /{p}/customers/email-token`: `CustomerCreateEmailToken` → 200 `CustomerToken`.
+async fn create_email_token(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<CustomerCreateEmailToken>,
+) -> Result<Json<CustomerToken>, ApiError> {
+    let token = service::create_email_token(&state, &auth.project_key, &actor(&auth), body).await?;
+    Ok(Json(token))
+}
+
+/// `POST /{p}/customers/email/confirm`: `CustomerEmailVerify` → the customer.
+async fn verify_email(
+    auth: Authorized<ManageCustomers>,
+    State(state): State<AppState>,
+    AppJson(body): AppJson<CustomerEmailVerify>,
+) -> Result<Json<Customer>, ApiError> {
+    let customer = service::verify_email(&state, &auth.project_key, &actor(&auth), body).await?;
+    Ok(Json(customer))
+}
