@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Bulk-seed a Clientele database for benchmarks, straight into the tables (HTTP seeding of
+millions of customers takes too long). The rows are exactly what the API writes for an
+ExternalAuth customer with one address, and the ids, keys and emails follow the formulas the
+load generator's --preseeded mode uses:
+
+  id    = 00000000-0000-4000-8000-{i:012d}     key   = {prefix}-{i}
+  email = {prefix}-{i}@Example.com              lastName = Last{i % 1000}
+
+usage: seed.py sqlite FILE N [PREFIX]          (run `clientele project create demo` first)
+       seed.py postgres URL N [PREFIX]
+"""
+import subprocess
+import sys
+
+CITIES = [("DE", "Berlin"), ("DE", "Munich"), ("US", "Boston"), ("US", "Denver"),
+          ("FR", "Paris"), ("GB", "London"), ("NL", "Utrecht"), ("IT", "Rome")]
+
+
+def city_case(col_country: bool, n: str) -> str:
+    arms = " ".join(
+        f"WHEN {i} THEN '{c if col_country else city}'" for i, (c, city) in enumerate(CITIES))
+    return f"(CASE ({n}) % {len(CITIES)} {arms} END)"
+
+
+def sqlite_sql(n: int, prefix: str) -> str:
+    i = "x.i"
+    doc = f"""json_object(
+      'id', printf('00000000-0000-4000-8000-%012d', {i}), 'version', 1,
+      'key', '{prefix}-' || {i},
+      'createdAt', strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + {i}, 'unixepoch') || printf('.%03dZ', {i} % 1000),
+      'lastModifiedAt', strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + {i}, 'unixepoch') || printf('.%03dZ', {i} % 1000),
+      'email', '{prefix}-' || {i} || '@Example.com',
+      'firstName', 'First' || ({i} % 97), 'lastName', 'Last' || ({i} % 1000),
+      'companyName', 'Company ' || ({i} % 5000),
+      'addresses', json_array(json_object('id', printf('a0000000-0000-4000-8000-%012d', {i}),
+          'country', {city_case(True, i)}, 'city', {city_case(False, i)},
+          'streetName', 'Main Street', 'streetNumber', '' || ({i} % 300))),
+      'defaultShippingAddressId', printf('a0000000-0000-4000-8000-%012d', {i}),
+      'shippingAddressIds', json_array(printf('a0000000-0000-4000-8000-%012d', {i})),
+      'billingAddressIds', json_array(), 'isEmailVerified', json('false'),
+      'customerGroupAssignments', json_array(), 'stores', json_array(),
+      'authenticationMode', 'ExternalAuth')"""
+    return f"""
+PRAGMA journal_mode=WAL;
+BEGIN;
+WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
+INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
+  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc)
+SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 1, '{prefix}-' || i,
+  '{prefix}-' || i || '@Example.com', lower('{prefix}-' || i || '@Example.com'), NULL, NULL,
+  'First' || (i % 97), 'Last' || (i % 1000),
+  strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
+  strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
+  NULL, {doc} FROM x;
+INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
+  SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
+COMMIT;
+ANALYZE;
+"""
+
+
+def postgres_sql(n: int, prefix: str) -> str:
+    ts = "to_char(to_timestamp(1735689600 + i) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '.' || lpad((i % 1000)::text, 3, '0') || 'Z'"
+    cid = "'00000000-0000-4000-8000-' || lpad(i::text, 12, '0')"
+    aid = "'a0000000-0000-4000-8000-' || lpad(i::text, 12, '0')"
+    doc = f"""jsonb_build_object(
+      'id', {cid}, 'version', 1, 'key', '{prefix}-' || i, 'createdAt', {ts}, 'lastModifiedAt', {ts},
+      'email', '{prefix}-' || i || '@Example.com', 'firstName', 'First' || (i % 97),
+      'lastName', 'Last' || (i % 1000), 'companyName', 'Company ' || (i % 5000),
+      'addresses', jsonb_build_array(jsonb_build_object('id', {aid}, 'country', {city_case(True, 'i')},
+          'city', {city_case(False, 'i')}, 'streetName', 'Main Street', 'streetNumber', (i % 300)::text)),
+      'defaultShippingAddressId', {aid}, 'shippingAddressIds', jsonb_build_array({aid}),
+      'billingAddressIds', '[]'::jsonb, 'isEmailVerified', false, 'customerGroupAssignments', '[]'::jsonb,
+      'stores', '[]'::jsonb, 'authenticationMode', 'ExternalAuth')"""
+    return f"""
+BEGIN;
+INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
+  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc)
+SELECT {cid}, 'demo', 1, '{prefix}-' || i, '{prefix}-' || i || '@Example.com',
+  lower('{prefix}-' || i || '@Example.com'), NULL, NULL, 'First' || (i % 97), 'Last' || (i % 1000),
+  {ts}, {ts}, NULL, {doc} FROM generate_series(0, {n - 1}) AS i;
+INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
+  SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
+COMMIT;
+ANALYZE;
+"""
+
+
+def main() -> None:
+    kind, target, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    prefix = sys.argv[4] if len(sys.argv) > 4 else "seed"
+    if kind == "sqlite":
+        subprocess.run(["sqlite3", target], input=sqlite_sql(n, prefix), text=True, check=True)
+    elif kind == "postgres":
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", target],
+                       input=postgres_sql(n, prefix), text=True, check=True)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
