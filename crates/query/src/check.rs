@@ -6,6 +6,9 @@
 //! normalisation (datetimes to `YYYY-MM-DDTHH:MM:SS.mmmZ`, numbers to int/float). It must not
 //! produce SQL or look at documents. Any column or JSON key in the checked tree comes from the
 //! schema, except custom-field names, which the lexer restricted to `[A-Za-z0-9_-]`.
+//!
+//! Custom fields of the resource (`custom(fields(…))` at the top level) are typed by the
+//! caller's [`CustomFieldTypes`] when it declares the name, and untyped otherwise.
 
 use std::collections::HashMap;
 
@@ -13,6 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use crate::ast::{self, CmpOp, Expr, ListOperand, Literal, Name, Operand, Span};
+use crate::custom::{CustomFieldTypes, TYPED_PREFIX};
 use crate::schema::{key_index, Column, Field, FieldType, Fields, KeyIndex, Schema};
 
 /// A semantic error: detail and byte offset in the predicate text.
@@ -186,6 +190,7 @@ enum Expect {
     Num,
     Bool,
     Date,
+    Time,
     DateTime,
     Any,
 }
@@ -197,6 +202,7 @@ impl Expect {
             Expect::Num => "a number",
             Expect::Bool => "a boolean",
             Expect::Date => "a date (YYYY-MM-DD)",
+            Expect::Time => "a time (hh:mm:ss.sss)",
             Expect::DateTime => "a datetime (e.g. 2022-09-19T14:34:35.843Z)",
             Expect::Any => "any value",
         }
@@ -209,23 +215,36 @@ fn describe_type(ty: &FieldType) -> &'static str {
         FieldType::Number => "a number",
         FieldType::Bool => "a boolean",
         FieldType::Date => "a date",
+        FieldType::Time => "a time",
         FieldType::DateTime => "a datetime",
         FieldType::StringArray => "an array of strings",
+        FieldType::Set(element) => match element {
+            FieldType::String => "a set of strings",
+            FieldType::Number => "a set of numbers",
+            FieldType::Bool => "a set of booleans",
+            FieldType::Date => "a set of dates",
+            FieldType::Time => "a set of times",
+            FieldType::DateTime => "a set of datetimes",
+            _ => "a set",
+        },
         FieldType::Object { .. } => "an object",
         FieldType::ObjectArray(_) => "an array of objects",
         FieldType::Untyped => "a custom field value",
     }
 }
 
-/// Checks the parsed predicate against `schema`, binding `vars`.
+/// Checks the parsed predicate against `schema` (its custom fields typed by `custom`),
+/// binding `vars`.
 pub(crate) fn check(
     expr: &Expr,
     schema: &Schema,
+    custom: &CustomFieldTypes,
     vars: &HashMap<String, Vec<String>>,
 ) -> Result<Cond, CheckError> {
     let cx = Checker {
         vars,
         table: schema.table,
+        custom,
     };
     cx.expr(expr, Fields::Known(schema.fields), "")
 }
@@ -234,6 +253,8 @@ struct Checker<'v> {
     vars: &'v HashMap<String, Vec<String>>,
     /// The schema's table, which decides the key-indexed fields.
     table: &'static str,
+    /// The declared types of the resource's own custom fields.
+    custom: &'v CustomFieldTypes,
 }
 
 fn err(detail: String, at: Span) -> CheckError {
@@ -270,7 +291,7 @@ impl Checker<'_> {
                     field: f,
                     access,
                     path,
-                } = resolve(fields, field, prefix)?;
+                } = resolve(fields, field, prefix, self.custom)?;
                 let (mode, inner_fields) = match f.ty {
                     FieldType::Object {
                         fields,
@@ -305,7 +326,7 @@ impl Checker<'_> {
                 test,
                 op_span,
             } => {
-                let r = resolve(fields, field, prefix)?;
+                let r = resolve(fields, field, prefix, self.custom)?;
                 self.condition(&r, field, test, *op_span)
             }
         }
@@ -324,8 +345,10 @@ impl Checker<'_> {
             FieldType::Number => (Some(Shape::Single), Expect::Num),
             FieldType::Bool => (Some(Shape::Single), Expect::Bool),
             FieldType::Date => (Some(Shape::Single), Expect::Date),
+            FieldType::Time => (Some(Shape::Single), Expect::Time),
             FieldType::DateTime => (Some(Shape::Single), Expect::DateTime),
             FieldType::StringArray => (Some(Shape::Array), Expect::Str),
+            FieldType::Set(element) => (Some(Shape::Array), scalar_expect(element)),
             FieldType::Untyped => (Some(Shape::Untyped), Expect::Any),
             // Objects only support existence (and arrays of them emptiness).
             FieldType::Object { .. } | FieldType::ObjectArray(_) => (None, Expect::Any),
@@ -342,7 +365,10 @@ impl Checker<'_> {
         };
         let is_array = matches!(
             f.ty,
-            FieldType::StringArray | FieldType::ObjectArray(_) | FieldType::Untyped
+            FieldType::StringArray
+                | FieldType::Set(_)
+                | FieldType::ObjectArray(_)
+                | FieldType::Untyped
         );
         let checked = match test {
             ast::Test::Defined { negated } => Test::Defined(*negated),
@@ -521,6 +547,20 @@ fn op_display(test: &ast::Test) -> String {
     }
 }
 
+/// What a literal for a set element of type `element` must be.
+fn scalar_expect(element: &FieldType) -> Expect {
+    match element {
+        FieldType::String => Expect::Str,
+        FieldType::Number => Expect::Num,
+        FieldType::Bool => Expect::Bool,
+        FieldType::Date => Expect::Date,
+        FieldType::Time => Expect::Time,
+        FieldType::DateTime => Expect::DateTime,
+        // `Set` elements are scalars by construction (`CustomFieldType::field_type`).
+        _ => Expect::Any,
+    }
+}
+
 /// A field found in the schema (or a custom field), with its access path and dotted name.
 struct Resolved {
     field: Field,
@@ -528,8 +568,14 @@ struct Resolved {
     path: String,
 }
 
-/// Resolves `name` in `fields`; the dotted path is for messages.
-fn resolve(fields: Fields, name: &Name, prefix: &str) -> Result<Resolved, CheckError> {
+/// Resolves `name` in `fields`; the dotted path is for messages. Names under the resource's own
+/// `custom.fields` get their type from `custom` when it declares them.
+fn resolve(
+    fields: Fields,
+    name: &Name,
+    prefix: &str,
+    custom: &CustomFieldTypes,
+) -> Result<Resolved, CheckError> {
     let path = if prefix.is_empty() {
         name.text.clone()
     } else {
@@ -551,11 +597,18 @@ fn resolve(fields: Fields, name: &Name, prefix: &str) -> Result<Resolved, CheckE
                 name.span,
             )),
         },
-        // Custom fields: any name (the lexer already restricted its characters).
-        Fields::Any => Ok(Resolved {
+        // Custom fields and language tags: any name (the lexer already restricted its
+        // characters).
+        Fields::Any | Fields::Localized => Ok(Resolved {
             field: Field {
                 name: "",
-                ty: FieldType::Untyped,
+                ty: match fields {
+                    Fields::Localized => FieldType::String,
+                    _ if prefix == TYPED_PREFIX => custom
+                        .get(&name.text)
+                        .map_or(FieldType::Untyped, |t| t.field_type()),
+                    _ => FieldType::Untyped,
+                },
                 column: None,
                 lowercase_of: None,
             },
@@ -596,6 +649,9 @@ fn convert_literal(
         (Literal::Str(s), Expect::Date) => parse_date(s)
             .map(Value::Str)
             .ok_or_else(|| mismatch(path, expect, &quoted(s), span)),
+        (Literal::Str(s), Expect::Time) => parse_time(s)
+            .map(Value::Str)
+            .ok_or_else(|| mismatch(path, expect, &quoted(s), span)),
         (Literal::Str(s), Expect::DateTime) => parse_datetime(s)
             .map(Value::Str)
             .ok_or_else(|| mismatch(path, expect, &quoted(s), span)),
@@ -616,8 +672,8 @@ fn convert_literal(
 }
 
 /// Converts a `var.*` value (always text) to the type of the field it is compared with. Values
-/// compared with custom fields stay strings: their type is unknown, and guessing would turn the
-/// string "42" into a number.
+/// compared with untyped custom fields stay strings: their type is unknown, and guessing would
+/// turn the string "42" into a number.
 fn convert_var(
     raw: &str,
     name: &str,
@@ -628,6 +684,7 @@ fn convert_var(
     let converted = match expect {
         Expect::Str | Expect::Any => Some(Value::Str(raw.to_owned())),
         Expect::Date => parse_date(raw).map(Value::Str),
+        Expect::Time => parse_time(raw).map(Value::Str),
         Expect::DateTime => parse_datetime(raw).map(Value::Str),
         Expect::Num => {
             let t = raw.trim();
@@ -672,6 +729,37 @@ pub(crate) fn parse_number(n: &str) -> Option<Value> {
 fn parse_date(s: &str) -> Option<String> {
     let fmt = format_description!("[year]-[month]-[day]");
     time::Date::parse(s, fmt).ok().map(|_| s.to_owned())
+}
+
+/// Validates `hh:mm:ss` with an optional fraction and normalises it to the stored form of a
+/// custom `Time` value, `hh:mm:ss.sss` (finer digits are truncated), so that text comparison is
+/// time comparison.
+pub(crate) fn parse_time(s: &str) -> Option<String> {
+    let (hms, frac) = match s.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let two_digits = |p: &str, max: u32| {
+        if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) {
+            p.parse::<u32>().ok().filter(|n| *n <= max)
+        } else {
+            None
+        }
+    };
+    let mut parts = hms.split(':');
+    let (h, m, sec) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (h, m, sec) = (two_digits(h, 23)?, two_digits(m, 59)?, two_digits(sec, 59)?);
+    let millis = match frac {
+        None => 0,
+        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{f:0<3}").get(..3)?.parse::<u32>().ok()?
+        }
+        Some(_) => return None,
+    };
+    Some(format!("{h:02}:{m:02}:{sec:02}.{millis:03}"))
 }
 
 /// Parses an ISO-8601 datetime (or a date, meaning midnight UTC) and normalises it to the
@@ -719,6 +807,26 @@ mod tests {
         );
         assert_eq!(parse_datetime("2022-13-19"), None);
         assert_eq!(parse_datetime("yesterday"), None);
+    }
+
+    #[test]
+    fn times_are_normalised() {
+        assert_eq!(parse_time("09:05:00").as_deref(), Some("09:05:00.000"));
+        assert_eq!(parse_time("23:59:59.5").as_deref(), Some("23:59:59.500"));
+        assert_eq!(
+            parse_time("23:59:59.12345").as_deref(),
+            Some("23:59:59.123")
+        );
+        for bad in [
+            "24:00:00",
+            "9:05:00",
+            "09:05",
+            "09:05:00.",
+            "09:05:00:00",
+            "09:60:00",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! PUBLIC INTERFACE CONTRACT (used by `clientele-store` and `clientele-server`; keep these names):
 //! - [`Dialect`], [`SqlFragment`], [`SqlParam`]
 //! - [`schema::Schema`] with [`schema::customer_schema`] and [`schema::message_schema`]
-//! - [`Predicate`]: a parsed *and* checked predicate, built by [`parse_where`]
-//! - [`SortKey`] built by [`parse_sort`]; [`ExpandPath`] built by [`parse_expand`]
+//! - [`Predicate`]: a parsed *and* checked predicate, built by [`parse_where`] (or
+//!   [`parse_where_with`] to type custom fields)
+//! - [`SortKey`] built by [`parse_sort`] (or [`parse_sort_with`]); [`ExpandPath`] built by
+//!   [`parse_expand`]
+//! - [`CustomFieldTypes`] / [`CustomFieldType`]: the custom field types a caller declares
 //! - [`compile_where`], [`compile_order_by`], [`evaluate`]
 //! - [`QueryError`] with the commercetools-style `message` and `complexity`
 //!
@@ -55,6 +58,30 @@
 //! Dates and datetimes are strings; datetime literals are normalised to the stored
 //! `YYYY-MM-DDTHH:MM:SS.mmmZ` form and compared as text (= as time).
 //!
+//! # Custom fields
+//!
+//! `custom(fields(name …))` queries the resource's custom fields. Their types are not in the
+//! static schema: the caller declares them with [`CustomFieldTypes`] (the server collects every
+//! field of every Type for the resource type) and passes them to [`parse_where_with`] /
+//! [`parse_sort_with`].
+//! - A **declared** name is typed like any schema field: literals must fit (`Type mismatch: field
+//!   'custom.fields.x' expects a number, got a string`), `var.*` values are converted to the type,
+//!   the SQL compares with that JSON type, and operators must suit it. Enum and LocalizedEnum
+//!   values are their keys (strings); Time literals are normalised to `hh:mm:ss.sss` and
+//!   DateTime literals to the stored form; LocalizedString is `name(en = "…")`, Money is
+//!   `price(centAmount > 100 and currencyCode = "EUR")`, Reference is `ref(id = "…")`; a Set
+//!   has any-element semantics (`=`, `in`, `contains any|all`, `is [not] empty`, and `field(…)`
+//!   for sets of objects).
+//! - An **undeclared** name (no Type defines it, or two Types define it differently) stays
+//!   untyped, as commercetools lets a query name fields of any type and an unknown field simply
+//!   matches nothing: any literal is accepted and compared only with JSON values of its own type,
+//!   arrays have any-element semantics, `field(…)` enters an object or some object element, and
+//!   `var.*` values stay strings. It is never an error.
+//! - Only the resource's own `custom.fields` are typed; custom fields nested deeper (an
+//!   address's `custom`) belong to Types of other resource types and stay untyped.
+//! - Either way a test on an absent field is false, and the SQL and the evaluator agree, also on
+//!   values that do not fit the declared type (each comparison is guarded by the JSON type).
+//!
 //! # Error messages
 //!
 //! Positions are 0-based character offsets into the offending parameter value.
@@ -65,6 +92,7 @@
 
 mod ast;
 mod check;
+mod custom;
 mod eval;
 mod expand;
 mod lexer;
@@ -75,6 +103,7 @@ mod sql;
 
 use std::collections::HashMap;
 
+pub use custom::{CustomFieldType, CustomFieldTypes};
 pub use expand::{ExpandPath, ExpandSegment};
 pub use sort::SortKey;
 
@@ -158,7 +187,8 @@ fn where_error(input: &str, detail: &str, at: usize, syntax: bool, complexity: b
     }
 }
 
-/// Parses every `where` parameter, binds `var.*` values and checks the result against `schema`.
+/// Parses every `where` parameter, binds `var.*` values and checks the result against `schema`;
+/// custom fields are untyped (see [`parse_where_with`]).
 ///
 /// `vars` maps a variable name (without the `var.` prefix; keys with the prefix are accepted
 /// too) to all values given for it. No `where` parameter means "match everything".
@@ -166,6 +196,17 @@ pub fn parse_where(
     wheres: &[String],
     vars: &HashMap<String, Vec<String>>,
     schema: &schema::Schema,
+) -> Result<Predicate, QueryError> {
+    parse_where_with(wheres, vars, schema, &CustomFieldTypes::new())
+}
+
+/// [`parse_where`] with the resource's custom fields typed by `custom` (names it does not
+/// declare stay untyped; see the module documentation).
+pub fn parse_where_with(
+    wheres: &[String],
+    vars: &HashMap<String, Vec<String>>,
+    schema: &schema::Schema,
+    custom: &CustomFieldTypes,
 ) -> Result<Predicate, QueryError> {
     let mut conds = Vec::with_capacity(wheres.len());
     for input in wheres {
@@ -180,7 +221,7 @@ pub fn parse_where(
         }
         let expr = parser::parse(input)
             .map_err(|e| where_error(input, &e.detail, e.at, !e.complexity, e.complexity))?;
-        let cond = check::check(&expr, schema, vars)
+        let cond = check::check(&expr, schema, custom, vars)
             .map_err(|e| where_error(input, &e.detail, e.at, false, false))?;
         conds.push(cond);
     }
@@ -196,9 +237,24 @@ pub fn parse_where(
 }
 
 /// Parses every `sort` parameter (`field asc|desc`, direction optional, default `asc`) against
-/// `schema`, in the given order.
+/// `schema`, in the given order; custom fields are untyped (see [`parse_sort_with`]).
 pub fn parse_sort(sorts: &[String], schema: &schema::Schema) -> Result<Vec<SortKey>, QueryError> {
-    sorts.iter().map(|s| sort::parse_one(s, schema)).collect()
+    parse_sort_with(sorts, schema, &CustomFieldTypes::new())
+}
+
+/// [`parse_sort`] with the resource's custom fields typed by `custom`: a declared
+/// `custom.fields.x` sorts by its type (numbers numerically, strings, dates, times and datetimes
+/// byte-wise as text; `custom.fields.price.centAmount`, `custom.fields.name.en` reach into
+/// objects), and sets are not sortable. Undeclared names sort by their raw JSON value.
+pub fn parse_sort_with(
+    sorts: &[String],
+    schema: &schema::Schema,
+    custom: &CustomFieldTypes,
+) -> Result<Vec<SortKey>, QueryError> {
+    sorts
+        .iter()
+        .map(|s| sort::parse_one(s, schema, custom))
+        .collect()
 }
 
 /// Parses every `expand` parameter into a path the server can walk over JSON.

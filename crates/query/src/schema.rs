@@ -65,10 +65,17 @@ pub enum FieldType {
     Bool,
     /// A `YYYY-MM-DD` string; literals must be valid dates.
     Date,
+    /// A time of day stored as `hh:mm:ss.sss` (custom `Time` fields); literals are normalised to
+    /// that form, so text comparison is time comparison.
+    Time,
     /// An ISO-8601 UTC timestamp stored as `2022-09-19T14:34:35.843Z`; literals are normalised.
     DateTime,
     /// An array of strings, queried with any-element semantics.
     StringArray,
+    /// An array of scalars of the given type (custom `Set` fields), queried with any-element
+    /// semantics. The element type is always a scalar (`String`, `Number`, `Bool`, `Date`,
+    /// `Time` or `DateTime`); sets of objects are [`FieldType::ObjectArray`].
+    Set(&'static FieldType),
     /// A nested object, queried with `field(…)`.
     Object {
         /// Its fields.
@@ -89,8 +96,12 @@ pub enum FieldType {
 pub enum Fields {
     /// A fixed set of fields.
     Known(&'static [Field]),
-    /// Any name (`custom.fields`); every such field is [`FieldType::Untyped`].
+    /// Any name (`custom.fields`); every such field is [`FieldType::Untyped`], unless the caller
+    /// declared its type (see [`crate::CustomFieldTypes`]).
     Any,
+    /// Any language tag (a typed `LocalizedString` custom field); every such field is a
+    /// [`FieldType::String`].
+    Localized,
 }
 
 const fn doc(name: &'static str, ty: FieldType) -> Field {
@@ -131,7 +142,14 @@ const fn object_array(name: &'static str, fields: &'static [Field]) -> Field {
 const S: FieldType = FieldType::String;
 
 /// `Reference` (`typeId`, `id`).
-const REFERENCE: &[Field] = &[doc("id", S), doc("typeId", S)];
+pub(crate) const REFERENCE: &[Field] = &[doc("id", S), doc("typeId", S)];
+/// `CentPrecisionMoney`, as typed `Money` custom fields store it.
+pub(crate) const MONEY: &[Field] = &[
+    doc("type", S),
+    doc("currencyCode", S),
+    doc("centAmount", FieldType::Number),
+    doc("fractionDigits", FieldType::Number),
+];
 /// `KeyReference` (`typeId`, `key`).
 const KEY_REFERENCE: &[Field] = &[doc("key", S), doc("typeId", S)];
 
@@ -436,6 +454,39 @@ pub fn type_schema() -> Schema {
     }
 }
 
+const STORE_COUNTRY: &[Field] = &[doc("code", S)];
+
+const STORE_FIELDS: &[Field] = &[
+    resource_id(),
+    col("version", FieldType::Number, "version", false),
+    col("key", S, "key", true),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    col(
+        "lastModifiedAt",
+        FieldType::DateTime,
+        "last_modified_at",
+        false,
+    ),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    doc("name", LOCALIZED_STRING),
+    doc("languages", FieldType::StringArray),
+    object_array("countries", STORE_COUNTRY),
+    object("custom", CUSTOM),
+];
+
+/// The Store schema over the generic `resources` table (the store adds the `type_id` filter).
+pub fn store_schema() -> Schema {
+    Schema {
+        resource: "store",
+        table: "resources",
+        doc_column: "doc",
+        default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: STORE_FIELDS,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +514,7 @@ mod tests {
         walk(message_schema().fields);
         walk(customer_group_schema().fields);
         walk(type_schema().fields);
+        walk(store_schema().fields);
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! `resource.id`, `custom.fields.myField`), parsed against a schema and compiled to an
 //! `ORDER BY` list that always ends with the unique tie-breaker column.
 //!
-//! Owns sort syntax, sortability (scalars outside arrays; custom fields), and the ORDER BY text.
+//! Owns sort syntax, sortability (scalars outside arrays; custom fields, typed by the caller's
+//! declaration where it has one), and the ORDER BY text.
 //! ORDER BY has no parameters in the public interface, so the only user text that can reach it is
 //! a custom-field name, which is restricted to `[A-Za-z0-9_-]` before it is embedded (it can
 //! neither close a quoted JSON path nor a string literal). It must not touch `where` semantics.
 
 use crate::check::Key;
+use crate::custom::{CustomFieldTypes, TYPED_PREFIX};
 use crate::lexer::is_ident;
-use crate::schema::{Column, FieldType, Fields, Schema};
+use crate::schema::{Column, Field, FieldType, Fields, Schema};
 use crate::{char_pos, Dialect, QueryError};
 
 /// One parsed and checked `sort` key.
@@ -68,7 +70,11 @@ fn semantic(detail: &str, input: &str, at: usize) -> QueryError {
 }
 
 /// Parses one `sort` parameter value.
-pub(crate) fn parse_one(input: &str, schema: &Schema) -> Result<SortKey, QueryError> {
+pub(crate) fn parse_one(
+    input: &str,
+    schema: &Schema,
+    custom: &CustomFieldTypes,
+) -> Result<SortKey, QueryError> {
     // Whitespace-separated words with their byte offsets.
     let mut words = Vec::new();
     let mut start = None;
@@ -125,7 +131,8 @@ pub(crate) fn parse_one(input: &str, schema: &Schema) -> Result<SortKey, QueryEr
             path_at,
         ));
     }
-    let (src, kind) = resolve(&segments, schema).map_err(|d| semantic(&d, input, path_at))?;
+    let (src, kind) =
+        resolve(&segments, schema, custom).map_err(|d| semantic(&d, input, path_at))?;
     Ok(SortKey {
         path: path.to_owned(),
         src,
@@ -134,26 +141,46 @@ pub(crate) fn parse_one(input: &str, schema: &Schema) -> Result<SortKey, QueryEr
     })
 }
 
-fn resolve(segments: &[&str], schema: &Schema) -> Result<(Src, SortKind), String> {
+fn resolve(
+    segments: &[&str],
+    schema: &Schema,
+    custom: &CustomFieldTypes,
+) -> Result<(Src, SortKind), String> {
     let mut fields = Fields::Known(schema.fields);
     let mut keys = Vec::new();
     for (i, seg) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
         let so_far = segments[..=i].join(".");
         let f = match fields {
-            Fields::Known(list) => list
-                .iter()
-                .find(|f| f.name == *seg)
-                .ok_or_else(|| format!("Unknown field '{}'", crate::ast::truncate(&so_far)))?,
+            Fields::Known(list) => {
+                let f = list
+                    .iter()
+                    .find(|f| f.name == *seg)
+                    .ok_or_else(|| format!("Unknown field '{}'", crate::ast::truncate(&so_far)))?;
+                keys.push(Key::Static(f.name));
+                *f
+            }
+            Fields::Localized => {
+                keys.push(Key::Dynamic((*seg).to_owned()));
+                dynamic(FieldType::String)
+            }
             Fields::Any => {
-                // A custom field: the rest of the path addresses into its JSON value.
-                keys.extend(segments[i..].iter().map(|s| Key::Dynamic((*s).to_owned())));
-                return Ok((Src::Json(keys), SortKind::Untyped));
+                let declared = (segments[..i].join(".") == TYPED_PREFIX)
+                    .then(|| custom.get(seg))
+                    .flatten();
+                let Some(ty) = declared else {
+                    // An untyped custom field: the rest of the path addresses into its JSON value.
+                    keys.extend(segments[i..].iter().map(|s| Key::Dynamic((*s).to_owned())));
+                    return Ok((Src::Json(keys), SortKind::Untyped));
+                };
+                keys.push(Key::Dynamic((*seg).to_owned()));
+                dynamic(ty.field_type())
             }
         };
-        keys.push(Key::Static(f.name));
         let kind = match f.ty {
-            FieldType::String | FieldType::Date | FieldType::DateTime => SortKind::Text,
+            FieldType::String | FieldType::Date | FieldType::Time | FieldType::DateTime => {
+                SortKind::Text
+            }
             FieldType::Number => SortKind::Number,
             FieldType::Bool => SortKind::Bool,
             FieldType::Untyped => {
@@ -164,7 +191,7 @@ fn resolve(segments: &[&str], schema: &Schema) -> Result<(Src, SortKind), String
                 );
                 return Ok((Src::Json(keys), SortKind::Untyped));
             }
-            FieldType::StringArray | FieldType::ObjectArray(_) => {
+            FieldType::StringArray | FieldType::Set(_) | FieldType::ObjectArray(_) => {
                 return Err(format!(
                     "Field '{}' is not sortable (arrays cannot be sorted by)",
                     segments.join(".")
@@ -191,6 +218,16 @@ fn resolve(segments: &[&str], schema: &Schema) -> Result<(Src, SortKind), String
     }
     // `segments` is never empty (`split` yields at least one item); treat it as unknown anyway.
     Err("Unknown field ''".to_owned())
+}
+
+/// A field with a name that is not in the schema (a typed custom field or a language tag).
+fn dynamic(ty: FieldType) -> Field {
+    Field {
+        name: "",
+        ty,
+        column: None,
+        lowercase_of: None,
+    }
 }
 
 /// Compiles sort keys to an ORDER BY list; see [`crate::compile_order_by`].

@@ -124,11 +124,12 @@ fn containment(cond: &Cond) -> Option<Json> {
     }
 }
 
-/// The JSON key of a document field, or `None` for columns, derived fields and custom fields
-/// (whose names stay out of SQL and patterns alike for simplicity).
-fn json_key(access: &Access) -> Option<&'static str> {
+/// The JSON key of a document field, or `None` for columns and derived fields. Custom-field
+/// names qualify: the pattern is a bound parameter, and only typed custom fields reach here
+/// (untyped ones are `Shape::Untyped` / `ScopeMode::Untyped`, which have no pattern).
+fn json_key(access: &Access) -> Option<&str> {
     match (&access.key, access.column, access.lowercase_of) {
-        (Key::Static(k), None, None) => Some(k),
+        (k, None, None) => Some(k.as_str()),
         _ => None,
     }
 }

@@ -1,6 +1,10 @@
 //! Property test: for random customers and random predicates, the SQLite SQL produced by
 //! `compile_where` selects exactly the customers for which the in-memory oracle (`evaluate`)
 //! is true. The table has the layout the store crate creates.
+//!
+//! The customers' custom fields mix names the predicates see as typed (declared with
+//! `CustomFieldTypes`, mostly holding values of their type, sometimes not) and undeclared,
+//! untyped names holding values of any type.
 
 // Helpers outside `#[test]` functions are not covered by clippy's allow-unwrap-in-tests; a
 // failing unwrap here is a test failure, which is what we want.
@@ -8,7 +12,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use clientele_query::{compile_where, evaluate, parse_where, schema, Dialect, SqlParam};
+use clientele_query::{
+    compile_where, evaluate, parse_where_with, schema, CustomFieldType, CustomFieldTypes, Dialect,
+    SqlParam,
+};
 use proptest::prelude::*;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
@@ -96,6 +103,108 @@ fn custom_value() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+const TIERS: &[&str] = &["gold", "silver", "bronze"];
+const CLOCK: &[&str] = &["09:00:00.000", "12:30:00.000", "23:59:59.999"];
+const CURRENCIES: &[&str] = &["EUR", "USD"];
+const OWNERS: &[&str] = &["o1", "o2"];
+
+/// The declared custom fields (every other custom field name is untyped).
+fn custom_types() -> CustomFieldTypes {
+    use CustomFieldType as T;
+    [
+        ("tier", T::Enum),
+        ("score", T::Number),
+        ("vip", T::Boolean),
+        ("since", T::Date),
+        ("opens", T::Time),
+        ("at", T::DateTime),
+        ("title", T::LocalizedString),
+        ("budget", T::Money),
+        ("owner", T::Reference),
+        ("labels", T::Set(Box::new(T::String))),
+        ("scores", T::Set(Box::new(T::Number))),
+        ("budgets", T::Set(Box::new(T::Money))),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Input variables the predicates may use.
+fn variables() -> HashMap<String, Vec<String>> {
+    [
+        ("n", vec!["2"]),
+        ("tiers", vec!["gold", "bronze"]),
+        ("t", vec!["12:30:00"]),
+        ("when", vec!["2022-09-19T16:34:35.843+02:00"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+    .collect()
+}
+
+fn money() -> BoxedStrategy<Value> {
+    (pick(CURRENCIES), proptest::sample::select(&[0i64, 100, 1250][..]))
+        .prop_map(|(c, cents)| {
+            json!({"type": "centPrecision", "currencyCode": c, "centAmount": cents, "fractionDigits": 2})
+        })
+        .boxed()
+}
+
+/// A value for declared field `name`: usually of its type, sometimes anything (a customer may
+/// hold a value another Type gave the same name, or data from before a type changed).
+fn typed_value(name: &'static str) -> BoxedStrategy<Value> {
+    let fitting = match name {
+        "tier" => pick(TIERS).prop_map(|s| json!(s)).boxed(),
+        "score" => prop_oneof![(-3i64..6).prop_map(|n| json!(n)), Just(json!(2.5))].boxed(),
+        "vip" => any::<bool>().prop_map(|b| json!(b)).boxed(),
+        "since" => pick(DATES).prop_map(|s| json!(s)).boxed(),
+        "opens" => pick(CLOCK).prop_map(|s| json!(s)).boxed(),
+        "at" => pick(TIMES).prop_map(|s| json!(s)).boxed(),
+        "title" => (opt(pick(NAMES)), opt(pick(NAMES)))
+            .prop_map(|(en, de)| {
+                let mut m = Map::new();
+                if let Some(en) = en {
+                    m.insert("en".into(), json!(en));
+                }
+                if let Some(de) = de {
+                    m.insert("de".into(), json!(de));
+                }
+                Value::Object(m)
+            })
+            .boxed(),
+        "budget" => money(),
+        "owner" => pick(OWNERS)
+            .prop_map(|id| json!({"typeId": "customer", "id": id}))
+            .boxed(),
+        "labels" => proptest::collection::vec(pick(TAGS), 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        "scores" => proptest::collection::vec(-3i64..6, 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        _ => proptest::collection::vec(money(), 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+    };
+    prop_oneof![6 => fitting, 1 => custom_value()].boxed()
+}
+
+const TYPED: &[&str] = &[
+    "tier", "score", "vip", "since", "opens", "at", "title", "budget", "owner", "labels", "scores",
+    "budgets",
+];
+
+fn typed_fields() -> BoxedStrategy<Vec<(String, Value)>> {
+    proptest::sample::subsequence(TYPED, 0..=6)
+        .prop_flat_map(|names| {
+            names
+                .into_iter()
+                .map(|n| typed_value(n).prop_map(move |v| (n.to_owned(), v)))
+                .collect::<Vec<_>>()
+        })
+        .boxed()
+}
+
 #[derive(Debug, Clone)]
 struct Row {
     doc: Value,
@@ -118,9 +227,12 @@ fn customer(i: usize) -> impl Strategy<Value = Row> {
     let nested = (
         proptest::collection::vec(address(), 0..3),
         proptest::collection::vec(any::<bool>(), 3),
-        opt(proptest::collection::vec(
-            (pick(&["rank", "tags", "flag", "price"]), custom_value()),
-            0..3,
+        opt((
+            proptest::collection::vec(
+                (pick(&["rank", "tags", "flag", "price"]), custom_value()),
+                0..3,
+            ),
+            typed_fields(),
         )),
         opt(pick(&["g1", "g2"])),
         proptest::collection::vec(pick(&["s1", "s2"]), 0..2),
@@ -181,8 +293,8 @@ fn customer(i: usize) -> impl Strategy<Value = Row> {
                     json!({"typeId": "customer-group", "id": g}),
                 );
             }
-            if let Some(fields) = custom {
-                let fields: Map<String, Value> = fields.into_iter().collect();
+            if let Some((untyped, typed)) = custom {
+                let fields: Map<String, Value> = untyped.into_iter().chain(typed).collect();
                 d.insert(
                     "custom".into(),
                     json!({"type": {"typeId": "type", "id": "t1"}, "fields": fields}),
@@ -269,6 +381,69 @@ fn untyped_leaf(field: &'static str) -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// A test on a declared custom field, as `custom(fields(…))`.
+fn typed_custom_leaf() -> BoxedStrategy<String> {
+    let times = str_lit(&[
+        "2022-09-19T14:34:35.843Z",
+        "2022-09-19T16:34:35.843+02:00",
+        "2022-01-01",
+    ]);
+    let set_test = |field: &'static str, lit: BoxedStrategy<String>| {
+        prop_oneof![
+            scalar_leaf(field, lit.clone()),
+            (pick(&["any", "all"]), list_of(lit))
+                .prop_map(move |(m, l)| format!("{field} contains {m} {l}")),
+            any::<bool>()
+                .prop_map(move |n| format!("{field} is {}empty", if n { "not " } else { "" })),
+        ]
+        .boxed()
+    };
+    let money = prop_oneof![
+        scalar_leaf(
+            "centAmount",
+            prop_oneof![
+                Just("100".to_owned()),
+                Just("1250".to_owned()),
+                number_lit()
+            ]
+            .boxed()
+        ),
+        scalar_leaf("currencyCode", str_lit(CURRENCIES)),
+    ]
+    .boxed();
+    let money = (money.clone(), opt(money))
+        .prop_map(|(a, b)| match b {
+            Some(b) => format!("{a} and {b}"),
+            None => a,
+        })
+        .boxed();
+    prop_oneof![
+        scalar_leaf("tier", str_lit(TIERS)),
+        Just("tier in :tiers".to_owned()),
+        scalar_leaf("score", number_lit()),
+        Just("score >= :n".to_owned()),
+        (pick(&["=", "!="]), pick(&["true", "false"])).prop_map(|(op, v)| format!("vip {op} {v}")),
+        scalar_leaf("since", str_lit(DATES)),
+        scalar_leaf(
+            "opens",
+            str_lit(&["09:00:00", "12:30:00.000", "23:59:59.9990"])
+        ),
+        Just("opens < :t".to_owned()),
+        scalar_leaf("at", times),
+        Just("at <= :when".to_owned()),
+        scalar_leaf("en", str_lit(NAMES)).prop_map(|l| format!("title({l})")),
+        scalar_leaf("de", str_lit(NAMES)).prop_map(|l| format!("title({l})")),
+        money.clone().prop_map(|l| format!("budget({l})")),
+        scalar_leaf("id", str_lit(OWNERS)).prop_map(|l| format!("owner({l})")),
+        set_test("labels", str_lit(TAGS)),
+        set_test("scores", number_lit()),
+        money.prop_map(|l| format!("budgets({l})")),
+        any::<bool>().prop_map(|n| format!("budgets is {}empty", if n { "not " } else { "" })),
+    ]
+    .prop_map(|l| format!("custom(fields({l}))"))
+    .boxed()
+}
+
 fn address_pred() -> BoxedStrategy<String> {
     let leaf = prop_oneof![
         scalar_leaf("country", str_lit(COUNTRIES)),
@@ -320,6 +495,9 @@ fn leaf() -> BoxedStrategy<String> {
         untyped_leaf("rank").prop_map(|l| format!("custom(fields({l}))")),
         untyped_leaf("tags").prop_map(|l| format!("custom(fields({l}))")),
         untyped_leaf("flag").prop_map(|l| format!("custom(fields({l}))")),
+        typed_custom_leaf(),
+        typed_custom_leaf(),
+        typed_custom_leaf(),
         scalar_leaf("centAmount", number_lit()).prop_map(|l| format!("custom(fields(price({l})))")),
         Just("custom(type(id = \"t1\"))".to_owned()),
         Just("custom is defined".to_owned()),
@@ -399,8 +577,13 @@ fn load(rows: &[Row]) -> Connection {
 }
 
 fn check(rows: &[Row], wheres: &[String]) -> Result<(), TestCaseError> {
-    let pred = parse_where(wheres, &HashMap::new(), &schema::customer_schema())
-        .map_err(|e| TestCaseError::fail(format!("{wheres:?}: {}", e.message)))?;
+    let pred = parse_where_with(
+        wheres,
+        &variables(),
+        &schema::customer_schema(),
+        &custom_types(),
+    )
+    .map_err(|e| TestCaseError::fail(format!("{wheres:?}: {}", e.message)))?;
     let frag = compile_where(&pred, Dialect::Sqlite, 1);
     prop_assert_eq!(frag.sql.matches('?').count(), frag.params.len());
     // PostgreSQL: one `$N` per parameter, numbered from `first_param` in textual order.
@@ -469,7 +652,12 @@ fn fixed_cases_agree() {
                 "customerGroupAssignments": [],
                 "custom": {"type": {"typeId": "type", "id": "t1"},
                            "fields": {"rank": 3, "tags": ["a", "b"], "flag": true,
-                                      "price": {"centAmount": 100}}}}),
+                                      "price": {"centAmount": 100}, "score": 3,
+                                      "labels": ["a", "b"], "tier": "gold",
+                                      "title": {"en": "Ann"}, "opens": "09:00:00.000",
+                                      "at": TIMES[1],
+                                      "budget": {"type": "centPrecision", "currencyCode": "EUR",
+                                                 "centAmount": 1250, "fractionDigits": 2}}}}),
         },
     ];
     for p in [
@@ -486,6 +674,10 @@ fn fixed_cases_agree() {
         "custom(fields(tags contains all (\"a\", \"b\")))",
         "custom(fields(flag = true))",
         "custom(fields(price(centAmount >= 100)))",
+        "custom(fields(score = 3 or labels contains all (\"a\", \"b\")))",
+        "custom(fields(budget(centAmount > 100 and currencyCode = \"EUR\")))",
+        "custom(fields(title(en = \"Ann\")) and fields(tier in :tiers))",
+        "custom(fields(opens < :t and at <= :when))",
         "lowercaseEmail = \"a@x.com\"",
         "createdAt > \"2022-09-19T16:34:35.842+02:00\"",
         "version in (1, 3.0)",

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use clientele_query::{
-    compile_order_by, compile_where, evaluate, parse_expand, parse_sort, parse_where, schema,
-    Dialect,
+    compile_order_by, compile_where, evaluate, parse_expand, parse_sort_with, parse_where_with,
+    schema, CustomFieldType, CustomFieldTypes, Dialect,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -25,8 +25,17 @@ fuzz_target!(|data: &[u8]| {
         "addresses": [{"id": "a", "country": "DE", "city": "Berlin"}],
         "shippingAddressIds": ["a"], "custom": {"type": {"id": "t"}, "fields": {"n": [1, "x"]}},
     });
+    // Some custom fields typed (`n` stays untyped), so typed and untyped paths are both fuzzed.
+    let custom: CustomFieldTypes = [
+        ("d", CustomFieldType::DateTime),
+        ("m", CustomFieldType::Money),
+        ("t", CustomFieldType::LocalizedString),
+        ("s", CustomFieldType::Set(Box::new(CustomFieldType::Time))),
+    ]
+    .into_iter()
+    .collect();
     for s in [schema::customer_schema(), schema::message_schema()] {
-        if let Ok(p) = parse_where(&wheres, &vars, &s) {
+        if let Ok(p) = parse_where_with(&wheres, &vars, &s, &custom) {
             let lite = compile_where(&p, Dialect::Sqlite, 1);
             assert_eq!(lite.sql.matches('?').count(), lite.params.len());
             let pg = compile_where(&p, Dialect::Postgres, 1);
@@ -34,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(placeholders, pg.params.len());
             let _ = evaluate(&p, &doc);
         }
-        if let Ok(keys) = parse_sort(&wheres, &s) {
+        if let Ok(keys) = parse_sort_with(&wheres, &s, &custom) {
             let _ = compile_order_by(&keys, Dialect::Sqlite, &s);
             let _ = compile_order_by(&keys, Dialect::Postgres, &s);
         }

@@ -6,7 +6,8 @@
 //! and shape the response; no rules and no SQL here.
 
 use super::customers::{
-    expanded, expanded_page, expansions, json_body, predicate, required_version, resource_query,
+    custom_types, expanded, expanded_page, expansions, json_body, predicate_with, required_version,
+    resource_query_with,
 };
 use super::params::QueryParams;
 use crate::auth::{Authorized, ManageCustomerGroups, Requirement, ViewCustomerGroups};
@@ -26,6 +27,10 @@ use clientele_domain::{CustomerGroup, CustomerGroupDraft};
 use clientele_query::schema::customer_group_schema;
 use clientele_store::ResourceQuery;
 use serde_json::Value;
+
+/// The `resourceTypeIds` entry of Types customer groups can use (types their custom fields in
+/// `where` and `sort`).
+const GROUP_TYPE_ID: &str = "customer-group";
 
 /// Customer Group routes.
 pub fn router() -> Router<AppState> {
@@ -56,7 +61,8 @@ async fn query_groups(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = QueryParams::parse(raw.as_deref());
-    let query = resource_query(&params, &customer_group_schema())?;
+    let custom = custom_types(&state, &auth.project_key, &params, GROUP_TYPE_ID).await?;
+    let query = resource_query_with(&params, &customer_group_schema(), &custom)?;
     let paths = expansions(&params)?;
     let page = resources::query::<CustomerGroup>(&state, &auth.project_key, &query).await?;
     expanded_page(&state, &auth.project_key, &page, &paths).await
@@ -69,8 +75,9 @@ async fn head_groups(
     RawQuery(raw): RawQuery,
 ) -> Result<StatusCode, ApiError> {
     let params = QueryParams::parse(raw.as_deref());
+    let custom = custom_types(&state, &auth.project_key, &params, GROUP_TYPE_ID).await?;
     let query = ResourceQuery {
-        predicate: predicate(&params, &customer_group_schema())?,
+        predicate: predicate_with(&params, &customer_group_schema(), &custom)?,
         ..ResourceQuery::default()
     };
     let found = resources::any::<CustomerGroup>(&state, &auth.project_key, &query).await?;

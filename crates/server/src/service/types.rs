@@ -1,15 +1,24 @@
 //! Type (custom field definition) use cases: create, read, update, delete (refused while a
 //! customer, an address or a customer group uses the Type) and query. The rules are the
 //! domain's (`clientele_domain::custom_type`); storage is the generic table.
+//!
+//! Also answers which custom field types a resource type's Types declare
+//! ([`custom_field_types`]), which types `custom(fields(…))` predicates and sorts on it.
 
 use super::resources::{self, ResourceRef, StoredResource};
 use super::{load_project, Actor};
 use crate::error::ApiError;
 use crate::state::AppState;
-use clientele_domain::custom_type::{apply_type_actions, create_type, parse_type_action};
+use clientele_domain::custom_type::{
+    apply_type_actions, create_type, parse_type_action, FieldType,
+};
 use clientele_domain::{Type, TypeDraft, Version};
+use clientele_query::schema::type_schema;
+use clientele_query::{CustomFieldType, CustomFieldTypes};
+use clientele_store::ResourceQuery;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 impl StoredResource for Type {
@@ -77,4 +86,71 @@ pub async fn update(
     let expected = resources::check_version(&current, update.version)?;
     let next = apply_type_actions(current, &actions, state.clock.now())?;
     resources::save(state, project, actor, next, expected).await
+}
+
+/// Types read per store query while collecting custom field types (the largest page).
+const TYPES_PAGE: u64 = 500;
+
+/// The custom field types declared by the project's Types whose `resourceTypeIds` contain
+/// `resource_type_id`, for [`clientele_query::parse_where_with`]. A name two Types declare with
+/// different types stays untyped. Read from the store on every call (usually one query): nodes
+/// keep no state, so a Type changed through another node counts at once.
+pub async fn custom_field_types(
+    state: &AppState,
+    project: &str,
+    resource_type_id: &str,
+) -> Result<CustomFieldTypes, ApiError> {
+    // A JSON string literal is also a valid predicate string literal.
+    let quoted = serde_json::to_string(resource_type_id)
+        .map_err(|e| ApiError::Internal(format!("quote resource type id: {e}")))?;
+    let predicate = clientele_query::parse_where(
+        &[format!("resourceTypeIds contains any ({quoted})")],
+        &HashMap::new(),
+        &type_schema(),
+    )?;
+    let mut types = CustomFieldTypes::new();
+    let mut offset = 0;
+    loop {
+        let query = ResourceQuery {
+            predicate: Some(predicate.clone()),
+            limit: TYPES_PAGE,
+            offset,
+            with_total: false,
+            ..ResourceQuery::default()
+        };
+        let page = state
+            .store
+            .query_resources(project, <Type as StoredResource>::TYPE_ID, &query)
+            .await?;
+        let count = page.results.len() as u64;
+        for doc in page.results {
+            let t: Type =
+                serde_json::from_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+            for f in &t.field_definitions {
+                types.declare(f.name.clone(), query_type(&f.type_));
+            }
+        }
+        if count < TYPES_PAGE {
+            return Ok(types);
+        }
+        offset += TYPES_PAGE;
+    }
+}
+
+/// How a value of custom field type `t` is queried.
+fn query_type(t: &FieldType) -> CustomFieldType {
+    match t {
+        FieldType::Boolean {} => CustomFieldType::Boolean,
+        FieldType::String {} => CustomFieldType::String,
+        FieldType::LocalizedString {} => CustomFieldType::LocalizedString,
+        FieldType::Enum { .. } => CustomFieldType::Enum,
+        FieldType::LocalizedEnum { .. } => CustomFieldType::LocalizedEnum,
+        FieldType::Number {} => CustomFieldType::Number,
+        FieldType::Money {} => CustomFieldType::Money,
+        FieldType::Date {} => CustomFieldType::Date,
+        FieldType::Time {} => CustomFieldType::Time,
+        FieldType::DateTime {} => CustomFieldType::DateTime,
+        FieldType::Reference { .. } => CustomFieldType::Reference,
+        FieldType::Set { element_type } => CustomFieldType::Set(Box::new(query_type(element_type))),
+    }
 }
