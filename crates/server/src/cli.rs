@@ -104,7 +104,8 @@ async fn open(database: &DatabaseArgs) -> Result<Arc<dyn Store>, String> {
     .map_err(|e| format!("cannot open database {}: {e}", database.database_url))
 }
 
-/// `clientele serve`.
+/// `clientele serve`. Prints `listening on http://ADDRESS` on stdout once the listener is bound
+/// (after the demo credentials, if it just created them).
 pub async fn serve(config: ServeConfig) -> CliResult {
     let app = Application::build(config, Arc::new(SystemClock), Arc::new(OsRandom))
         .await
@@ -112,6 +113,8 @@ pub async fn serve(config: ServeConfig) -> CliResult {
     if let Some(boot) = app.bootstrap_credentials() {
         println!("{boot}");
     }
+    // On stdout and in a fixed form, so whoever started us with port 0 learns the port.
+    println!("listening on http://{}", app.address());
     tracing::info!(address = %app.address(), "listening");
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }

@@ -38,7 +38,8 @@ pub struct ServeConfig {
     /// Maximum request body size in bytes.
     #[arg(long, env = "CLIENTELE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Connections in the database pool (PostgreSQL).
+    /// Most connections this process opens to the database (its pool). With several processes
+    /// on one PostgreSQL database, their sum must stay below the server's `max_connections`.
     #[arg(long, env = "CLIENTELE_DB_POOL_SIZE", default_value_t = 10)]
     pub db_pool_size: u32,
 }

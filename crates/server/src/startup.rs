@@ -133,7 +133,8 @@ async fn shutdown_signal() {
 }
 
 /// On a database without projects: creates project `demo` and a `manage_project:demo` client,
-/// and returns the text to print once.
+/// and returns the text to print once. Of several processes starting on one empty database,
+/// the one whose project insert wins does this; the others start without seeding.
 async fn seed_demo(state: &AppState, config: &ServeConfig) -> Result<Option<String>, StartupError> {
     let count = state
         .store
@@ -150,11 +151,13 @@ async fn seed_demo(state: &AppState, config: &ServeConfig) -> Result<Option<Stri
         countries: vec!["DE".to_owned(), "US".to_owned()],
         currencies: vec!["EUR".to_owned(), "USD".to_owned()],
     };
-    state
-        .store
-        .create_project(&project)
-        .await
-        .map_err(|e| StartupError::Database(e.to_string()))?;
+    match state.store.create_project(&project).await {
+        Ok(()) => {}
+        // Another node starting on the same empty database seeded it first; only that one
+        // prints credentials.
+        Err(clientele_store::StoreError::DuplicateField { .. }) => return Ok(None),
+        Err(e) => return Err(StartupError::Database(e.to_string())),
+    }
     let (id, secret) = crate::cli::create_api_client(
         state.store.as_ref(),
         state.clock.as_ref(),

@@ -59,9 +59,7 @@ pub(crate) struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and migrates the database.
     pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+        let pool = pool_options(opts)
             .connect(url)
             .await
             .or_backend("connect to PostgreSQL")?;
@@ -75,11 +73,16 @@ impl PostgresStore {
         })
     }
 
-    /// Starts a write transaction (READ COMMITTED: each statement sees what committed before
-    /// it, which is what makes the check after the advisory lock see the previous holder's row).
+    /// Starts a write transaction at READ COMMITTED, named in the `BEGIN` so that a database
+    /// whose `default_transaction_isolation` is stricter cannot change it (and at no extra
+    /// round trip, which also works through a transaction-pooling proxy). The write paths
+    /// depend on it: each statement sees what committed before it, so the email check after the
+    /// advisory lock sees the previous holder's row, and a conditional `UPDATE … WHERE version =
+    /// $n` that waited for a concurrent writer re-checks its condition and touches no row (409)
+    /// instead of failing with a serialization error (500).
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
         self.pool
-            .begin()
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .or_backend("begin write transaction")
     }
@@ -101,6 +104,14 @@ impl PostgresStore {
         tx.commit().await.or_backend("end query")?;
         Ok(result)
     }
+}
+
+/// The pool settings `opts` ask for: `pool_size` connections at most (each Clientele process
+/// opens its own pool, so PostgreSQL's `max_connections` must cover all processes).
+fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
 /// Serializes writers of one email in one project until the transaction ends. Hash collisions
@@ -1028,6 +1039,19 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pool_is_sized_by_the_options_with_a_default() {
+        let sized = StoreOptions {
+            pool_size: Some(3),
+            ..StoreOptions::default()
+        };
+        assert_eq!(pool_options(&sized).get_max_connections(), 3);
+        assert_eq!(
+            pool_options(&StoreOptions::default()).get_max_connections(),
+            DEFAULT_POOL_SIZE
+        );
+    }
 
     /// Uses the server named by the conformance env var, without migrating it: the statement
     /// below touches no table.

@@ -1,6 +1,10 @@
-//! Test harness: a real server on port 0 over a fresh SQLite file, a hand-moved clock, API
+//! Test harness: a real server on port 0 over a fresh database, a hand-moved clock, API
 //! clients with chosen scopes, and a generic HTTP helper. Tests talk to the server only
 //! through HTTP, except for seeding API clients and projects, which the CLI does the same way.
+//!
+//! The backend is SQLite (a new file per test) unless `CLIENTELE_TEST_API_BACKEND=postgres`:
+//! then every test gets its own database on the server named by `CLIENTELE_TEST_POSTGRES_URL`,
+//! dropped when the test's `TestApp` goes away, also when the test panics.
 
 use clientele_domain::Project;
 use clientele_server::clock::{ManualClock, OsRandom};
@@ -8,9 +12,17 @@ use clientele_server::state::AppState;
 use clientele_server::{Application, ServeConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use time::OffsetDateTime;
+
+/// Picks the backend of the suite: `postgres` or unset / `sqlite`.
+pub(crate) const BACKEND_VAR: &str = "CLIENTELE_TEST_API_BACKEND";
+/// Names the PostgreSQL server (an admin URL: tests create and drop databases through it).
+pub(crate) const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
+/// Prefix of every database the API tests create, so a leak is recognisable.
+pub(crate) const DB_PREFIX: &str = "clientele_api_";
 
 /// A running server and what tests need to drive it.
 pub(crate) struct TestApp {
@@ -22,17 +34,140 @@ pub(crate) struct TestApp {
     pub(crate) clock: Arc<ManualClock>,
     /// One HTTP client for the test.
     pub(crate) http: reqwest::Client,
-    db: PathBuf,
+    /// Removed when the app is dropped.
+    _db: TestDb,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = self.db.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
+/// A test's own database; removing it is the `Drop`, which also runs while a failing test
+/// unwinds.
+pub(crate) enum TestDb {
+    /// An SQLite file (with its WAL and shared-memory files).
+    Sqlite(PathBuf),
+    /// A database on the PostgreSQL server.
+    Postgres {
+        /// The admin URL the database was created through.
+        admin_url: String,
+        /// The database name.
+        name: String,
+    },
+}
+
+impl TestDb {
+    /// A fresh database on the backend `CLIENTELE_TEST_API_BACKEND` picks.
+    pub(crate) async fn for_suite() -> TestDb {
+        match std::env::var(BACKEND_VAR).as_deref() {
+            Ok("postgres") => {
+                let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+                    panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR} (an admin URL)")
+                });
+                TestDb::postgres(&admin_url).await
+            }
+            Ok("") | Ok("sqlite") | Err(_) => {
+                static NOTICE: Once = Once::new();
+                NOTICE.call_once(|| {
+                    notice(&format!(
+                        "API tests run on SQLite; set {BACKEND_VAR}=postgres and \
+                         {POSTGRES_URL_VAR} to run them on PostgreSQL"
+                    ))
+                });
+                TestDb::Sqlite(std::env::temp_dir().join(format!(
+                    "clientele-api-test-{}-{}.db",
+                    std::process::id(),
+                    uuid::Uuid::new_v4()
+                )))
+            }
+            Ok(other) => panic!("{BACKEND_VAR}={other}: use sqlite or postgres"),
         }
     }
+
+    /// Creates a new, empty database on the server behind `admin_url`.
+    pub(crate) async fn postgres(admin_url: &str) -> TestDb {
+        let name = format!("{DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {POSTGRES_URL_VAR}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        TestDb::Postgres {
+            admin_url: admin_url.to_owned(),
+            name,
+        }
+    }
+
+    /// The URL the server opens.
+    pub(crate) fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(path) => format!("sqlite://{}", path.display()),
+            TestDb::Postgres { admin_url, name } => with_database(admin_url, name),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            TestDb::Postgres { admin_url, name } => {
+                // Drop runs inside the test's runtime (or while it shuts down), where we may
+                // not block on a future; a thread with its own runtime may. FORCE ends the
+                // connections the test's server still holds.
+                let (admin_url, db) = (admin_url.clone(), name.clone());
+                let dropped = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await
+                            .ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Some(()))) {
+                    eprintln!("could not drop test database {name}");
+                }
+            }
+        }
+    }
+}
+
+/// Prints `message` on the real stderr: the test harness captures `eprintln!` of passing
+/// tests, and a skipped backend must be visible.
+pub(crate) fn notice(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "notice: {message}");
+}
+
+/// `url` with its database name replaced by `name` (query string kept).
+pub(crate) fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 /// An HTTP answer: status, parsed JSON body (Null when empty) and the raw text.
@@ -86,12 +221,8 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 /// Starts a server after letting the test adjust the configuration.
 pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    let db = std::env::temp_dir().join(format!(
-        "clientele-api-test-{}-{}.db",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    let mut config = ServeConfig::for_tests(&format!("sqlite://{}", db.display()));
+    let db = TestDb::for_suite().await;
+    let mut config = ServeConfig::for_tests(&db.url());
     // Two hashing workers are plenty and keep a parallel test run from oversubscribing CI.
     config.hash_workers = Some(2);
     configure(&mut config);
@@ -108,7 +239,7 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> 
         state,
         clock,
         http: reqwest::Client::new(),
-        db,
+        _db: db,
     }
 }
 
