@@ -229,6 +229,18 @@ async fn run_scenario(
             // Each update worker owns one customer and tracks its version.
             let own = seeded.get(worker % seeded.len().max(1)).cloned();
             let mut version: Option<i64> = None;
+            // Each login worker signs up its own Password-mode customer first.
+            let login_email = format!("{}-login-{worker}@example.com", a.prefix);
+            if name == "login" {
+                let res = client
+                    .post(format!("{}/{}/customers", a.base, a.project))
+                    .bearer_auth(&tok)
+                    .json(&json!({"email": login_email, "password": "secret123"}))
+                    .send()
+                    .await
+                    .expect("sign-up");
+                assert_eq!(res.status().as_u16(), 201, "login customer sign-up");
+            }
             // Bounded: stop at the deadline or after a million requests per worker.
             while Instant::now() < deadline && n < 1_000_000 {
                 n += 1;
@@ -257,6 +269,9 @@ async fn run_scenario(
                             "actions": [{"action": "setFirstName", "firstName": format!("F{n}")}]
                         }))
                     }
+                    "login" => client
+                        .post(format!("{base}/login"))
+                        .json(&json!({"email": login_email, "password": "secret123"})),
                     "query_email" => client.get(format!(
                         "{base}/customers?where={}",
                         url_encode(&format!(
@@ -327,8 +342,24 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
+/// Times Argon2id at the server's cost (OWASP minimum) on one core, without HTTP.
+fn hash_cost() {
+    let hasher = clientele_domain::PasswordHasher::owasp().expect("hasher");
+    let rounds = 20;
+    let started = Instant::now();
+    for i in 0..rounds {
+        hasher.hash("secret123", [i as u8; 16]).expect("hash");
+    }
+    let per = started.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
+    println!("argon2id m=19456 KiB t=2 p=1: {per:.1} ms per hash on one core ({rounds} hashes)");
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "--hash-cost") {
+        hash_cost();
+        return;
+    }
     let a = parse_args();
     let client = Client::builder()
         .pool_max_idle_per_host(a.concurrency.max(a.seed_concurrency))
