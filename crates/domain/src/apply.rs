@@ -303,12 +303,11 @@ pub fn apply_with(
             value.as_ref(),
             resolved,
         )?),
-        A::SetStores { .. } | A::AddStore { .. } | A::RemoveStore { .. } => {
-            return Err(DomainError::InvalidOperation(format!(
-                "The update action '{}' is not supported yet.",
-                action.name()
-            )));
+        A::SetStores { stores } => {
+            messages.extend(references::set_stores(&mut c, stores, resolved)?);
         }
+        A::AddStore { store } => references::add_store(&mut c, store, resolved)?,
+        A::RemoveStore { store } => references::remove_store(&mut c, store, resolved)?,
     }
     Ok((c, messages))
 }

@@ -54,6 +54,12 @@ pub enum DomainError {
         /// The key, if the reference was by key.
         key: Option<String>,
     },
+    /// `ProjectNotConfiguredForLanguages`: a Store names languages the project does not have.
+    #[error("The project is not configured for the languages: {}.", .languages.iter().map(|l| format!("'{l}'")).collect::<Vec<_>>().join(", "))]
+    ProjectNotConfiguredForLanguages {
+        /// The languages the project lacks.
+        languages: Vec<String>,
+    },
 }
 
 impl DomainError {

@@ -19,6 +19,7 @@ pub mod project;
 pub mod reference;
 pub mod resolve;
 pub mod serde_formats;
+pub mod store;
 pub mod token;
 
 pub use action::{CustomerUpdate, CustomerUpdateAction};
@@ -41,4 +42,5 @@ pub use password::{PasswordHash, PasswordHasher};
 pub use project::Project;
 pub use reference::{KeyReference, Reference, ResourceIdentifier};
 pub use resolve::{Resolved, Wanted};
+pub use store::{Store, StoreCountry, StoreDraft, StoreUpdateAction};
 pub use token::CustomerToken;

@@ -1,4 +1,4 @@
-//! Reference resolution as pure data: [`Wanted`] lists the Customer Groups and Types a
+//! Reference resolution as pure data: [`Wanted`] lists the Customer Groups, Types and Stores a
 //! customer draft or update names, the service loads them from the store into a [`Resolved`],
 //! and the apply logic looks them up there. An identifier missing from `Resolved` is a
 //! `ReferencedResourceNotFound`.
@@ -11,12 +11,15 @@ use crate::custom_type::Type;
 use crate::customer::{Customer, CustomerDraft};
 use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;
-use crate::reference::ResourceIdentifier;
+use crate::reference::{KeyReference, ResourceIdentifier};
+use crate::store::Store;
 
 /// The `typeId` of Customer Groups.
 pub const CUSTOMER_GROUP: &str = "customer-group";
 /// The `typeId` of Types.
 pub const TYPE: &str = "type";
+/// The `typeId` of Stores.
+pub const STORE: &str = "store";
 
 /// How an identifier names a resource once checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,12 +72,22 @@ pub struct Wanted {
     pub customer_groups: Vec<Lookup>,
     /// Types by id or key.
     pub types: Vec<Lookup>,
+    /// Stores by id or key.
+    pub stores: Vec<Lookup>,
 }
 
 impl Wanted {
     /// Whether nothing needs loading.
     pub fn is_empty(&self) -> bool {
-        self.customer_groups.is_empty() && self.types.is_empty()
+        self.customer_groups.is_empty() && self.types.is_empty() && self.stores.is_empty()
+    }
+
+    fn store(&mut self, ri: &ResourceIdentifier) {
+        if let Ok(l) = Lookup::of(ri, STORE) {
+            if !self.stores.contains(&l) {
+                self.stores.push(l);
+            }
+        }
     }
 
     fn group(&mut self, ri: &ResourceIdentifier) {
@@ -116,6 +129,9 @@ impl Wanted {
                 w.type_(&c.type_);
             }
         }
+        for s in draft.stores.iter().flatten() {
+            w.store(s);
+        }
         w
     }
 
@@ -141,6 +157,12 @@ impl Wanted {
                     customer_group_assignment,
                 } => w.group(&customer_group_assignment.customer_group),
                 A::RemoveCustomerGroupAssignment { customer_group } => w.group(customer_group),
+                A::SetStores { stores } => {
+                    for s in stores {
+                        w.store(s);
+                    }
+                }
+                A::AddStore { store } | A::RemoveStore { store } => w.store(store),
                 A::SetCustomType { type_, .. } | A::SetAddressCustomType { type_, .. } => {
                     if let Some(t) = type_ {
                         w.type_(t);
@@ -178,6 +200,8 @@ pub struct Resolved {
     pub customer_groups: Vec<CustomerGroup>,
     /// The Types found.
     pub types: Vec<Type>,
+    /// The Stores found.
+    pub stores: Vec<Store>,
 }
 
 impl Resolved {
@@ -185,6 +209,7 @@ impl Resolved {
     pub const EMPTY: Resolved = Resolved {
         customer_groups: Vec::new(),
         types: Vec::new(),
+        stores: Vec::new(),
     };
 
     /// The Customer Group `ri` names, or `ReferencedResourceNotFound`.
@@ -209,6 +234,23 @@ impl Resolved {
     pub fn custom_type_by_id(&self, id: &str) -> Result<&Type, DomainError> {
         let l = Lookup::Id(id.to_owned());
         self.find_type(&l).ok_or_else(|| l.not_found(TYPE))
+    }
+
+    /// The `StoreKeyReference` to the Store `ri` names (by id or key), or
+    /// `ReferencedResourceNotFound`.
+    pub fn store(&self, ri: &ResourceIdentifier) -> Result<KeyReference, DomainError> {
+        let l = Lookup::of(ri, STORE)?;
+        self.stores
+            .iter()
+            .find(|s| match &l {
+                Lookup::Id(id) => &s.id == id,
+                Lookup::Key(key) => &s.key == key,
+            })
+            .map(|s| KeyReference {
+                type_id: STORE.to_owned(),
+                key: s.key.clone(),
+            })
+            .ok_or_else(|| l.not_found(STORE))
     }
 
     fn find_type(&self, l: &Lookup) -> Option<&Type> {

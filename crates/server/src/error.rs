@@ -71,6 +71,14 @@ pub enum ApiError {
         /// The `typeId` of a resource that references it.
         referenced_by: String,
     },
+    /// 400 `ProjectNotConfiguredForLanguages`: a Store names languages the project lacks.
+    #[error("{message}")]
+    ProjectNotConfiguredForLanguages {
+        /// The languages the project lacks.
+        languages: Vec<String>,
+        /// Full message.
+        message: String,
+    },
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
@@ -164,6 +172,9 @@ impl ApiError {
                 ("ReferencedResourceNotFound", StatusCode::BAD_REQUEST)
             }
             ReferenceExists { .. } => ("ReferenceExists", StatusCode::BAD_REQUEST),
+            ProjectNotConfiguredForLanguages { .. } => {
+                ("ProjectNotConfiguredForLanguages", StatusCode::BAD_REQUEST)
+            }
             InvalidCredentials => ("InvalidCredentials", StatusCode::BAD_REQUEST),
             InvalidCurrentPassword => ("InvalidCurrentPassword", StatusCode::BAD_REQUEST),
             ExpiredCustomerPasswordToken => {
@@ -257,6 +268,9 @@ impl ApiError {
             ReferenceExists { referenced_by, .. } => {
                 obj.insert("referencedBy".into(), json!(referenced_by));
             }
+            ProjectNotConfiguredForLanguages { languages, .. } => {
+                obj.insert("languages".into(), json!(languages));
+            }
             _ => {}
         }
     }
@@ -340,6 +354,15 @@ impl From<DomainError> for ApiError {
                 field,
                 duplicate_value,
             },
+            e @ DomainError::ProjectNotConfiguredForLanguages { .. } => {
+                let message = e.to_string();
+                match e {
+                    DomainError::ProjectNotConfiguredForLanguages { languages } => {
+                        ApiError::ProjectNotConfiguredForLanguages { languages, message }
+                    }
+                    _ => ApiError::Internal("unreachable".into()),
+                }
+            }
             e @ DomainError::ReferencedResourceNotFound { .. } => {
                 let message = e.to_string();
                 match e {

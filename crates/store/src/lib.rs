@@ -166,7 +166,8 @@ pub struct ResourceQuery {
     pub offset: u64,
     /// Whether to count all matches.
     pub with_total: bool,
-    /// Restrict to customers of this store (in-store endpoints).
+    /// Restrict to the customers visible in this store (in-store endpoints): those of the store
+    /// and the global ones.
     pub store: Option<String>,
 }
 
@@ -358,7 +359,7 @@ pub trait Store: Send + Sync + 'static {
     /// transaction, with `ReferenceExists` while something still references it: a
     /// `customer-group` referenced by a customer's `customerGroup` or
     /// `customerGroupAssignments`, a `type` used by the `custom` of a customer, of one of its
-    /// addresses or of any resource in the generic table.
+    /// addresses or of any resource in the generic table, a `store` a customer belongs to.
     async fn delete_resource(
         &self,
         project: &str,

@@ -1,10 +1,10 @@
-//! The generic `resources` table (migration 0002): Customer Groups, Types and later resources
-//! stored as id, key, version, timestamps and the API JSON. One submodule per backend holds
-//! the SQL; the backends' `Store` impls delegate here (paged queries stay in the backends,
+//! The generic `resources` table (migration 0002): Customer Groups, Types, Stores and later
+//! resources stored as id, key, version, timestamps and the API JSON. One submodule per backend
+//! holds the SQL; the backends' `Store` impls delegate here (paged queries stay in the backends,
 //! which own the query deadline).
 //!
-//! Owns the delete guard: whether a Customer Group or Type is still referenced is checked in
-//! the deleting transaction. Must not interpret documents beyond the reference paths it checks.
+//! Owns the delete guard: whether a Customer Group, Type or Store is still referenced is checked
+//! in the deleting transaction. Must not interpret documents beyond the reference paths it checks.
 
 use crate::StoreError;
 
@@ -12,6 +12,8 @@ use crate::StoreError;
 const CUSTOMER_GROUP: &str = "customer-group";
 /// The `typeId` of Types.
 const TYPE: &str = "type";
+/// The `typeId` of Stores.
+const STORE: &str = "store";
 
 /// The `ReferenceExists` for a delete blocked by `referenced_by` rows.
 fn referenced(referenced_by: &str) -> StoreError {
@@ -22,7 +24,7 @@ fn referenced(referenced_by: &str) -> StoreError {
 
 /// The SQLite statements.
 pub(crate) mod sqlite {
-    use super::{referenced, static_type_id, CUSTOMER_GROUP, TYPE};
+    use super::{referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
     use crate::error::{SqlxResultExt, Unique};
     use crate::rows::{resource_from_row, to_i64, to_u64, ResourceRow};
     use crate::{ResourceLookup, ResourceRecord, StoreError};
@@ -196,6 +198,14 @@ pub(crate) mod sqlite {
                      json_extract(doc, '$.custom.type.id') = ?2 LIMIT 1",
                 ),
             ],
+            // A customer of a store holds one email row whose scope is the store's key (keys are
+            // immutable, so this is the only place a customer can name it).
+            STORE => &[(
+                "customer",
+                "SELECT 1 FROM customer_emails WHERE project = ?1 AND scope = \
+                 (SELECT key FROM resources WHERE project = ?1 AND type_id = 'store' \
+                 AND id = ?2) LIMIT 1",
+            )],
             _ => &[],
         };
         for (by, sql) in checks {
@@ -245,7 +255,7 @@ pub(crate) mod sqlite {
 
 /// The PostgreSQL statements.
 pub(crate) mod postgres {
-    use super::{referenced, static_type_id, CUSTOMER_GROUP, TYPE};
+    use super::{referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
     use crate::error::{SqlxResultExt, Unique};
     use crate::rows::{resource_from_row, to_i64, to_u64, ResourceRow};
     use crate::{ResourceLookup, ResourceRecord, StoreError};
@@ -437,6 +447,12 @@ pub(crate) mod postgres {
                      doc->'custom'->'type'->>'id' = $2 LIMIT 1",
                 ),
             ],
+            STORE => &[(
+                "customer",
+                "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
+                 (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
+                 AND id = $2) LIMIT 1",
+            )],
             _ => &[],
         };
         for (by, sql) in checks {
@@ -462,7 +478,7 @@ pub(crate) mod postgres {
 fn static_type_id(t: &str) -> &'static str {
     match t {
         CUSTOMER_GROUP => CUSTOMER_GROUP,
-        "store" => "store",
+        STORE => STORE,
         _ => "resource",
     }
 }

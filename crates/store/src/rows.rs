@@ -234,6 +234,7 @@ pub(crate) fn resource_from_row(doc: &str) -> Result<serde_json::Value, StoreErr
 pub(crate) fn resource_schema(type_id: &str) -> Schema {
     match type_id {
         "type" => clientele_query::schema::type_schema(),
+        "store" => clientele_query::schema::store_schema(),
         _ => clientele_query::schema::customer_group_schema(),
     }
 }
@@ -316,15 +317,18 @@ impl PageSql {
             params.extend(f.params);
         }
         if let (true, Some(store)) = (t.store_filter, &q.store) {
-            // In-store visibility is membership in the store's email scope: the primary key
-            // (project, scope, …) makes this an index range scan.
+            // In-store visibility is membership in the store's email scope or in the global
+            // one (global customers are visible in every store): the index
+            // (project, scope, customer_id) makes this two range scans.
             let a = placeholder(t.dialect, params.len() + 1);
             let b = placeholder(t.dialect, params.len() + 2);
+            let c = placeholder(t.dialect, params.len() + 3);
             where_.push_str(&format!(
                 " AND id IN (SELECT customer_id FROM customer_emails \
-                 WHERE project = {a} AND scope = {b})"
+                 WHERE project = {a} AND scope IN ({b}, {c}))"
             ));
             params.push(SqlParam::Text(project.to_owned()));
+            params.push(SqlParam::Text(GLOBAL_SCOPE.to_owned()));
             params.push(SqlParam::Text(store.clone()));
         }
         let order = compile_order_by(&q.sort, t.dialect, t.schema);
@@ -400,14 +404,14 @@ mod tests {
         assert_eq!(
             sql.select,
             "SELECT doc::text, password_hash FROM customers WHERE project = $1 AND id IN \
-             (SELECT customer_id FROM customer_emails WHERE project = $2 AND scope = $3) \
-             ORDER BY created_at ASC, id ASC LIMIT $4 OFFSET $5"
+             (SELECT customer_id FROM customer_emails WHERE project = $2 AND scope IN ($3, $4)) \
+             ORDER BY created_at ASC, id ASC LIMIT $5 OFFSET $6"
         );
-        assert_eq!(sql.select_params.len(), 5);
-        assert_eq!(sql.select_params[3], SqlParam::Int(20));
+        assert_eq!(sql.select_params.len(), 6);
+        assert_eq!(sql.select_params[4], SqlParam::Int(20));
         let (count, params) = sql.count.unwrap();
         assert!(count.starts_with("SELECT COUNT(*) FROM customers WHERE project = $1 AND"));
-        assert_eq!(params.len(), 3);
+        assert_eq!(params.len(), 4);
     }
 
     #[test]

@@ -743,7 +743,11 @@ async fn queries_page_with_limit_offset_and_total() {
         for i in 0..25 {
             let mut c = customer(
                 &format!("p{i}@example.com"),
-                if i % 5 == 0 { &["s1"] } else { &[] },
+                match i % 5 {
+                    0 => &["s1"],
+                    1 => &["s2"],
+                    _ => &[],
+                },
             );
             // Inserted out of order; the default sort is createdAt then id.
             c.created_at = at(((i * 7) % 25) as i64 * 1000);
@@ -786,18 +790,20 @@ async fn queries_page_with_limit_offset_and_total() {
             .expect("page");
         assert_eq!((p.results.len(), p.total), (0, Some(0)));
 
-        // In-store queries see the store's customers only.
+        // In-store queries see the store's customers and the global ones, never another
+        // store's.
         let in_store = ResourceQuery {
             store: Some("s1".to_owned()),
-            ..page(2, 0, true)
+            ..page(25, 0, true)
         };
         let p = store.query_customers(P, &in_store).await.expect("in store");
-        assert_eq!(p.total, Some(5));
-        assert_eq!(p.results.len(), 2);
+        assert_eq!(p.total, Some(20));
+        assert_eq!(p.results.len(), 20);
         assert!(p
             .results
             .iter()
-            .all(|c| c.store_keys() == vec!["s1".to_owned()]));
+            .all(|c| c.store_keys().is_empty() || c.store_keys() == vec!["s1".to_owned()]));
+        assert_eq!(p.results.iter().filter(|c| !c.stores.is_empty()).count(), 5);
 
         // Messages page the same way.
         let m = store

@@ -5,6 +5,9 @@
 //!
 //! One database per backend serves every generated case: each case writes into a project of its
 //! own, so cases cannot see each other's rows.
+//!
+//! Customers carry custom fields: declared ones (typed through `CustomFieldTypes`, usually with
+//! a value of their type, sometimes not) and undeclared, untyped ones.
 
 // Test helpers outside `#[test]` functions: failing loudly is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -14,11 +17,14 @@ use std::sync::Arc;
 
 use clientele_domain::serde_formats::format_datetime;
 use clientele_domain::{
-    Address, AuthenticationMode, Customer, KeyReference, Message, MessagePayload, Reference,
-    Version,
+    Address, AuthenticationMode, CustomFields, Customer, KeyReference, Message, MessagePayload,
+    Reference, Version,
 };
 use clientele_query::schema::{customer_schema, message_schema};
-use clientele_query::{evaluate, parse_sort, parse_where};
+use clientele_query::{
+    evaluate, parse_sort, parse_sort_with, parse_where, parse_where_with, CustomFieldType,
+    CustomFieldTypes,
+};
 use clientele_store::{open, ResourceQuery, Store, StoreOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -189,6 +195,136 @@ struct Spec {
     addresses: Vec<(String, Option<String>, Option<String>)>,
     shipping_mask: Vec<bool>,
     stores: Vec<String>,
+    custom: Option<Vec<(String, serde_json::Value)>>,
+}
+
+// ---- custom fields --------------------------------------------------------------------------
+
+const TIERS: &[&str] = &["gold", "silver", "bronze"];
+const CLOCK: &[&str] = &["09:00:00.000", "12:30:00.000", "23:59:59.999"];
+const STAMPS: &[&str] = &[
+    "2022-09-19T14:34:35.843Z",
+    "2022-09-19T14:34:35.844Z",
+    "2023-06-30T23:59:59.999Z",
+];
+const CURRENCIES: &[&str] = &["EUR", "USD"];
+const TAGS: &[&str] = &["a", "b", "c"];
+const TYPED: &[&str] = &[
+    "tier", "score", "vip", "since", "opens", "at", "title", "budget", "owner", "labels", "scores",
+    "budgets",
+];
+
+/// The declared custom fields; `rank` and `misc` stay untyped.
+fn custom_types() -> CustomFieldTypes {
+    use CustomFieldType as T;
+    [
+        ("tier", T::Enum),
+        ("score", T::Number),
+        ("vip", T::Boolean),
+        ("since", T::Date),
+        ("opens", T::Time),
+        ("at", T::DateTime),
+        ("title", T::LocalizedString),
+        ("budget", T::Money),
+        ("owner", T::Reference),
+        ("labels", T::Set(Box::new(T::String))),
+        ("scores", T::Set(Box::new(T::Number))),
+        ("budgets", T::Set(Box::new(T::Money))),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Input variables the predicates may use.
+fn variables() -> HashMap<String, Vec<String>> {
+    [
+        ("n", vec!["2"]),
+        ("tiers", vec!["gold", "bronze"]),
+        ("t", vec!["12:30:00"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+    .collect()
+}
+
+fn money() -> BoxedStrategy<serde_json::Value> {
+    (
+        pick(CURRENCIES),
+        proptest::sample::select(&[0i64, 100, 1250][..]),
+    )
+        .prop_map(|(c, cents)| {
+            serde_json::json!({"type": "centPrecision", "currencyCode": c, "centAmount": cents,
+                               "fractionDigits": 2})
+        })
+        .boxed()
+}
+
+/// A value of any JSON type (what an untyped field may hold, and a misfit for a typed one).
+fn any_value() -> BoxedStrategy<serde_json::Value> {
+    use serde_json::json;
+    prop_oneof![
+        (-3i64..6).prop_map(|n| json!(n)),
+        Just(json!(2.5)),
+        pick(TAGS).prop_map(|s| json!(s)),
+        any::<bool>().prop_map(|b| json!(b)),
+        proptest::collection::vec(pick(TAGS), 0..3).prop_map(|v| json!(v)),
+        Just(json!([1, "a", true])),
+        Just(json!({"centAmount": 100, "currencyCode": "EUR", "en": "Ann"})),
+    ]
+    .boxed()
+}
+
+/// A value for declared field `name`: usually of its type, sometimes anything.
+fn typed_value(name: &'static str) -> BoxedStrategy<serde_json::Value> {
+    use serde_json::json;
+    let fitting = match name {
+        "tier" => pick(TIERS).prop_map(|s| json!(s)).boxed(),
+        "score" => prop_oneof![(-3i64..6).prop_map(|n| json!(n)), Just(json!(2.5))].boxed(),
+        "vip" => any::<bool>().prop_map(|b| json!(b)).boxed(),
+        "since" => pick(DATE_LITERALS).prop_map(|s| json!(s)).boxed(),
+        "opens" => pick(CLOCK).prop_map(|s| json!(s)).boxed(),
+        "at" => pick(STAMPS).prop_map(|s| json!(s)).boxed(),
+        "title" => (opt(pick(NAMES)), opt(pick(NAMES)))
+            .prop_map(|(en, de)| {
+                let mut m = serde_json::Map::new();
+                if let Some(en) = en {
+                    m.insert("en".into(), json!(en));
+                }
+                if let Some(de) = de {
+                    m.insert("de".into(), json!(de));
+                }
+                serde_json::Value::Object(m)
+            })
+            .boxed(),
+        "budget" => money(),
+        "owner" => pick(&["o1", "o2"])
+            .prop_map(|id| json!({"typeId": "customer", "id": id}))
+            .boxed(),
+        "labels" => proptest::collection::vec(pick(TAGS), 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        "scores" => proptest::collection::vec(-3i64..6, 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+        _ => proptest::collection::vec(money(), 0..3)
+            .prop_map(|v| json!(v))
+            .boxed(),
+    };
+    prop_oneof![6 => fitting, 1 => any_value()].boxed()
+}
+
+fn custom_fields() -> BoxedStrategy<Option<Vec<(String, serde_json::Value)>>> {
+    let typed = proptest::sample::subsequence(TYPED, 0..=6).prop_flat_map(|names| {
+        names
+            .into_iter()
+            .map(|n| typed_value(n).prop_map(move |v| (n.to_owned(), v)))
+            .collect::<Vec<_>>()
+    });
+    let untyped = proptest::collection::vec((pick(&["rank", "misc"]), any_value()), 0..2);
+    opt((typed, untyped).prop_map(|(mut t, u)| {
+        t.extend(u);
+        t
+    }))
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
@@ -217,10 +353,11 @@ fn spec() -> impl Strategy<Value = Spec> {
         proptest::collection::vec(any::<bool>(), 3),
         proptest::sample::subsequence(STORES, 0..=STORES.len()),
     );
-    (a, b).prop_map(
+    (a, b, custom_fields()).prop_map(
         |(
             (has_key, has_number, external_id, local, domain, first, last, middle, title, dob),
             (verified, external_auth, version, created, modified_later, addresses, mask, stores),
+            custom,
         )| Spec {
             has_key,
             has_number,
@@ -240,6 +377,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             addresses,
             shipping_mask: mask,
             stores: stores.into_iter().map(str::to_owned).collect(),
+            custom,
         },
     )
 }
@@ -298,7 +436,10 @@ fn build(scope: &str, i: usize, s: &Spec) -> Customer {
         is_email_verified: s.verified,
         customer_group: None,
         customer_group_assignments: Vec::new(),
-        custom: None,
+        custom: s.custom.as_ref().map(|fields| CustomFields {
+            type_: Reference::new("type", "t1"),
+            fields: fields.iter().cloned().collect(),
+        }),
         locale: None,
         salutation: None,
         stores: s
@@ -465,8 +606,86 @@ fn customer_leaf() -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// A test on a custom field, as `custom(fields(…))`: declared fields with literals of their
+/// type, undeclared ones with any literal.
+fn custom_leaf() -> BoxedStrategy<String> {
+    let number = prop_oneof![
+        (-3i64..7).prop_map(|n| n.to_string()),
+        Just("2.5".to_owned()),
+        Just("-0.5".to_owned())
+    ]
+    .boxed();
+    let set_test = |field: &'static str, lit: BoxedStrategy<String>| {
+        prop_oneof![
+            scalar_leaf(field, lit.clone()),
+            (pick(&["any", "all"]), list_of(lit))
+                .prop_map(move |(m, l)| format!("{field} contains {m} {l}")),
+            empty_test(field),
+        ]
+        .boxed()
+    };
+    let money = prop_oneof![
+        scalar_leaf(
+            "centAmount",
+            prop_oneof![
+                Just("100".to_owned()),
+                Just("1250".to_owned()),
+                number.clone()
+            ]
+            .boxed()
+        ),
+        scalar_leaf("currencyCode", str_lit(CURRENCIES)),
+    ]
+    .boxed();
+    let money = (money.clone(), opt(money))
+        .prop_map(|(a, b)| b.map_or(a.clone(), |b| format!("{a} and {b}")))
+        .boxed();
+    let any_lit = prop_oneof![
+        number.clone(),
+        str_lit(TAGS),
+        Just("true".to_owned()),
+        Just("false".to_owned())
+    ]
+    .boxed();
+    let ordered_lit = prop_oneof![number.clone(), str_lit(TAGS)].boxed();
+    prop_oneof![
+        scalar_leaf("tier", str_lit(TIERS)),
+        Just("tier in :tiers".to_owned()),
+        scalar_leaf("score", number.clone()),
+        Just("score >= :n".to_owned()),
+        (pick(&["=", "!="]), pick(&["true", "false"])).prop_map(|(op, v)| format!("vip {op} {v}")),
+        scalar_leaf("since", str_lit(DATE_LITERALS)),
+        scalar_leaf(
+            "opens",
+            str_lit(&["09:00:00", "12:30:00.000", "23:59:59.9990"])
+        ),
+        Just("opens < :t".to_owned()),
+        scalar_leaf("at", str_lit(TIME_LITERALS)),
+        scalar_leaf("en", str_lit(NAMES)).prop_map(|l| format!("title({l})")),
+        scalar_leaf("de", str_lit(NAMES)).prop_map(|l| format!("title({l})")),
+        money.clone().prop_map(|l| format!("budget({l})")),
+        scalar_leaf("id", str_lit(&["o1", "o2"])).prop_map(|l| format!("owner({l})")),
+        set_test("labels", str_lit(TAGS)),
+        set_test("scores", number.clone()),
+        money.prop_map(|l| format!("budgets({l})")),
+        empty_test("budgets"),
+        // Undeclared: any literal, compared with values of its own JSON type.
+        (pick(&["=", "!=", "<", ">="]), ordered_lit).prop_map(|(op, v)| format!("rank {op} {v}")),
+        (pick(&["=", "!="]), pick(&["true", "false"])).prop_map(|(op, v)| format!("rank {op} {v}")),
+        (pick(&["any", "all"]), list_of(any_lit))
+            .prop_map(|(m, l)| format!("misc contains {m} {l}")),
+        empty_test("misc"),
+        scalar_leaf("centAmount", number).prop_map(|l| format!("misc({l})")),
+    ]
+    .prop_map(|l| format!("custom(fields({l}))"))
+    .boxed()
+}
+
 fn customer_predicate() -> BoxedStrategy<String> {
-    boolean_tree(customer_leaf(), 3)
+    boolean_tree(
+        prop_oneof![3 => customer_leaf(), 1 => custom_leaf()].boxed(),
+        3,
+    )
 }
 
 /// One query of a case: `where` (one or two parameters), an optional in-store restriction and a
@@ -489,6 +708,11 @@ fn probe() -> impl Strategy<Value = Probe> {
             "id desc",
             "email",
             "dateOfBirth desc",
+            "custom.fields.score desc",
+            "custom.fields.tier",
+            "custom.fields.title.en",
+            "custom.fields.budget.centAmount desc",
+            "custom.fields.rank",
         ])),
     )
         .prop_map(|(p, q, store, sort)| Probe {
@@ -530,7 +754,7 @@ async fn check_case(
             .iter()
             .map(|w| w.replace(ID_PREFIX, &format!("{scope}-")))
             .collect();
-        let predicate = parse_where(&wheres, &HashMap::new(), &schema)
+        let predicate = parse_where_with(&wheres, &variables(), &schema, &custom_types())
             .map_err(|e| TestCaseError::fail(format!("{wheres:?}: {}", e.message)))?;
         let want: BTreeSet<&str> = customers
             .iter()
@@ -539,11 +763,12 @@ async fn check_case(
                 evaluate(&predicate, doc)
                     && p.store
                         .as_ref()
-                        .is_none_or(|s| c.stores.iter().any(|r| &r.key == s))
+                        .is_none_or(|s| c.stores.is_empty() || c.stores.iter().any(|r| &r.key == s))
             })
             .map(|(c, _)| c.id.as_str())
             .collect();
-        let sort = parse_sort(&Vec::from_iter(p.sort.clone()), &schema).unwrap();
+        let sort =
+            parse_sort_with(&Vec::from_iter(p.sort.clone()), &schema, &custom_types()).unwrap();
         let query = ResourceQuery {
             predicate: Some(predicate),
             sort,
@@ -615,6 +840,7 @@ fn cursor_and_offset_paging_visit_every_customer_once() {
                 addresses: Vec::new(),
                 shipping_mask: Vec::new(),
                 stores: Vec::new(),
+                custom: None,
             };
             let mut ids = Vec::new();
             for i in 0..23 {
@@ -824,5 +1050,6 @@ fn spec_for_messages() -> Spec {
         addresses: Vec::new(),
         shipping_mask: Vec::new(),
         stores: Vec::new(),
+        custom: None,
     }
 }

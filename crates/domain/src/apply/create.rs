@@ -1,10 +1,11 @@
 //! Building a version-1 Customer from a whole `CustomerDraft` (sign-up).
 //!
 //! Validates everything that needs only the draft, the project and the resolved references
-//! (Customer Groups, Types), then hashes the password last (it is the slow part). Must not check
-//! uniqueness against other customers (the caller does, with the store) nor load references.
+//! (Customer Groups, Types, Stores), then hashes the password last (it is the slow part). Must
+//! not check uniqueness against other customers (the caller does, with the store) nor load
+//! references.
 
-use super::references::assignments;
+use super::references::{assignments, store_refs};
 use super::{addresses, check_locale, required_password, ApplyContext};
 use crate::custom_fields::build_custom_fields;
 use crate::customer::{AuthenticationMode, Customer, CustomerDraft};
@@ -31,7 +32,8 @@ pub fn create_customer(
 /// `shippingAddresses`, `defaultBillingAddress` and `billingAddresses` are indices into
 /// `addresses`; a default is also listed in its id list. In `ExternalAuth` mode a given
 /// password is ignored and none is stored. `customerGroup`, `customerGroupAssignments` and the
-/// Types of `custom` (and of each address's `custom`) are looked up in `resolved`.
+/// Types of `custom` (and of each address's `custom`) and the `stores` are looked up in
+/// `resolved`.
 pub fn create_customer_with(
     draft: CustomerDraft,
     id: String,
@@ -45,7 +47,6 @@ pub fn create_customer_with(
     if let Some(locale) = &draft.locale {
         check_locale(ctx.project, locale)?;
     }
-    reject_unsupported(&draft)?;
     if let Some(cart) = &draft.anonymous_cart {
         return Err(cart_not_found(cart)?);
     }
@@ -82,6 +83,7 @@ pub fn create_customer_with(
         .as_ref()
         .map(|c| build_custom_fields(c, resolved, "customer"))
         .transpose()?;
+    let stores = store_refs(draft.stores.as_deref().unwrap_or_default(), resolved)?;
 
     let mut customer = Customer {
         id,
@@ -113,7 +115,7 @@ pub fn create_customer_with(
         custom,
         locale: draft.locale.clone(),
         salutation: draft.salutation.clone(),
-        stores: Vec::new(),
+        stores,
         authentication_mode: mode,
     };
 
@@ -151,16 +153,6 @@ pub fn create_customer_with(
         customer: Box::new(customer.clone()),
     };
     Ok((customer, vec![created]))
-}
-
-/// `InvalidOperation` for draft fields whose resources Clientele does not support yet.
-fn reject_unsupported(draft: &CustomerDraft) -> Result<(), DomainError> {
-    if draft.stores.as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err(DomainError::InvalidOperation(
-            "The field 'stores' is not supported yet.".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// The `ReferencedResourceNotFound` for a cart (Clientele has no carts), or `InvalidJsonInput`

@@ -1,4 +1,4 @@
-//! Tests of the customer actions and draft fields that name Customer Groups and Types: state,
+//! Tests of the customer actions and draft fields that name Customer Groups, Types and Stores: state,
 //! exact Messages and every error, with a hand-filled `Resolved`.
 
 use super::test_support::{address, minimal_draft, s, TestEnv};
@@ -14,8 +14,9 @@ use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;
 use crate::message::MessagePayload as M;
 use crate::newtypes::Version;
-use crate::reference::{Reference, ResourceIdentifier};
+use crate::reference::{KeyReference, Reference, ResourceIdentifier};
 use crate::resolve::{Lookup, Resolved, Wanted};
+use crate::store::Store;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use time::macros::datetime;
@@ -80,6 +81,33 @@ fn resolved() -> Resolved {
                 vec![field("floor", FieldType::Number {}, false)],
             ),
         ],
+        stores: vec![store("st1", "s1"), store("st2", "s2")],
+    }
+}
+
+fn store(id: &str, key: &str) -> Store {
+    Store {
+        id: id.to_owned(),
+        version: Version::FIRST,
+        created_at: datetime!(2024-01-01 0:00 UTC),
+        last_modified_at: datetime!(2024-01-01 0:00 UTC),
+        last_modified_by: None,
+        created_by: None,
+        key: key.to_owned(),
+        name: None,
+        languages: Vec::new(),
+        countries: Vec::new(),
+        distribution_channels: Vec::new(),
+        supply_channels: Vec::new(),
+        product_selections: Vec::new(),
+        custom: None,
+    }
+}
+
+fn store_ref(key: &str) -> KeyReference {
+    KeyReference {
+        type_id: "store".to_owned(),
+        key: key.to_owned(),
     }
 }
 
@@ -748,4 +776,207 @@ fn wanted_lists_what_drafts_and_actions_name() {
     );
     assert_eq!(w.customer_groups, vec![Lookup::Id("g1".to_owned())]);
     assert_eq!(w.types, vec![Lookup::Id("t9".to_owned())]);
+}
+
+// ---------------------------------------------------------------- stores
+
+#[test]
+fn create_resolves_stores_by_key_and_id_as_key_references() {
+    let mut env = TestEnv::new();
+    let c = create(
+        &mut env,
+        CustomerDraft {
+            stores: Some(vec![by_key("s1"), by_id("st2"), by_key("s1")]),
+            ..minimal_draft()
+        },
+    )
+    .unwrap();
+    assert_eq!(c.stores, vec![store_ref("s1"), store_ref("s2")]);
+    let v = serde_json::to_value(&c).unwrap();
+    assert_eq!(
+        v["stores"],
+        json!([{"typeId": "store", "key": "s1"}, {"typeId": "store", "key": "s2"}])
+    );
+    assert_eq!(
+        create(
+            &mut env,
+            CustomerDraft {
+                stores: Some(vec![by_key("nope")]),
+                ..minimal_draft()
+            },
+        )
+        .unwrap_err(),
+        not_found("store", "nope")
+    );
+    let wrong_type = ResourceIdentifier {
+        type_id: s("customer-group"),
+        ..by_key("s1")
+    };
+    assert!(matches!(
+        create(
+            &mut env,
+            CustomerDraft {
+                stores: Some(vec![wrong_type]),
+                ..minimal_draft()
+            },
+        )
+        .unwrap_err(),
+        DomainError::InvalidJsonInput { .. }
+    ));
+}
+
+#[test]
+fn set_stores_replaces_with_a_message_and_no_op_is_silent() {
+    let mut env = TestEnv::new();
+    let c = env.customer();
+    let (c1, msgs) = ok(
+        &mut env,
+        &c,
+        A::SetStores {
+            stores: vec![by_key("s1"), by_id("st2")],
+        },
+    );
+    assert_eq!(c1.stores, vec![store_ref("s1"), store_ref("s2")]);
+    assert_eq!(
+        msgs,
+        vec![M::CustomerStoresSet {
+            stores: vec![store_ref("s1"), store_ref("s2")],
+            old_stores: vec![],
+        }]
+    );
+    let (same, msgs) = ok(
+        &mut env,
+        &c1,
+        A::SetStores {
+            stores: vec![by_key("s1"), by_key("s2")],
+        },
+    );
+    assert_eq!((same, msgs), (c1.clone(), vec![]));
+    let (global, msgs) = ok(&mut env, &c1, A::SetStores { stores: vec![] });
+    assert!(global.stores.is_empty());
+    assert_eq!(
+        msgs,
+        vec![M::CustomerStoresSet {
+            stores: vec![],
+            old_stores: vec![store_ref("s1"), store_ref("s2")],
+        }]
+    );
+    assert_eq!(
+        err(
+            &mut env,
+            &c,
+            A::SetStores {
+                stores: vec![by_key("s1"), by_key("zz")],
+            }
+        ),
+        not_found("store", "zz")
+    );
+}
+
+#[test]
+fn add_and_remove_store_change_the_list_without_messages() {
+    let mut env = TestEnv::new();
+    let c = env.customer();
+    let (c1, msgs) = ok(
+        &mut env,
+        &c,
+        A::AddStore {
+            store: by_key("s1"),
+        },
+    );
+    assert_eq!((c1.stores.clone(), msgs), (vec![store_ref("s1")], vec![]));
+    let (c2, _) = ok(
+        &mut env,
+        &c1,
+        A::AddStore {
+            store: by_id("st2"),
+        },
+    );
+    assert_eq!(c2.stores, vec![store_ref("s1"), store_ref("s2")]);
+    let (again, _) = ok(
+        &mut env,
+        &c2,
+        A::AddStore {
+            store: by_key("s2"),
+        },
+    );
+    assert_eq!(again, c2);
+    let (c3, msgs) = ok(
+        &mut env,
+        &c2,
+        A::RemoveStore {
+            store: by_id("st1"),
+        },
+    );
+    assert_eq!((c3.stores.clone(), msgs), (vec![store_ref("s2")], vec![]));
+    let (c4, _) = ok(
+        &mut env,
+        &c3,
+        A::RemoveStore {
+            store: by_key("s2"),
+        },
+    );
+    assert!(c4.stores.is_empty(), "no store left: global again");
+    let (same, _) = ok(
+        &mut env,
+        &c4,
+        A::RemoveStore {
+            store: by_key("s1"),
+        },
+    );
+    assert_eq!(same, c4);
+    assert_eq!(
+        err(
+            &mut env,
+            &c,
+            A::AddStore {
+                store: by_key("zz")
+            }
+        ),
+        not_found("store", "zz")
+    );
+    assert_eq!(
+        err(
+            &mut env,
+            &c,
+            A::RemoveStore {
+                store: by_key("zz")
+            }
+        ),
+        not_found("store", "zz")
+    );
+}
+
+#[test]
+fn wanted_lists_the_stores_of_drafts_and_actions() {
+    let draft = CustomerDraft {
+        stores: Some(vec![by_key("s1"), by_id("st2"), by_key("s1")]),
+        ..minimal_draft()
+    };
+    assert_eq!(
+        Wanted::for_draft(&draft).stores,
+        vec![Lookup::Key("s1".into()), Lookup::Id("st2".into())]
+    );
+    let mut env = TestEnv::new();
+    let c = env.customer();
+    let w = Wanted::for_update(
+        &c,
+        &[
+            A::SetStores {
+                stores: vec![by_key("a1")],
+            },
+            A::AddStore {
+                store: by_key("b1"),
+            },
+            A::RemoveStore { store: by_id("c1") },
+        ],
+    );
+    assert_eq!(
+        w.stores,
+        vec![
+            Lookup::Key("a1".into()),
+            Lookup::Key("b1".into()),
+            Lookup::Id("c1".into())
+        ]
+    );
 }

@@ -1,5 +1,6 @@
 //! The customer update actions that name other resources: Customer Group (legacy single group
-//! and the assignment list) and Custom Types / Custom Fields on the customer and its addresses.
+//! and the assignment list), Custom Types / Custom Fields on the customer and its addresses, and
+//! Stores.
 //!
 //! Looks every named resource up in the caller's [`Resolved`] (missing →
 //! `ReferencedResourceNotFound`) and turns the shared custom-field outcomes into the Customer
@@ -9,7 +10,7 @@ use crate::custom_fields::{self, FieldChange, TypeChange};
 use crate::customer::{Customer, CustomerGroupAssignment, CustomerGroupAssignmentDraft};
 use crate::error::DomainError;
 use crate::message::MessagePayload;
-use crate::reference::{Reference, ResourceIdentifier};
+use crate::reference::{KeyReference, Reference, ResourceIdentifier};
 use crate::resolve::{Resolved, CUSTOMER_GROUP};
 use serde_json::{Map, Value};
 
@@ -259,4 +260,61 @@ pub(crate) fn set_address_custom_field(
             MessagePayload::CustomerAddressCustomFieldRemoved { name, address_id }
         }
     }))
+}
+
+/// Resolves Store identifiers to `StoreKeyReference`s, dropping repeats (first one kept).
+pub(crate) fn store_refs(
+    stores: &[ResourceIdentifier],
+    resolved: &Resolved,
+) -> Result<Vec<KeyReference>, DomainError> {
+    let mut out: Vec<KeyReference> = Vec::with_capacity(stores.len());
+    for ri in stores {
+        let r = resolved.store(ri)?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// `setStores`: replaces the Stores (empty makes the customer global); `CustomerStoresSet`.
+pub(crate) fn set_stores(
+    c: &mut Customer,
+    stores: &[ResourceIdentifier],
+    resolved: &Resolved,
+) -> Result<Option<MessagePayload>, DomainError> {
+    let new = store_refs(stores, resolved)?;
+    if c.stores == new {
+        return Ok(None);
+    }
+    let old_stores = std::mem::replace(&mut c.stores, new);
+    Ok(Some(MessagePayload::CustomerStoresSet {
+        stores: c.stores.clone(),
+        old_stores,
+    }))
+}
+
+/// `addStore`: adds one Store unless the customer has it already. No Message is documented.
+pub(crate) fn add_store(
+    c: &mut Customer,
+    store: &ResourceIdentifier,
+    resolved: &Resolved,
+) -> Result<(), DomainError> {
+    let r = resolved.store(store)?;
+    if !c.stores.contains(&r) {
+        c.stores.push(r);
+    }
+    Ok(())
+}
+
+/// `removeStore`: removes one Store if the customer has it (none left makes it global). The
+/// Store must exist; removing one the customer does not have changes nothing.
+pub(crate) fn remove_store(
+    c: &mut Customer,
+    store: &ResourceIdentifier,
+    resolved: &Resolved,
+) -> Result<(), DomainError> {
+    let r = resolved.store(store)?;
+    c.stores.retain(|s| s != &r);
+    Ok(())
 }

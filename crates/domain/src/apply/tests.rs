@@ -202,23 +202,23 @@ fn create_checks_locale_against_project_languages() {
 }
 
 #[test]
-fn create_rejects_stores_and_unresolved_references() {
+fn create_rejects_unresolved_references() {
     let mut env = TestEnv::new();
-    assert_eq!(
-        env.create(CustomerDraft {
-            stores: Some(vec![ri_key("store-a")]),
-            ..minimal_draft()
-        })
-        .unwrap_err(),
-        invalid_op("The field 'stores' is not supported yet.")
-    );
-    // Without a resolver every named group or type is not found.
+    // Without a resolver every named group, type or store is not found.
     let not_found = |type_id: &str, key: &str| DomainError::ReferencedResourceNotFound {
         type_id: type_id.to_owned(),
         predicate: format!("with key '{key}'"),
         id: None,
         key: s(key),
     };
+    assert_eq!(
+        env.create(CustomerDraft {
+            stores: Some(vec![ri_key("store-a")]),
+            ..minimal_draft()
+        })
+        .unwrap_err(),
+        not_found("store", "store-a")
+    );
     let cases = [
         (
             CustomerDraft {
@@ -712,24 +712,27 @@ fn authentication_mode_switches_delete_and_require_the_password() {
 }
 
 #[test]
-fn store_actions_are_rejected_by_name() {
+fn store_actions_need_resolved_stores() {
     let mut env = TestEnv::new();
     let c = env.customer();
-    let cases = [
-        A::SetStores { stores: vec![] },
+    // Setting no stores on a global customer changes nothing, so nothing needs resolving.
+    let (same, msgs) = env.ok(&c, A::SetStores { stores: vec![] });
+    assert_eq!((same, msgs.len()), (c.clone(), 0));
+    for action in [
+        A::SetStores {
+            stores: vec![ri_key("s1")],
+        },
         A::AddStore {
             store: ri_key("s1"),
         },
         A::RemoveStore {
             store: ri_key("s1"),
         },
-    ];
-    for action in cases {
-        let expected = format!(
-            "The update action '{}' is not supported yet.",
-            action.name()
-        );
-        assert_eq!(env.err(&c, action), DomainError::InvalidOperation(expected));
+    ] {
+        assert!(matches!(
+            env.err(&c, action),
+            DomainError::ReferencedResourceNotFound { ref type_id, .. } if type_id == "store"
+        ));
     }
 }
 

@@ -65,6 +65,7 @@ fn resolved(t: Type) -> Resolved {
     Resolved {
         customer_groups: Vec::new(),
         types: vec![t],
+        stores: Vec::new(),
     }
 }
 

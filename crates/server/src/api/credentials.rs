@@ -1,13 +1,15 @@
-//! Credential routes (project level): `POST /{p}/login`, `POST /{p}/customers/password`,
-//! the password-reset flow (`/customers/password-token`, `/customers/password/reset`) and the
-//! email-verification flow (`/customers/email-token`, `/customers/email/confirm`).
+//! Credential routes: `POST /{p}/login`, `POST /{p}/customers/password`, the password-reset
+//! flow (`/customers/password-token`, `/customers/password/reset`) and the email-verification
+//! flow (`/customers/email-token`, `/customers/email/confirm`), at project level and under
+//! `/{p}/in-store/key={storeKey}` (same handlers; the Store reaches the services as a
+//! `StoreContext`).
 //!
 //! The token lookups `GET /{p}/customers/password-token={value}` and `email-token={value}`
 //! share their path shape with `GET /{p}/customers/{id}`, so `api::customers` hands such
 //! segments to [`get_customer_by_token`]. Handlers extract (scope first), call
 //! `service::credentials` and shape the response; no rules live here.
 
-use super::customers::{self, actor, expanded, expansions};
+use super::customers::{self, actor, expanded, expansions, store_context};
 use super::params::QueryParams;
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
 use crate::error::ApiError;
@@ -24,24 +26,34 @@ use clientele_domain::token::{
 use clientele_domain::{Customer, CustomerSignInResult, CustomerToken};
 use serde_json::Value;
 
-/// Credential routes.
+/// Credential routes, at project level and in a Store.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{project}/login", post(sign_in))
-        .route(
-            "/{project}/customers/password",
-            customer_lookalike(post(change_password)),
-        )
-        .route(
-            "/{project}/customers/password-token",
-            customer_lookalike(post(create_password_token)),
-        )
-        .route("/{project}/customers/password/reset", post(reset_password))
-        .route(
-            "/{project}/customers/email-token",
-            customer_lookalike(post(create_email_token)),
-        )
-        .route("/{project}/customers/email/confirm", post(verify_email))
+    let mut router = Router::new();
+    for prefix in ["/{project}", "/{project}/in-store/{store}"] {
+        router = router
+            .route(&format!("{prefix}/login"), post(sign_in))
+            .route(
+                &format!("{prefix}/customers/password"),
+                customer_lookalike(post(change_password)),
+            )
+            .route(
+                &format!("{prefix}/customers/password-token"),
+                customer_lookalike(post(create_password_token)),
+            )
+            .route(
+                &format!("{prefix}/customers/password/reset"),
+                post(reset_password),
+            )
+            .route(
+                &format!("{prefix}/customers/email-token"),
+                customer_lookalike(post(create_email_token)),
+            )
+            .route(
+                &format!("{prefix}/customers/email/confirm"),
+                post(verify_email),
+            );
+    }
+    router
 }
 
 /// `GET`, `HEAD` and `DELETE` on `/customers/password`, `/password-token` and `/email-token`
@@ -74,7 +86,8 @@ pub async fn get_customer_by_token(
     raw_query: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
     let paths = expansions(&QueryParams::parse(raw_query))?;
-    let customer = service::customer_by_token(state, &auth.project_key, kind, value).await?;
+    let ctx = store_context(auth);
+    let customer = service::customer_by_token(state, &auth.project_key, &ctx, kind, value).await?;
     expanded(state, &auth.project_key, &customer, &paths).await
 }
 
@@ -84,7 +97,8 @@ async fn sign_in(
     State(state): State<AppState>,
     AppJson(signin): AppJson<CustomerSignin>,
 ) -> Result<Json<CustomerSignInResult>, ApiError> {
-    let customer = service::sign_in(&state, &auth.project_key, signin).await?;
+    let ctx = store_context(&auth);
+    let customer = service::sign_in(&state, &auth.project_key, &ctx, signin).await?;
     Ok(Json(CustomerSignInResult { customer }))
 }
 
@@ -94,7 +108,9 @@ async fn change_password(
     State(state): State<AppState>,
     AppJson(body): AppJson<CustomerChangePassword>,
 ) -> Result<Json<Customer>, ApiError> {
-    let customer = service::change_password(&state, &auth.project_key, &actor(&auth), body).await?;
+    let ctx = store_context(&auth);
+    let customer =
+        service::change_password(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
     Ok(Json(customer))
 }
 
@@ -105,8 +121,10 @@ async fn create_password_token(
     State(state): State<AppState>,
     AppJson(body): AppJson<CustomerCreatePasswordResetToken>,
 ) -> Result<Json<CustomerToken>, ApiError> {
+    let ctx = store_context(&auth);
     let token =
-        service::create_password_token(&state, &auth.project_key, &actor(&auth), body).await?;
+        service::create_password_token(&state, &auth.project_key, &ctx, &actor(&auth), body)
+            .await?;
     Ok(Json(token))
 }
 
@@ -116,7 +134,9 @@ async fn reset_password(
     State(state): State<AppState>,
     AppJson(body): AppJson<CustomerResetPassword>,
 ) -> Result<Json<Customer>, ApiError> {
-    let customer = service::reset_password(&state, &auth.project_key, &actor(&auth), body).await?;
+    let ctx = store_context(&auth);
+    let customer =
+        service::reset_password(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
     Ok(Json(customer))
 }
 
@@ -126,7 +146,9 @@ async fn create_email_token(
     State(state): State<AppState>,
     AppJson(body): AppJson<CustomerCreateEmailToken>,
 ) -> Result<Json<CustomerToken>, ApiError> {
-    let token = service::create_email_token(&state, &auth.project_key, &actor(&auth), body).await?;
+    let ctx = store_context(&auth);
+    let token =
+        service::create_email_token(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
     Ok(Json(token))
 }
 
@@ -136,6 +158,8 @@ async fn verify_email(
     State(state): State<AppState>,
     AppJson(body): AppJson<CustomerEmailVerify>,
 ) -> Result<Json<Customer>, ApiError> {
-    let customer = service::verify_email(&state, &auth.project_key, &actor(&auth), body).await?;
+    let ctx = store_context(&auth);
+    let customer =
+        service::verify_email(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
     Ok(Json(customer))
 }

@@ -1,5 +1,7 @@
-//! Customer routes (project level): `/{projectKey}/customers` and
-//! `/{projectKey}/customers/{id}` | `/{projectKey}/customers/key={key}`.
+//! Customer routes: `/{projectKey}/customers` and `/{projectKey}/customers/{id}` |
+//! `/{projectKey}/customers/key={key}`, and their in-store twins under
+//! `/{projectKey}/in-store/key={storeKey}/customers…`, served by the same handlers: the scope
+//! extractor reads the Store from the path and the services take it as a `StoreContext`.
 //!
 //! Handlers extract (scope first, so a bad token is always 401/403 before anything else),
 //! call `service::customers`, and shape the response. No SQL and no business rules here.
@@ -15,6 +17,7 @@ use crate::error::ApiError;
 use crate::json::{parse_json, AppJson};
 use crate::service::customers::{self as service, CustomerRef};
 use crate::service::expand;
+use crate::service::stores::StoreContext;
 use crate::service::Actor;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -25,28 +28,53 @@ use axum::routing::get;
 use axum::{Json, Router};
 use clientele_domain::{CustomerDraft, CustomerSignInResult, CustomerUpdate, PagedQueryResponse};
 use clientele_query::schema::{customer_schema, Schema};
-use clientele_query::ExpandPath;
+use clientele_query::{CustomFieldTypes, ExpandPath};
 use clientele_store::ResourceQuery;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Customer routes.
+/// Customer routes, at project level and in a Store (`{store}` is `key={storeKey}`; the scope
+/// extractor answers 404 for anything else there).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/{project}/customers",
-            get(query_customers)
-                .head(head_customers)
-                .post(create_customer),
-        )
-        .route(
-            "/{project}/customers/{id_or_key}",
-            get(get_customer)
-                .head(head_customer)
-                .post(update_customer)
-                .delete(delete_customer),
-        )
+    let mut router = Router::new();
+    for prefix in ["/{project}", "/{project}/in-store/{store}"] {
+        router = router
+            .route(
+                &format!("{prefix}/customers"),
+                get(query_customers)
+                    .head(head_customers)
+                    .post(create_customer),
+            )
+            .route(
+                &format!("{prefix}/customers/{{id_or_key}}"),
+                get(get_customer)
+                    .head(head_customer)
+                    .post(update_customer)
+                    .delete(delete_customer),
+            );
+    }
+    router
+}
+
+/// The path parameters of a customer route (`project`, in a Store `store`, and for single
+/// customers `id_or_key`), or why they did not decode.
+pub type PathParams = Result<Path<Vec<(String, String)>>, PathRejection>;
+
+/// The `{id_or_key}` segment, if the route has one and it decoded.
+pub fn id_or_key(path: &PathParams) -> Option<&str> {
+    let Ok(Path(params)) = path else {
+        return None;
+    };
+    params
+        .iter()
+        .find(|(name, _)| name == "id_or_key")
+        .map(|(_, value)| value.as_str())
+}
+
+/// The [`StoreContext`] of a request: the Store its path names, if any.
+pub fn store_context<R: crate::auth::Requirement>(auth: &Authorized<R>) -> StoreContext {
+    StoreContext::of(auth.store.clone())
 }
 
 /// Segments under `/customers/` reserved for the credentials endpoints.
@@ -57,11 +85,10 @@ const RESERVED_PREFIXES: &[&str] = &["password-token=", "email-token="];
 /// Reads the `{id_or_key}` segment: `key=…` names a key, anything else an id. Reserved
 /// segments and ids that are not UUIDs cannot name a customer and give the 404 at once, so a
 /// request to them never gets as far as parsing its body.
-pub fn customer_ref(
-    path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<CustomerRef, ApiError> {
-    // A segment that does not even decode (invalid UTF-8) cannot name a customer either.
-    let Ok(Path((_, segment))) = path else {
+pub fn customer_ref(path: &PathParams) -> Result<CustomerRef, ApiError> {
+    // A segment that does not even decode (invalid UTF-8) cannot name a customer either, and
+    // the credential routes that share these handlers have no segment at all.
+    let Some(segment) = id_or_key(path) else {
         return Err(ApiError::ResourceNotFound(
             "The requested resource was not found.".to_owned(),
         ));
@@ -69,12 +96,12 @@ pub fn customer_ref(
     if let Some(key) = segment.strip_prefix("key=") {
         return Ok(CustomerRef::Key(key.to_owned()));
     }
-    let reserved = RESERVED.contains(&segment.as_str())
-        || RESERVED_PREFIXES.iter().any(|p| segment.starts_with(p));
-    if reserved || uuid::Uuid::parse_str(&segment).is_err() {
-        return Err(ApiError::not_found_id(&segment));
+    let reserved =
+        RESERVED.contains(&segment) || RESERVED_PREFIXES.iter().any(|p| segment.starts_with(p));
+    if reserved || uuid::Uuid::parse_str(segment).is_err() {
+        return Err(ApiError::not_found_id(segment));
     }
-    Ok(CustomerRef::Id(segment))
+    Ok(CustomerRef::Id(segment.to_owned()))
 }
 
 /// Parses a body read as bytes, with the same errors as [`AppJson`] (413 over the limit,
@@ -128,30 +155,50 @@ fn to_json<T: Serialize>(body: &T) -> Result<Value, ApiError> {
     serde_json::to_value(body).map_err(|e| ApiError::Internal(format!("serialize response: {e}")))
 }
 
-/// The `where` predicate of a request (all `where` parameters ANDed, `var.*` bound), if any.
+/// The `where` predicate of a request (all `where` parameters ANDed, `var.*` bound), if any;
+/// custom fields untyped.
 pub fn predicate(
     params: &QueryParams,
     schema: &Schema,
+) -> Result<Option<clientele_query::Predicate>, ApiError> {
+    predicate_with(params, schema, &CustomFieldTypes::new())
+}
+
+/// [`predicate`] with the resource's custom fields typed by `custom`.
+pub fn predicate_with(
+    params: &QueryParams,
+    schema: &Schema,
+    custom: &CustomFieldTypes,
 ) -> Result<Option<clientele_query::Predicate>, ApiError> {
     let wheres = params.all("where");
     if wheres.is_empty() {
         return Ok(None);
     }
-    Ok(Some(clientele_query::parse_where(
+    Ok(Some(clientele_query::parse_where_with(
         &wheres,
         &params.vars(),
         schema,
+        custom,
     )?))
 }
 
 /// A collection query from the query string: paging, `withTotal`, `where`, `sort` (`expand`
-/// is applied to the response, see [`expansions`]).
+/// is applied to the response, see [`expansions`]); custom fields untyped.
 pub fn resource_query(params: &QueryParams, schema: &Schema) -> Result<ResourceQuery, ApiError> {
+    resource_query_with(params, schema, &CustomFieldTypes::new())
+}
+
+/// [`resource_query`] with the resource's custom fields typed by `custom`.
+pub fn resource_query_with(
+    params: &QueryParams,
+    schema: &Schema,
+    custom: &CustomFieldTypes,
+) -> Result<ResourceQuery, ApiError> {
     let limit = params.limit()?;
     let offset = params.offset()?;
     let with_total = params.bool("withTotal", true)?;
-    let predicate = predicate(params, schema)?;
-    let sort = clientele_query::parse_sort(&params.all("sort"), schema)?;
+    let predicate = predicate_with(params, schema, custom)?;
+    let sort = clientele_query::parse_sort_with(&params.all("sort"), schema, custom)?;
     Ok(ResourceQuery {
         predicate,
         sort,
@@ -161,6 +208,50 @@ pub fn resource_query(params: &QueryParams, schema: &Schema) -> Result<ResourceQ
         store: None,
     })
 }
+
+/// The custom field types of the project's Types for `resource_type_id` (`customer`,
+/// `customer-group`, …), read only when a `where` or `sort` parameter may name a custom field,
+/// so other queries cost no extra store round trip.
+pub async fn custom_types(
+    state: &AppState,
+    project: &str,
+    params: &QueryParams,
+    resource_type_id: &str,
+) -> Result<CustomFieldTypes, ApiError> {
+    let mentions_custom = ["where", "sort"]
+        .iter()
+        .flat_map(|p| params.all(p))
+        .any(|v| v.contains("custom"));
+    if !mentions_custom {
+        return Ok(CustomFieldTypes::new());
+    }
+    crate::service::types::custom_field_types(state, project, resource_type_id).await
+}
+
+/// The query of a customer collection request (`GET`, also in a store): [`resource_query`]
+/// with the custom fields typed by the project's customer Types.
+pub async fn customer_query(
+    state: &AppState,
+    project: &str,
+    params: &QueryParams,
+) -> Result<ResourceQuery, ApiError> {
+    let custom = custom_types(state, project, params, CUSTOMER_TYPE_ID).await?;
+    resource_query_with(params, &customer_schema(), &custom)
+}
+
+/// The `where` predicate of a customer `HEAD` request, custom fields typed like
+/// [`customer_query`].
+pub async fn customer_predicate(
+    state: &AppState,
+    project: &str,
+    params: &QueryParams,
+) -> Result<Option<clientele_query::Predicate>, ApiError> {
+    let custom = custom_types(state, project, params, CUSTOMER_TYPE_ID).await?;
+    predicate_with(params, &customer_schema(), &custom)
+}
+
+/// The `resourceTypeIds` entry of Types customers can use.
+const CUSTOMER_TYPE_ID: &str = "customer";
 
 /// The `Actor` of a request: the API client behind its token.
 pub(super) fn actor<R: crate::auth::Requirement>(auth: &Authorized<R>) -> Actor {
@@ -185,9 +276,10 @@ async fn query_customers(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = QueryParams::parse(raw.as_deref());
-    let query = resource_query(&params, &customer_schema())?;
+    let query = customer_query(&state, &auth.project_key, &params).await?;
     let paths = expansions(&params)?;
-    let page = service::query(&state, &auth.project_key, &query).await?;
+    let ctx = store_context(&auth);
+    let page = service::query(&state, &auth.project_key, &ctx, &query).await?;
     expanded_page(&state, &auth.project_key, &page, &paths).await
 }
 
@@ -199,12 +291,16 @@ async fn head_customers(
 ) -> Result<StatusCode, ApiError> {
     let params = QueryParams::parse(raw.as_deref());
     let query = ResourceQuery {
-        predicate: predicate(&params, &customer_schema())?,
+        predicate: customer_predicate(&state, &auth.project_key, &params).await?,
         ..ResourceQuery::default()
     };
-    Ok(presence(
-        service::any(&state, &auth.project_key, &query).await?,
-    ))
+    let ctx = store_context(&auth);
+    // HEAD has no body: an unknown Store is a bare 404 like no match.
+    match service::any(&state, &auth.project_key, &ctx, &query).await {
+        Ok(found) => Ok(presence(found)),
+        Err(ApiError::ResourceNotFound(_)) => Ok(StatusCode::NOT_FOUND),
+        Err(e) => Err(e),
+    }
 }
 
 /// `POST /{p}/customers`: 201 with `{customer}`.
@@ -215,7 +311,8 @@ async fn create_customer(
     AppJson(draft): AppJson<CustomerDraft>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
-    let customer = service::create(&state, &auth.project_key, &actor(&auth), draft).await?;
+    let ctx = store_context(&auth);
+    let customer = service::create(&state, &auth.project_key, &ctx, &actor(&auth), draft).await?;
     let body = CustomerSignInResult { customer };
     let body = expanded(&state, &auth.project_key, &body, &paths).await?;
     Ok((StatusCode::CREATED, body))
@@ -225,18 +322,17 @@ async fn create_customer(
 pub(super) async fn get_customer(
     auth: Authorized<ViewCustomers>,
     State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: PathParams,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    if let Ok(Path((_, segment))) = &path {
-        if let Some(token) = super::credentials::token_segment(segment) {
-            return super::credentials::get_customer_by_token(&auth, &state, token, raw.as_deref())
-                .await;
-        }
+    if let Some(token) = id_or_key(&path).and_then(super::credentials::token_segment) {
+        return super::credentials::get_customer_by_token(&auth, &state, token, raw.as_deref())
+            .await;
     }
-    let target = customer_ref(path)?;
+    let target = customer_ref(&path)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
-    let customer = service::get(&state, &auth.project_key, &target).await?;
+    let ctx = store_context(&auth);
+    let customer = service::get(&state, &auth.project_key, &ctx, &target).await?;
     expanded(&state, &auth.project_key, &customer, &paths).await
 }
 
@@ -244,29 +340,41 @@ pub(super) async fn get_customer(
 pub(super) async fn head_customer(
     auth: Authorized<ViewCustomers>,
     State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: PathParams,
 ) -> Result<StatusCode, ApiError> {
-    let Ok(target) = customer_ref(path) else {
+    let Ok(target) = customer_ref(&path) else {
         return Ok(StatusCode::NOT_FOUND);
     };
-    Ok(presence(
-        service::exists(&state, &auth.project_key, &target).await?,
-    ))
+    let ctx = store_context(&auth);
+    // HEAD has no body: an unknown Store is a bare 404 like an unknown customer.
+    match service::exists(&state, &auth.project_key, &ctx, &target).await {
+        Ok(found) => Ok(presence(found)),
+        Err(ApiError::ResourceNotFound(_)) => Ok(StatusCode::NOT_FOUND),
+        Err(e) => Err(e),
+    }
 }
 
 /// `POST /{p}/customers/{id}` and `/key={key}`: a `CustomerUpdate`.
 async fn update_customer(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: PathParams,
     RawQuery(raw): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let target = customer_ref(path)?;
+    let target = customer_ref(&path)?;
     let update: CustomerUpdate = json_body(body)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
-    let customer =
-        service::update(&state, &auth.project_key, &actor(&auth), &target, update).await?;
+    let ctx = store_context(&auth);
+    let customer = service::update(
+        &state,
+        &auth.project_key,
+        &ctx,
+        &actor(&auth),
+        &target,
+        update,
+    )
+    .await?;
     expanded(&state, &auth.project_key, &customer, &paths).await
 }
 
@@ -274,10 +382,10 @@ async fn update_customer(
 pub(super) async fn delete_customer(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: PathParams,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let target = customer_ref(path)?;
+    let target = customer_ref(&path)?;
     let params = QueryParams::parse(raw.as_deref());
     let version = required_version(&params)?;
     let data_erasure = params.bool("dataErasure", false)?;
@@ -285,6 +393,7 @@ pub(super) async fn delete_customer(
     let customer = service::delete(
         &state,
         &auth.project_key,
+        &store_context(&auth),
         &actor(&auth),
         &target,
         version,

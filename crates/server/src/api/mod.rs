@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod messages;
 pub mod params;
+pub mod stores;
 pub mod types;
 
 use crate::error::ApiError;
@@ -25,6 +26,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(messages::router())
         .merge(customer_groups::router())
         .merge(types::router())
+        .merge(stores::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

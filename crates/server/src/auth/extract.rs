@@ -68,6 +68,20 @@ impl Requirement for ManageTypes {
     const MISSING: &'static str = "manage_types";
 }
 
+/// Read access to Stores (`view_stores`, implied by `manage_stores`).
+pub struct ViewStores;
+impl Requirement for ViewStores {
+    const ANY_OF: &'static [&'static str] = &["view_stores", "manage_stores"];
+    const MISSING: &'static str = "view_stores";
+}
+
+/// Write access to Stores (`manage_stores`).
+pub struct ManageStores;
+impl Requirement for ManageStores {
+    const ANY_OF: &'static [&'static str] = &["manage_stores"];
+    const MISSING: &'static str = "manage_stores";
+}
+
 /// Proof that the request carries a token allowed to do `R` in the path's project.
 pub struct Authorized<R: Requirement> {
     /// The project key from the path.
@@ -78,6 +92,9 @@ pub struct Authorized<R: Requirement> {
     pub scopes: Vec<Scope>,
     /// The customer, for password-flow tokens.
     pub customer_id: Option<String>,
+    /// The Store of an in-store path (`/{p}/in-store/key={storeKey}/…`); `None` at project
+    /// level. Store-scoped grants were checked against it.
+    pub store: Option<String>,
     _requirement: PhantomData<R>,
 }
 
@@ -95,12 +112,19 @@ pub fn project_key_of(parts: &Parts) -> String {
 
 /// The store key of an in-store path (`/{p}/in-store/key={storeKey}/...`), if any.
 pub fn store_key_of(parts: &Parts) -> Option<String> {
+    in_store_segment(parts)?
+        .strip_prefix("key=")
+        .map(str::to_owned)
+}
+
+/// The segment after `/{p}/in-store/`, if the path is an in-store one.
+fn in_store_segment(parts: &Parts) -> Option<&str> {
     let mut segs = parts.uri.path().trim_start_matches('/').split('/');
     let _project = segs.next();
     if segs.next()? != "in-store" {
         return None;
     }
-    segs.next()?.strip_prefix("key=").map(str::to_owned)
+    segs.next()
 }
 
 /// Resolves the bearer token of a request to its record, if valid and unexpired.
@@ -132,6 +156,14 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // An in-store path names its Store as `key={storeKey}`; any other segment there is a
+        // path that does not exist. Checked first: a route that would otherwise be served at
+        // project level must never be reached through an in-store path.
+        if in_store_segment(parts).is_some_and(|s| !s.starts_with("key=")) {
+            return Err(ApiError::ResourceNotFound(
+                "The requested resource was not found.".to_owned(),
+            ));
+        }
         let record = bearer_token(parts, state).await?;
         let project_key = project_key_of(parts);
         let scopes = Scope::parse_list(&record.scope).unwrap_or_default();
@@ -148,6 +180,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
             client_id: record.client_id,
             scopes,
             customer_id: record.customer_id,
+            store,
             _requirement: PhantomData,
         })
     }

@@ -7,6 +7,6 @@ pub mod scope;
 pub mod secret;
 
 pub use extract::{
-    Authorized, ManageCustomerGroups, ManageCustomers, ManageTypes, Requirement,
-    ViewCustomerGroups, ViewCustomers, ViewMessages, ViewTypes,
+    Authorized, ManageCustomerGroups, ManageCustomers, ManageStores, ManageTypes, Requirement,
+    ViewCustomerGroups, ViewCustomers, ViewMessages, ViewStores, ViewTypes,
 };

@@ -1,7 +1,9 @@
 //! The OAuth2 endpoints of the auth host, each with parameters in the form body or the query
 //! string and the API client authenticated with HTTP Basic: `POST /oauth/token` (client
 //! credentials and refresh token grants), `POST /oauth/{projectKey}/customers/token` (the
-//! password flow for global customers) and `POST /oauth/introspect` (RFC 7662).
+//! password flow for global customers), `POST /oauth/{projectKey}/in-store/key={storeKey}/
+//! customers/token` (the password flow for the customers of one Store) and
+//! `POST /oauth/introspect` (RFC 7662).
 //!
 //! Password-flow tokens carry the client's (or the requested) scopes plus
 //! `customer_id:{customerId}`; the scope extractor reads that entry as a scope of "project"
@@ -11,6 +13,7 @@
 use super::scope::Scope;
 use super::secret::{constant_time_eq, hash_secret, new_secret};
 use crate::error::ApiError;
+use crate::service::stores::StoreContext;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -31,6 +34,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/oauth/token", post(token))
         .route("/oauth/{project}/customers/token", post(customer_token))
+        .route(
+            "/oauth/{project}/in-store/{store}/customers/token",
+            post(in_store_customer_token),
+        )
         .route("/oauth/introspect", post(introspect))
 }
 
@@ -241,7 +248,59 @@ async fn customer_token(
             "The requested resource was not found.".to_owned(),
         ));
     };
-    let params = oauth_params(query.as_deref(), &body);
+    password_grant(
+        &state,
+        &client,
+        project,
+        StoreContext::Project,
+        query,
+        &body,
+    )
+    .await
+}
+
+/// `POST /oauth/{projectKey}/in-store/key={storeKey}/customers/token`: the password flow for the
+/// customers of one Store. Global customers, customers of other Stores and unknown Stores all
+/// answer `invalid_customer_account_credentials`, like a wrong password.
+async fn in_store_customer_token(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let client = authenticate_client(&state, &headers).await?;
+    let Some((project, store)) = path.ok().and_then(|Path((project, segment))| {
+        segment
+            .strip_prefix("key=")
+            .map(|store| (project, store.to_owned()))
+    }) else {
+        return Err(ApiError::ResourceNotFound(
+            "The requested resource was not found.".to_owned(),
+        ));
+    };
+    password_grant(
+        &state,
+        &client,
+        project,
+        StoreContext::InStore(store),
+        query,
+        &body,
+    )
+    .await
+}
+
+/// The password grant of `client` for a customer that may sign in in `ctx`: an access token and
+/// a refresh token whose scope names the customer.
+async fn password_grant(
+    state: &AppState,
+    client: &ApiClientRecord,
+    project: String,
+    ctx: StoreContext,
+    query: Option<String>,
+    body: &[u8],
+) -> Result<Json<Value>, ApiError> {
+    let params = oauth_params(query.as_deref(), body);
     match params.get("grant_type").map(String::as_str) {
         Some("password") => {}
         Some(other) => {
@@ -262,14 +321,15 @@ async fn customer_token(
     }
     let username = required_param(&params, "username")?;
     let password = required_param(&params, "password")?;
-    let scope = grant_scopes(&client, params.get("scope").map(String::as_str))?;
-    let customer = crate::service::credentials::authenticate(&state, &project, username, password)
-        .await?
-        .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
+    let scope = grant_scopes(client, params.get("scope").map(String::as_str))?;
+    let customer =
+        crate::service::credentials::authenticate(state, &project, &ctx, username, password)
+            .await?
+            .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
     let scope = format!("{scope} customer_id:{}", customer.id);
     let mut response =
-        issue_access_token(&state, &client, scope.clone(), Some(customer.id.clone())).await?;
-    let refresh = issue_refresh_token(&state, &client, scope, customer.id).await?;
+        issue_access_token(state, client, scope.clone(), Some(customer.id.clone())).await?;
+    let refresh = issue_refresh_token(state, client, scope, customer.id).await?;
     response["refresh_token"] = json!(refresh);
     Ok(Json(response))
 }

@@ -1,5 +1,10 @@
-//! Credential use cases (project level): sign-in, password change, the password-reset and
-//! email-verification token flows, and the customer check behind the OAuth password flow.
+//! Credential use cases, at project level and in a Store: sign-in, password change, the
+//! password-reset and email-verification token flows, and the customer check behind the OAuth
+//! password flows.
+//!
+//! Each takes the request's [`StoreContext`]: in a Store, the Store must exist (404 naming it),
+//! customers the Store cannot see are not found (404), and sign-in accepts only the Store's own
+//! customers (global customers sign in only at project level; digest §9.1).
 //!
 //! Every password check goes through [`HashPool::verify`](crate::hashing::HashPool::verify),
 //! and a sign-in that has no password to check (unknown email, `ExternalAuth`, a store-specific
@@ -12,6 +17,7 @@
 //! one token have exactly one winner and a failed change never burns the token.
 
 use super::customers::{check_version, write_error};
+use super::stores::StoreContext;
 use super::{envelopes, load_project, Actor};
 use crate::auth::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
@@ -35,11 +41,13 @@ pub const DEFAULT_PASSWORD_TOKEN_TTL_MINUTES: i64 = 34_560;
 /// Token-creation Messages carry the token `value` only for tokens valid this long or less.
 const MESSAGE_VALUE_MAX_TTL_MINUTES: i64 = 60;
 
-/// The customer whose password `password` is, among the global customers of `project_key` with
-/// this email (case-insensitive), or `None`. Always runs exactly one verification.
+/// The customer whose password `password` is, among the customers of `project_key` that may
+/// sign in in `ctx` (global ones at project level, the Store's own in a Store) with this email
+/// (case-insensitive), or `None`. Always runs exactly one verification.
 pub async fn authenticate(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     email: &str,
     password: &str,
 ) -> Result<Option<Customer>, ApiError> {
@@ -49,15 +57,15 @@ pub async fn authenticate(
             project_key,
             &CustomerLookup::Email {
                 email: email.to_owned(),
-                store: None,
+                store: ctx.store_key().map(str::to_owned),
             },
         )
         .await?;
-    // Only global Password-mode customers can sign in here; for anyone else the dummy hash is
-    // verified, so the answer takes as long as a wrong password.
+    // Only Password-mode customers of this context can sign in here; for anyone else the dummy
+    // hash is verified, so the answer takes as long as a wrong password.
     let hash = found
         .as_ref()
-        .filter(|c| c.authentication_mode == AuthenticationMode::Password && c.stores.is_empty())
+        .filter(|c| c.authentication_mode == AuthenticationMode::Password && ctx.authenticates(c))
         .and_then(|c| c.password.clone());
     let matches = state.hasher.verify(password.to_owned(), hash).await?;
     Ok(found.filter(|_| matches))
@@ -68,12 +76,14 @@ pub async fn authenticate(
 pub async fn sign_in(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     signin: CustomerSignin,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     // Clientele has no Carts: naming one fails before any password work.
     signin.check_cart()?;
-    authenticate(state, project_key, &signin.email, &signin.password)
+    authenticate(state, project_key, ctx, &signin.email, &signin.password)
         .await?
         .ok_or(ApiError::InvalidCredentials)
 }
@@ -83,11 +93,13 @@ pub async fn sign_in(
 pub async fn change_password(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     body: CustomerChangePassword,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
-    let customer = load_by_id(state, project_key, &body.id).await?;
+    ctx.require(state, project_key).await?;
+    let customer = load_by_id(state, project_key, ctx, &body.id).await?;
     check_version(&customer, version_number(body.version))?;
     let new_password = required_password(body.new_password, "newPassword")?;
     // An ExternalAuth customer has no password: the dummy hash is verified and the current
@@ -116,34 +128,44 @@ pub async fn change_password(
 }
 
 /// `POST /{p}/customers/password-token`: a password-reset token for the global customer with
-/// this email, and `CustomerPasswordTokenCreated`.
+/// this email (in a Store: the Store's customer with this email, else the global one), and
+/// `CustomerPasswordTokenCreated`.
 pub async fn create_password_token(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     body: CustomerCreatePasswordResetToken,
 ) -> Result<CustomerToken, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let ttl = ttl_minutes(
         body.ttl_minutes
             .unwrap_or(DEFAULT_PASSWORD_TOKEN_TTL_MINUTES),
     )?;
-    let customer = state
-        .store
-        .get_customer(
-            project_key,
-            &CustomerLookup::Email {
-                email: body.email.clone(),
-                store: None,
-            },
-        )
-        .await?
-        .ok_or_else(|| {
-            ApiError::ResourceNotFound(format!(
-                "The Customer with email '{}' was not found.",
-                body.email
-            ))
-        })?;
+    // Email uniqueness keeps the Store's scope and the global one disjoint, so at most one of
+    // the two lookups finds someone.
+    let mut scopes = vec![None];
+    if let Some(store) = ctx.store_key() {
+        scopes.insert(0, Some(store.to_owned()));
+    }
+    let mut found = None;
+    for store in scopes {
+        let lookup = CustomerLookup::Email {
+            email: body.email.clone(),
+            store,
+        };
+        found = state.store.get_customer(project_key, &lookup).await?;
+        if found.is_some() {
+            break;
+        }
+    }
+    let customer = found.filter(|c| ctx.sees(c)).ok_or_else(|| {
+        ApiError::ResourceNotFound(format!(
+            "The Customer with email '{}' was not found.",
+            body.email
+        ))
+    })?;
     ensure_password_mode(&customer)?;
     let invalidate = body.invalidate_older_tokens.unwrap_or(false);
     create_token(
@@ -163,12 +185,14 @@ pub async fn create_password_token(
 pub async fn create_email_token(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     body: CustomerCreateEmailToken,
 ) -> Result<CustomerToken, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let ttl = ttl_minutes(body.ttl_minutes)?;
-    let customer = load_by_id(state, project_key, &body.id).await?;
+    let customer = load_by_id(state, project_key, ctx, &body.id).await?;
     if let Some(version) = body.version {
         check_version(&customer, version_number(version))?;
     }
@@ -189,12 +213,14 @@ pub async fn create_email_token(
 pub async fn customer_by_token(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     kind: TokenKind,
     value: &str,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let token = usable_token(state, project_key, kind, value).await?;
-    token_customer(state, project_key, &token).await
+    token_customer(state, project_key, ctx, &token).await
 }
 
 /// `POST /{p}/customers/password/reset`: redeems a password token, stores the new password,
@@ -202,13 +228,15 @@ pub async fn customer_by_token(
 pub async fn reset_password(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     body: CustomerResetPassword,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let kind = TokenKind::PasswordReset;
     let token = usable_token(state, project_key, kind, &body.token_value).await?;
-    let customer = token_customer(state, project_key, &token).await?;
+    let customer = token_customer(state, project_key, ctx, &token).await?;
     if let Some(version) = body.version {
         check_version(&customer, version_number(version))?;
     }
@@ -229,13 +257,15 @@ pub async fn reset_password(
 pub async fn verify_email(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     body: CustomerEmailVerify,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let kind = TokenKind::EmailVerification;
     let token = usable_token(state, project_key, kind, &body.token_value).await?;
-    let customer = token_customer(state, project_key, &token).await?;
+    let customer = token_customer(state, project_key, ctx, &token).await?;
     if let Some(version) = body.version {
         check_version(&customer, version_number(version))?;
     }
@@ -397,16 +427,19 @@ async fn usable_token(
 }
 
 /// The customer of `token`. Tokens go with their customer (ON DELETE CASCADE), so a missing
-/// one is a race with a delete, and the token is as gone as its customer.
+/// one is a race with a delete, and the token is as gone as its customer. A token of a
+/// customer `ctx` cannot see is as unknown as a made-up one.
 async fn token_customer(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     token: &CustomerTokenRecord,
 ) -> Result<Customer, ApiError> {
     state
         .store
         .get_customer(project_key, &CustomerLookup::Id(token.customer_id.clone()))
         .await?
+        .filter(|c| ctx.sees(c))
         .ok_or_else(token_not_found)
 }
 
@@ -488,8 +521,13 @@ fn touch(customer: &mut Customer, actor: &Actor, now: OffsetDateTime) {
     customer.last_modified_by = Some(actor.logging());
 }
 
-/// The customer with this id, or the commercetools 404.
-async fn load_by_id(state: &AppState, project_key: &str, id: &str) -> Result<Customer, ApiError> {
+/// The customer with this id if `ctx` can see it, or the commercetools 404.
+async fn load_by_id(
+    state: &AppState,
+    project_key: &str,
+    ctx: &StoreContext,
+    id: &str,
+) -> Result<Customer, ApiError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(ApiError::not_found_id(id));
     }
@@ -497,6 +535,7 @@ async fn load_by_id(state: &AppState, project_key: &str, id: &str) -> Result<Cus
         .store
         .get_customer(project_key, &CustomerLookup::Id(id.to_owned()))
         .await?
+        .filter(|c| ctx.sees(c))
         .ok_or_else(|| ApiError::not_found_id(id))
 }
 

@@ -1,4 +1,7 @@
-//! Project-level customer use cases: create, read, exists, update, delete and query.
+//! Customer use cases, at project level and in a Store: create, read, exists, update, delete
+//! and query. Every one takes the request's [`StoreContext`]: in a Store, the Store must exist
+//! (else 404 naming it) and customers the Store cannot see are not found (see
+//! `service::stores`).
 //!
 //! Each write is one store call that saves the customer and its Messages together, guarded by
 //! the version the client sent. The rules for a single customer come from `clientele-domain`;
@@ -11,12 +14,15 @@
 //! a hash, and the placeholder can never be stored: it is replaced before any save.
 
 use super::references::resolve;
+use super::stores::StoreContext;
 use super::{envelopes, load_project, paged, Actor};
 use crate::error::ApiError;
 use crate::state::AppState;
+use clientele_domain::resolve::STORE;
 use clientele_domain::{
     apply_all_with, create_customer_with, ApplyContext, Customer, CustomerDraft, CustomerUpdate,
-    DomainError, MessagePayload, PagedQueryResponse, PasswordHash, Project, Version, Wanted,
+    DomainError, MessagePayload, PagedQueryResponse, PasswordHash, Project, ResourceIdentifier,
+    Store, Version, Wanted,
 };
 use clientele_store::{CustomerLookup, ResourceQuery, StoreError};
 use time::OffsetDateTime;
@@ -135,33 +141,77 @@ pub(crate) fn write_error(e: StoreError, id: &str, expected: u64) -> ApiError {
     }
 }
 
-/// Loads the customer `target` names, or `None`.
+/// Loads the customer `target` names if `ctx` can see it, or `None`.
 async fn find(
     state: &AppState,
     project: &str,
+    ctx: &StoreContext,
     target: &CustomerRef,
 ) -> Result<Option<Customer>, ApiError> {
     match target.lookup() {
-        Some(lookup) => Ok(state.store.get_customer(project, &lookup).await?),
+        Some(lookup) => Ok(state
+            .store
+            .get_customer(project, &lookup)
+            .await?
+            .filter(|c| ctx.sees(c))),
         None => Ok(None),
     }
 }
 
-/// Loads the customer `target` names, or the commercetools 404.
-async fn load(state: &AppState, project: &str, target: &CustomerRef) -> Result<Customer, ApiError> {
-    find(state, project, target)
+/// Loads the customer `target` names if `ctx` can see it, or the commercetools 404.
+async fn load(
+    state: &AppState,
+    project: &str,
+    ctx: &StoreContext,
+    target: &CustomerRef,
+) -> Result<Customer, ApiError> {
+    find(state, project, ctx, target)
         .await?
         .ok_or_else(|| target.not_found())
 }
 
-/// Creates a customer from a whole `CustomerDraft` and writes `CustomerCreated`.
+/// The draft's `stores` for a sign-up in `store`: absent or empty means `[store]`; otherwise
+/// the list must name `store` (by key or id), so an in-store request cannot create a customer
+/// its Store would not see. `InvalidOperation` otherwise.
+fn stores_in(draft: &mut CustomerDraft, store: &Store) -> Result<(), ApiError> {
+    let names_store = |ri: &ResourceIdentifier| {
+        ri.key.as_deref() == Some(store.key.as_str()) || ri.id.as_deref() == Some(store.id.as_str())
+    };
+    match &draft.stores {
+        Some(list) if !list.is_empty() => {
+            if list.iter().any(names_store) {
+                Ok(())
+            } else {
+                Err(ApiError::InvalidOperation(format!(
+                    "The field 'stores' must include the Store '{}' of this endpoint.",
+                    store.key
+                )))
+            }
+        }
+        _ => {
+            draft.stores = Some(vec![ResourceIdentifier {
+                type_id: Some(STORE.to_owned()),
+                id: None,
+                key: Some(store.key.clone()),
+            }]);
+            Ok(())
+        }
+    }
+}
+
+/// Creates a customer from a whole `CustomerDraft` and writes `CustomerCreated`. In a Store,
+/// `stores` defaults to that Store and must include it.
 pub async fn create(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
-    draft: CustomerDraft,
+    mut draft: CustomerDraft,
 ) -> Result<Customer, ApiError> {
     let project = load_project(state, project_key).await?;
+    if let Some(store) = ctx.require(state, project_key).await? {
+        stores_in(&mut draft, &store)?;
+    }
     let now = state.clock.now();
     let id = state.random.uuid();
     // Customer Groups and Types the draft names are loaded first; the domain resolves them.
@@ -202,18 +252,22 @@ pub async fn create(
 pub async fn get(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     target: &CustomerRef,
 ) -> Result<Customer, ApiError> {
-    load(state, project_key, target).await
+    ctx.require(state, project_key).await?;
+    load(state, project_key, ctx, target).await
 }
 
-/// Whether the customer exists (`HEAD`).
+/// Whether the customer exists (`HEAD`); in an unknown Store it is 404 like any other.
 pub async fn exists(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     target: &CustomerRef,
 ) -> Result<bool, ApiError> {
-    Ok(find(state, project_key, target).await?.is_some())
+    ctx.require(state, project_key).await?;
+    Ok(find(state, project_key, ctx, target).await?.is_some())
 }
 
 /// Applies an update request atomically: all actions or none, one version increment when
@@ -222,12 +276,14 @@ pub async fn exists(
 pub async fn update(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     target: &CustomerRef,
     update: CustomerUpdate,
 ) -> Result<Customer, ApiError> {
     let project = load_project(state, project_key).await?;
-    let current = load(state, project_key, target).await?;
+    ctx.require(state, project_key).await?;
+    let current = load(state, project_key, ctx, target).await?;
     check_version(&current, update.version)?;
     let expected = current.version;
     let id = current.id.clone();
@@ -260,13 +316,15 @@ pub async fn update(
 pub async fn delete(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     actor: &Actor,
     target: &CustomerRef,
     version: i64,
     data_erasure: bool,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
-    let customer = load(state, project_key, target).await?;
+    ctx.require(state, project_key).await?;
+    let customer = load(state, project_key, ctx, target).await?;
     check_version(&customer, version)?;
     let now = state.clock.now();
     let deleted = MessagePayload::CustomerDeleted {
@@ -292,14 +350,21 @@ pub async fn delete(
     Ok(customer)
 }
 
-/// Queries customers (`where`, `sort` and paging already checked by the caller).
+/// Queries customers (`where`, `sort` and paging already checked by the caller); in a Store,
+/// only the customers it can see.
 pub async fn query(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     query: &ResourceQuery,
 ) -> Result<PagedQueryResponse<Customer>, ApiError> {
     load_project(state, project_key).await?;
-    let page = state.store.query_customers(project_key, query).await?;
+    ctx.require(state, project_key).await?;
+    let query = ResourceQuery {
+        store: ctx.store_key().map(str::to_owned),
+        ..query.clone()
+    };
+    let page = state.store.query_customers(project_key, &query).await?;
     Ok(paged(page, query.limit, query.offset))
 }
 
@@ -307,14 +372,17 @@ pub async fn query(
 pub async fn any(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     query: &ResourceQuery,
 ) -> Result<bool, ApiError> {
     load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
     let probe = ResourceQuery {
         limit: 1,
         offset: 0,
         with_total: false,
         sort: Vec::new(),
+        store: ctx.store_key().map(str::to_owned),
         ..query.clone()
     };
     let page = state.store.query_customers(project_key, &probe).await?;

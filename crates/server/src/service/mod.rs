@@ -10,6 +10,7 @@ pub mod expand;
 pub mod messages;
 pub mod references;
 pub mod resources;
+pub mod stores;
 pub mod types;
 
 use crate::error::ApiError;

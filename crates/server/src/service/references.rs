@@ -1,5 +1,5 @@
 //! Loading what requests reference: fills the domain's [`Resolved`] from a [`Wanted`] list
-//! (Customer Groups and Types by id or key) before the pure apply logic runs, and reads
+//! (Customer Groups, Types and Stores by id or key) before the pure apply logic runs, and reads
 //! Customer Groups / Types as JSON for reference expansion.
 //!
 //! This is the hook the customer services call: `Wanted::for_draft` / `Wanted::for_update`
@@ -7,8 +7,8 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use clientele_domain::resolve::{Lookup, CUSTOMER_GROUP, TYPE};
-use clientele_domain::{CustomerGroup, Resolved, Type, Wanted};
+use clientele_domain::resolve::{Lookup, CUSTOMER_GROUP, STORE, TYPE};
+use clientele_domain::{CustomerGroup, Resolved, Store, Type, Wanted};
 use clientele_store::ResourceLookup;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -64,6 +64,16 @@ pub async fn resolve(
         if let Some(t) = load::<Type>(state, project, TYPE, &lookup).await? {
             if !resolved.types.iter().any(|x| x.id == t.id) {
                 resolved.types.push(t);
+            }
+        }
+    }
+    for l in &wanted.stores {
+        let Some(lookup) = store_lookup(l) else {
+            continue;
+        };
+        if let Some(s) = load::<Store>(state, project, STORE, &lookup).await? {
+            if !resolved.stores.iter().any(|x| x.id == s.id) {
+                resolved.stores.push(s);
             }
         }
     }

@@ -555,22 +555,17 @@ async fn address_actions_report_unknown_and_ambiguous_addresses() {
 }
 
 #[tokio::test]
-async fn actions_needing_stores_answer_400_naming_the_action() {
+async fn store_actions_name_unknown_stores() {
     let (app, token, c) = setup().await;
-    for (name, action) in [
-        (
-            "addStore",
-            json!({"action": "addStore", "store": {"typeId": "store", "key": "eu"}}),
-        ),
-        ("setStores", json!({"action": "setStores", "stores": []})),
+    for action in [
+        json!({"action": "addStore", "store": {"typeId": "store", "key": "eu"}}),
+        json!({"action": "setStores", "stores": [{"key": "eu"}]}),
+        json!({"action": "removeStore", "store": {"key": "eu"}}),
     ] {
         let r = fail(&app, &token, &c, json!([action])).await;
-        let e = r.error(400, "InvalidOperation");
-        assert!(
-            e["message"].as_str().unwrap().contains(name),
-            "{name}: {}",
-            e["message"]
-        );
+        let e = r.error(400, "ReferencedResourceNotFound");
+        assert_eq!(e["typeId"], "store");
+        assert_eq!(e["key"], "eu");
     }
 }
 

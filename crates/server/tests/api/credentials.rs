@@ -64,8 +64,12 @@ fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-/// Stores a store-specific Password-mode customer directly (the API cannot create one yet).
+/// Stores a Password-mode customer of Store `eu` directly (creating the Store if needed), with
+/// a fixed salt.
 async fn store_specific_customer(app: &TestApp, token: &str, email: &str, password: &str) {
+    let admin = app.admin().await;
+    let store = app.post("/demo/stores", &admin, json!({"key": "eu"})).await;
+    assert!(store.status == 201 || store.status == 400, "{}", store.text);
     let template = app
         .external_customer(token, &format!("template-{email}"), json!({}))
         .await;

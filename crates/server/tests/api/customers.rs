@@ -227,7 +227,7 @@ async fn invalid_key_email_and_locale_are_rejected() {
 }
 
 #[tokio::test]
-async fn fields_needing_other_resources_answer_400_until_supported() {
+async fn drafts_naming_missing_stores_or_carts_answer_400() {
     let app = spawn_app().await;
     let token = app.admin().await;
     let r = app
@@ -238,7 +238,10 @@ async fn fields_needing_other_resources_answer_400_until_supported() {
                    "stores": [{"typeId": "store", "key": "eu"}]}),
         )
         .await;
-    r.error(400, "InvalidOperation");
+    assert_eq!(
+        r.error(400, "ReferencedResourceNotFound")["typeId"],
+        "store"
+    );
     let r = app
         .post(
             "/demo/customers",
