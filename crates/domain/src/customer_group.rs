@@ -63,13 +63,7 @@ pub struct CustomerGroupDraft {
 impl CustomerGroupDraft {
     /// The Types the draft names.
     pub fn wanted(&self) -> Wanted {
-        let mut w = Wanted::default();
-        if let Some(c) = &self.custom {
-            if let Ok(l) = crate::resolve::Lookup::of(&c.type_, crate::resolve::TYPE) {
-                w.types.push(l);
-            }
-        }
-        w
+        Wanted::for_custom_draft(self.custom.as_ref())
     }
 }
 
@@ -117,15 +111,9 @@ impl CustomerGroupUpdateAction {
         let mut w = Wanted::default();
         for a in actions {
             match a {
-                CustomerGroupUpdateAction::SetCustomType { type_: Some(t), .. } => {
-                    if let Ok(l) = crate::resolve::Lookup::of(t, crate::resolve::TYPE) {
-                        w.types.push(l);
-                    }
-                }
+                CustomerGroupUpdateAction::SetCustomType { type_: Some(t), .. } => w.custom_type(t),
                 CustomerGroupUpdateAction::SetCustomField { .. } => {
-                    if let Some(c) = &group.custom {
-                        w.types.push(crate::resolve::Lookup::Id(c.type_.id.clone()));
-                    }
+                    w.current_custom_type(group.custom.as_ref());
                 }
                 _ => {}
             }

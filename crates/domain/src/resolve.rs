@@ -8,7 +8,7 @@
 
 use crate::action::CustomerUpdateAction;
 use crate::custom_type::Type;
-use crate::customer::{Customer, CustomerDraft};
+use crate::customer::{CustomFields, CustomFieldsDraft, Customer, CustomerDraft};
 use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;
 use crate::reference::{KeyReference, ResourceIdentifier};
@@ -108,6 +108,32 @@ impl Wanted {
     fn type_id_or_key(&mut self, l: Lookup) {
         if !self.types.contains(&l) {
             self.types.push(l);
+        }
+    }
+
+    /// What the draft of a resource with Custom Fields only (Customer Group, Store) names: the
+    /// Type of `custom`.
+    pub fn for_custom_draft(custom: Option<&CustomFieldsDraft>) -> Wanted {
+        let mut w = Wanted::default();
+        if let Some(c) = custom {
+            w.custom_type(&c.type_);
+        }
+        w
+    }
+
+    /// Adds the Type a Customer Group's or Store's `setCustomType` names. Malformed
+    /// identifiers are skipped: the apply logic reports them, with the action's context.
+    pub fn custom_type(&mut self, ri: &ResourceIdentifier) {
+        if let Ok(l) = Lookup::of(ri, TYPE) {
+            self.types.push(l);
+        }
+    }
+
+    /// Adds the Type a Customer Group's or Store's `setCustomField` needs: the one `current`
+    /// (the resource's Custom Fields) already uses.
+    pub fn current_custom_type(&mut self, current: Option<&CustomFields>) {
+        if let Some(c) = current {
+            self.types.push(Lookup::Id(c.type_.id.clone()));
         }
     }
 

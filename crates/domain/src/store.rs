@@ -14,7 +14,7 @@ use crate::error::DomainError;
 use crate::newtypes::{Key, Version};
 use crate::project::Project;
 use crate::reference::ResourceIdentifier;
-use crate::resolve::{Lookup, Resolved, Wanted, STORE, TYPE};
+use crate::resolve::{Lookup, Resolved, Wanted, STORE};
 use crate::serde_formats::datetime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -104,13 +104,7 @@ pub struct StoreDraft {
 impl StoreDraft {
     /// The Types the draft names.
     pub fn wanted(&self) -> Wanted {
-        let mut w = Wanted::default();
-        if let Some(c) = &self.custom {
-            if let Ok(l) = Lookup::of(&c.type_, TYPE) {
-                w.types.push(l);
-            }
-        }
-        w
+        Wanted::for_custom_draft(self.custom.as_ref())
     }
 }
 
@@ -165,15 +159,9 @@ impl StoreUpdateAction {
         let mut w = Wanted::default();
         for a in actions {
             match a {
-                StoreUpdateAction::SetCustomType { type_: Some(t), .. } => {
-                    if let Ok(l) = Lookup::of(t, TYPE) {
-                        w.types.push(l);
-                    }
-                }
+                StoreUpdateAction::SetCustomType { type_: Some(t), .. } => w.custom_type(t),
                 StoreUpdateAction::SetCustomField { .. } => {
-                    if let Some(c) = &store.custom {
-                        w.types.push(Lookup::Id(c.type_.id.clone()));
-                    }
+                    w.current_custom_type(store.custom.as_ref());
                 }
                 _ => {}
             }

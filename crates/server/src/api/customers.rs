@@ -261,7 +261,7 @@ pub(super) fn actor<R: crate::auth::Requirement>(auth: &Authorized<R>) -> Actor 
 }
 
 /// 200 or 404 without a body, as commercetools answers `HEAD`.
-fn presence(found: bool) -> StatusCode {
+pub(super) fn presence(found: bool) -> StatusCode {
     if found {
         StatusCode::OK
     } else {

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod messages;
 pub mod params;
+pub mod resources;
 pub mod stores;
 pub mod types;
 

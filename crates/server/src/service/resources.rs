@@ -1,6 +1,7 @@
-//! The use cases shared by resources of the generic table (Customer Groups, Types, later
-//! Stores): read by id or key, create, versioned update and delete, query. Each resource plugs
-//! in through [`StoredResource`]; its own service module supplies the domain logic.
+//! The use cases shared by resources of the generic table (Customer Groups, Stores, Types):
+//! read by id or key, create, versioned update and delete, query. Each resource plugs in
+//! through [`StoredResource`] (usually via [`stored_resource!`]) and [`ManagedResource`]; its
+//! own service module supplies the domain logic.
 //!
 //! Must not hold resource-specific rules, parse HTTP or talk SQL.
 
@@ -11,6 +12,7 @@ use clientele_domain::{PagedQueryResponse, Version};
 use clientele_store::{ResourceLookup, ResourceQuery, ResourceRecord, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::future::Future;
 use time::OffsetDateTime;
 
 /// A resource stored in the generic table.
@@ -32,6 +34,86 @@ pub trait StoredResource: Serialize + DeserializeOwned + Clone + PartialEq {
     /// Records who changed it last.
     fn stamp_modified(&mut self, actor: &Actor);
 }
+
+/// A resource of the generic table with its own create and update use cases (its draft and
+/// its update actions are all that differ between resources).
+pub trait ManagedResource: StoredResource + Send + Sync + 'static {
+    /// What creating one accepts.
+    type Draft: DeserializeOwned + Send;
+    /// What updating one accepts (`{version, actions}`).
+    type Update: DeserializeOwned + Send;
+
+    /// Creates the resource `draft` describes.
+    fn create(
+        state: &AppState,
+        project: &str,
+        actor: &Actor,
+        draft: Self::Draft,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send;
+
+    /// Applies an update request to the resource `target` names, atomically (one version
+    /// increment when anything changed).
+    fn update(
+        state: &AppState,
+        project: &str,
+        actor: &Actor,
+        target: &ResourceRef,
+        update: Self::Update,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send;
+}
+
+/// The `key` field of a resource, required (`String`) or optional (`Option<String>`), as
+/// [`StoredResource::key`] reads it.
+pub trait KeyField {
+    /// The key, if any.
+    fn as_key(&self) -> Option<&str>;
+}
+
+impl KeyField for String {
+    fn as_key(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl KeyField for Option<String> {
+    fn as_key(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+/// Implements [`StoredResource`] for a domain resource with the common metadata fields (`id`,
+/// `key`, `version`, `created_at`, `last_modified_at`, `created_by`, `last_modified_by`),
+/// stored under `type_id`.
+macro_rules! stored_resource {
+    ($resource:ty, $type_id:expr) => {
+        impl $crate::service::resources::StoredResource for $resource {
+            const TYPE_ID: &'static str = $type_id;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn key(&self) -> Option<&str> {
+                $crate::service::resources::KeyField::as_key(&self.key)
+            }
+            fn version(&self) -> ::clientele_domain::Version {
+                self.version
+            }
+            fn created_at(&self) -> ::time::OffsetDateTime {
+                self.created_at
+            }
+            fn last_modified_at(&self) -> ::time::OffsetDateTime {
+                self.last_modified_at
+            }
+            fn stamp_created(&mut self, actor: &$crate::service::Actor) {
+                self.created_by = Some(actor.logging());
+                self.last_modified_by = Some(actor.logging());
+            }
+            fn stamp_modified(&mut self, actor: &$crate::service::Actor) {
+                self.last_modified_by = Some(actor.logging());
+            }
+        }
+    };
+}
+pub(crate) use stored_resource;
 
 /// How a path names one resource: `{id}` or `key={key}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

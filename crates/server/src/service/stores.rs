@@ -10,46 +10,21 @@
 //! customers of `S`, at project level only global customers. Must not parse HTTP or talk SQL.
 
 use super::references::resolve;
-use super::resources::{self, ResourceRef, StoredResource};
+use super::resources::{self, stored_resource, ManagedResource, ResourceRef};
 use super::{load_project, Actor};
 use crate::error::ApiError;
 use crate::state::AppState;
 use clientele_domain::resolve::STORE;
 use clientele_domain::store::{apply_store_actions, create_store, parse_store_action};
-use clientele_domain::{Customer, Store, StoreDraft, StoreUpdateAction, Version};
+use clientele_domain::{Customer, Store, StoreDraft, StoreUpdateAction};
 use clientele_store::ResourceLookup;
 use serde::Deserialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 
-impl StoredResource for Store {
-    const TYPE_ID: &'static str = STORE;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        Some(&self.key)
-    }
-    fn version(&self) -> Version {
-        self.version
-    }
-    fn created_at(&self) -> OffsetDateTime {
-        self.created_at
-    }
-    fn last_modified_at(&self) -> OffsetDateTime {
-        self.last_modified_at
-    }
-    fn stamp_created(&mut self, actor: &Actor) {
-        self.created_by = Some(actor.logging());
-        self.last_modified_by = Some(actor.logging());
-    }
-    fn stamp_modified(&mut self, actor: &Actor) {
-        self.last_modified_by = Some(actor.logging());
-    }
-}
+stored_resource!(Store, STORE);
 
-/// The body of `POST /{p}/stores/{id}`. Actions stay JSON until [`update`] reads them, so an
-/// action commercetools has but Clientele lacks is reported by name.
+/// The body of `POST /{p}/stores/{id}`. Actions stay JSON until the update use case reads
+/// them, so an action commercetools has but Clientele lacks is reported by name.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreUpdate {
     /// Must equal the Store's current version.
@@ -58,45 +33,49 @@ pub struct StoreUpdate {
     pub actions: Vec<Value>,
 }
 
-/// Creates a Store (key unique per project; languages among the project's).
-pub async fn create(
-    state: &AppState,
-    project_key: &str,
-    actor: &Actor,
-    draft: StoreDraft,
-) -> Result<Store, ApiError> {
-    let project = load_project(state, project_key).await?;
-    let resolved = resolve(state, project_key, &draft.wanted()).await?;
-    let store = create_store(
-        draft,
-        state.random.uuid(),
-        state.clock.now(),
-        &project,
-        &resolved,
-    )?;
-    resources::insert(state, project_key, actor, store).await
-}
+impl ManagedResource for Store {
+    type Draft = StoreDraft;
+    type Update = StoreUpdate;
 
-/// Applies an update request atomically (one version increment when anything changed).
-pub async fn update(
-    state: &AppState,
-    project_key: &str,
-    actor: &Actor,
-    target: &ResourceRef,
-    update: StoreUpdate,
-) -> Result<Store, ApiError> {
-    let actions = update
-        .actions
-        .iter()
-        .map(parse_store_action)
-        .collect::<Result<Vec<_>, _>>()?;
-    let project = load_project(state, project_key).await?;
-    let current: Store = resources::get(state, project_key, target).await?;
-    let expected = resources::check_version(&current, update.version)?;
-    let wanted = StoreUpdateAction::wanted(&current, &actions);
-    let resolved = resolve(state, project_key, &wanted).await?;
-    let next = apply_store_actions(current, &actions, state.clock.now(), &project, &resolved)?;
-    resources::save(state, project_key, actor, next, expected).await
+    /// Creates a Store (key unique per project; languages among the project's).
+    async fn create(
+        state: &AppState,
+        project_key: &str,
+        actor: &Actor,
+        draft: StoreDraft,
+    ) -> Result<Store, ApiError> {
+        let project = load_project(state, project_key).await?;
+        let resolved = resolve(state, project_key, &draft.wanted()).await?;
+        let store = create_store(
+            draft,
+            state.random.uuid(),
+            state.clock.now(),
+            &project,
+            &resolved,
+        )?;
+        resources::insert(state, project_key, actor, store).await
+    }
+
+    async fn update(
+        state: &AppState,
+        project_key: &str,
+        actor: &Actor,
+        target: &ResourceRef,
+        update: StoreUpdate,
+    ) -> Result<Store, ApiError> {
+        let actions = update
+            .actions
+            .iter()
+            .map(parse_store_action)
+            .collect::<Result<Vec<_>, _>>()?;
+        let project = load_project(state, project_key).await?;
+        let current: Store = resources::get(state, project_key, target).await?;
+        let expected = resources::check_version(&current, update.version)?;
+        let wanted = StoreUpdateAction::wanted(&current, &actions);
+        let resolved = resolve(state, project_key, &wanted).await?;
+        let next = apply_store_actions(current, &actions, state.clock.now(), &project, &resolved)?;
+        resources::save(state, project_key, actor, next, expected).await
+    }
 }
 
 /// Where a customer request runs: at project level or in one Store (by key, from the path).

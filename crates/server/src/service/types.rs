@@ -5,50 +5,26 @@
 //! Also answers which custom field types a resource type's Types declare
 //! ([`custom_field_types`]), which types `custom(fields(…))` predicates and sorts on it.
 
-use super::resources::{self, ResourceRef, StoredResource};
+use super::resources::{self, stored_resource, ManagedResource, ResourceRef, StoredResource};
 use super::{load_project, Actor};
 use crate::error::ApiError;
 use crate::state::AppState;
 use clientele_domain::custom_type::{
     apply_type_actions, create_type, parse_type_action, FieldType,
 };
-use clientele_domain::{Type, TypeDraft, Version};
+use clientele_domain::resolve::TYPE;
+use clientele_domain::{Type, TypeDraft};
 use clientele_query::schema::type_schema;
 use clientele_query::{CustomFieldType, CustomFieldTypes};
 use clientele_store::ResourceQuery;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use time::OffsetDateTime;
 
-impl StoredResource for Type {
-    const TYPE_ID: &'static str = "type";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn key(&self) -> Option<&str> {
-        Some(&self.key)
-    }
-    fn version(&self) -> Version {
-        self.version
-    }
-    fn created_at(&self) -> OffsetDateTime {
-        self.created_at
-    }
-    fn last_modified_at(&self) -> OffsetDateTime {
-        self.last_modified_at
-    }
-    fn stamp_created(&mut self, actor: &Actor) {
-        self.created_by = Some(actor.logging());
-        self.last_modified_by = Some(actor.logging());
-    }
-    fn stamp_modified(&mut self, actor: &Actor) {
-        self.last_modified_by = Some(actor.logging());
-    }
-}
+stored_resource!(Type, TYPE);
 
-/// The body of `POST /{p}/types/{id}`. Actions stay JSON until [`update`] reads them, so an
-/// action commercetools has but Clientele lacks is reported by name.
+/// The body of `POST /{p}/types/{id}`. Actions stay JSON until the update use case reads
+/// them, so an action commercetools has but Clientele lacks is reported by name.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TypeUpdate {
     /// Must equal the Type's current version.
@@ -57,35 +33,38 @@ pub struct TypeUpdate {
     pub actions: Vec<Value>,
 }
 
-/// Creates a Type.
-pub async fn create(
-    state: &AppState,
-    project: &str,
-    actor: &Actor,
-    draft: TypeDraft,
-) -> Result<Type, ApiError> {
-    load_project(state, project).await?;
-    let t = create_type(draft, state.random.uuid(), state.clock.now())?;
-    resources::insert(state, project, actor, t).await
-}
+impl ManagedResource for Type {
+    type Draft = TypeDraft;
+    type Update = TypeUpdate;
 
-/// Applies an update request atomically (one version increment when anything changed).
-pub async fn update(
-    state: &AppState,
-    project: &str,
-    actor: &Actor,
-    target: &ResourceRef,
-    update: TypeUpdate,
-) -> Result<Type, ApiError> {
-    let actions = update
-        .actions
-        .iter()
-        .map(parse_type_action)
-        .collect::<Result<Vec<_>, _>>()?;
-    let current: Type = resources::get(state, project, target).await?;
-    let expected = resources::check_version(&current, update.version)?;
-    let next = apply_type_actions(current, &actions, state.clock.now())?;
-    resources::save(state, project, actor, next, expected).await
+    async fn create(
+        state: &AppState,
+        project: &str,
+        actor: &Actor,
+        draft: TypeDraft,
+    ) -> Result<Type, ApiError> {
+        load_project(state, project).await?;
+        let t = create_type(draft, state.random.uuid(), state.clock.now())?;
+        resources::insert(state, project, actor, t).await
+    }
+
+    async fn update(
+        state: &AppState,
+        project: &str,
+        actor: &Actor,
+        target: &ResourceRef,
+        update: TypeUpdate,
+    ) -> Result<Type, ApiError> {
+        let actions = update
+            .actions
+            .iter()
+            .map(parse_type_action)
+            .collect::<Result<Vec<_>, _>>()?;
+        let current: Type = resources::get(state, project, target).await?;
+        let expected = resources::check_version(&current, update.version)?;
+        let next = apply_type_actions(current, &actions, state.clock.now())?;
+        resources::save(state, project, actor, next, expected).await
+    }
 }
 
 /// Types read per store query while collecting custom field types (the largest page).
