@@ -7,9 +7,16 @@ load generator's --preseeded mode uses:
   id    = 00000000-0000-4000-8000-{i:012d}     key   = {prefix}-{i}
   email = {prefix}-{i}@Example.com              lastName = Last{i % 1000}
 
+On SQLite the server stores documents as JSONB (`jsonb(?)`, SQLite 3.45+), so the seeded
+documents are JSONB too. The SQL is run through Python's sqlite3 module; where its SQLite is older
+than 3.45 (Debian 12 ships 3.40), `jsonb()` is supplied by `jsonb_encode` below, which writes the
+documented format (https://sqlite.org/jsonb.html) that the server's SQLite reads.
+
 usage: seed.py sqlite FILE N [PREFIX]          (run `clientele project create demo` first)
        seed.py postgres URL N [PREFIX]
 """
+import json
+import sqlite3
 import subprocess
 import sys
 
@@ -21,6 +28,46 @@ def city_case(col_country: bool, n: str) -> str:
     arms = " ".join(
         f"WHEN {i} THEN '{c if col_country else city}'" for i, (c, city) in enumerate(CITIES))
     return f"(CASE ({n}) % {len(CITIES)} {arms} END)"
+
+
+# JSONB element types (https://sqlite.org/jsonb.html, "2.3 Element types").
+_NULL, _TRUE, _FALSE, _INT, _FLOAT, _TEXT, _TEXTRAW, _ARRAY, _OBJECT = 0, 1, 2, 3, 5, 7, 10, 11, 12
+
+
+def _element(kind: int, payload: bytes) -> bytes:
+    """One JSONB element: a header (type in the low nibble, payload size in the high nibble or
+    in 1, 2, 4 or 8 big-endian bytes after it) followed by the payload."""
+    n = len(payload)
+    if n <= 11:
+        head = bytes([n << 4 | kind])
+    else:
+        code, width = next((c, w) for c, w in ((12, 1), (13, 2), (14, 4), (15, 8)) if n < 1 << 8 * w)
+        head = bytes([code << 4 | kind]) + n.to_bytes(width, "big")
+    return head + payload
+
+
+def jsonb_encode(v) -> bytes:
+    """The JSONB encoding of a parsed JSON value."""
+    if v is None:
+        return _element(_NULL, b"")
+    if v is True:
+        return _element(_TRUE, b"")
+    if v is False:
+        return _element(_FALSE, b"")
+    if isinstance(v, int):
+        return _element(_INT, str(v).encode())
+    if isinstance(v, float):
+        return _element(_FLOAT, json.dumps(v).encode())
+    if isinstance(v, str):
+        raw = v.encode()
+        # TEXT is for strings that print as JSON without escaping; anything else is TEXTRAW.
+        plain = not any(c in '"\\' or ord(c) < 0x20 for c in v)
+        return _element(_TEXT if plain else _TEXTRAW, raw)
+    if isinstance(v, list):
+        return _element(_ARRAY, b"".join(jsonb_encode(x) for x in v))
+    if isinstance(v, dict):
+        return _element(_OBJECT, b"".join(jsonb_encode(k) + jsonb_encode(x) for k, x in v.items()))
+    raise TypeError(f"not a JSON value: {v!r}")
 
 
 def sqlite_sql(n: int, prefix: str) -> str:
@@ -52,7 +99,7 @@ SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 1, '{prefix}-' || i,
   'First' || (i % 97), 'Last' || (i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
-  NULL, {doc} FROM x;
+  NULL, jsonb({doc}) FROM x;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
 COMMIT;
@@ -91,7 +138,12 @@ def main() -> None:
     kind, target, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     prefix = sys.argv[4] if len(sys.argv) > 4 else "seed"
     if kind == "sqlite":
-        subprocess.run(["sqlite3", target], input=sqlite_sql(n, prefix), text=True, check=True)
+        conn = sqlite3.connect(target, isolation_level=None)
+        if sqlite3.sqlite_version_info < (3, 45, 0):
+            conn.create_function("jsonb", 1, lambda text: jsonb_encode(json.loads(text)),
+                                 deterministic=True)
+        conn.executescript(sqlite_sql(n, prefix))
+        conn.close()
     elif kind == "postgres":
         subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", target],
                        input=postgres_sql(n, prefix), text=True, check=True)

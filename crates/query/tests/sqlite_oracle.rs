@@ -1,6 +1,8 @@
 //! Property test: for random customers and random predicates, the SQLite SQL produced by
 //! `compile_where` selects exactly the customers for which the in-memory oracle (`evaluate`)
-//! is true. The table has the layout the store crate creates.
+//! is true. The table has the layout the store crate creates, and documents are stored as the
+//! store stores them (JSONB, written through `jsonb(?)`), so the compiled SQL runs against the
+//! real storage format.
 //!
 //! The customers' custom fields mix names the predicates see as typed (declared with
 //! `CustomFieldTypes`, mostly holding values of their type, sometimes not) and undeclared,
@@ -537,7 +539,7 @@ fn load(rows: &[Row]) -> Connection {
         let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
         let email = s("email").unwrap();
         conn.execute(
-            "INSERT INTO customers VALUES (?, 'p', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO customers VALUES (?, 'p', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, jsonb(?))",
             rusqlite::params![
                 s("id"),
                 d["version"].as_i64(),
@@ -573,6 +575,16 @@ fn load(rows: &[Row]) -> Connection {
             .unwrap();
         }
     }
+    // `jsonb(?)` of valid JSON is a BLOB; a TEXT here would mean the compiled SQL is tested
+    // against a format the store no longer writes.
+    let text_docs: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM customers WHERE typeof(doc) <> 'blob'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(text_docs, 0);
     conn
 }
 

@@ -60,7 +60,7 @@ pub(crate) mod sqlite {
             ResourceLookup::Key(key) => ("key", key),
         };
         let row = sqlx::query(&format!(
-            "SELECT doc FROM resources WHERE project = ? AND type_id = ? AND {column} = ?"
+            "SELECT json(doc) FROM resources WHERE project = ? AND type_id = ? AND {column} = ?"
         ))
         .bind(project)
         .bind(type_id)
@@ -82,7 +82,7 @@ pub(crate) mod sqlite {
         let row = ResourceRow::of(record)?;
         sqlx::query(
             "INSERT INTO resources (id, project, type_id, key, version, created_at, \
-             last_modified_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             last_modified_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, jsonb(?))",
         )
         .bind(&row.id)
         .bind(project)
@@ -108,7 +108,7 @@ pub(crate) mod sqlite {
         let row = ResourceRow::of(record)?;
         let done = sqlx::query(
             "UPDATE resources SET key = ?, version = ?, created_at = ?, last_modified_at = ?, \
-             doc = ? WHERE id = ? AND project = ? AND type_id = ? AND version = ?",
+             doc = jsonb(?) WHERE id = ? AND project = ? AND type_id = ? AND version = ?",
         )
         .bind(&row.key)
         .bind(row.version)

@@ -256,7 +256,7 @@ pub(crate) struct PageTarget<'a> {
     pub(crate) dialect: Dialect,
     /// `customers` or `messages`; the only FROM item, as the query compiler expects.
     pub(crate) table: &'static str,
-    /// The select list, e.g. `doc, password_hash`.
+    /// The select list, e.g. `json(doc), password_hash` (SQLite stores JSONB; this reads text).
     pub(crate) columns: &'static str,
     /// The schema the predicate and sort keys were checked against.
     pub(crate) schema: &'a Schema,
@@ -273,7 +273,7 @@ impl<'a> PageTarget<'a> {
             dialect,
             table: "customers",
             columns: match dialect {
-                Dialect::Sqlite => "doc, password_hash",
+                Dialect::Sqlite => "json(doc), password_hash",
                 Dialect::Postgres => "doc::text, password_hash",
             },
             schema,
@@ -288,7 +288,7 @@ impl<'a> PageTarget<'a> {
             dialect,
             table: "messages",
             columns: match dialect {
-                Dialect::Sqlite => "doc, NULL",
+                Dialect::Sqlite => "json(doc), NULL",
                 Dialect::Postgres => "doc::text, NULL::text",
             },
             schema,

@@ -310,7 +310,7 @@ async fn insert_customer_row(
     sqlx::query(
         "INSERT INTO customers (id, project, version, key, email, lowercase_email, \
          customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
-         password_hash, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         password_hash, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, jsonb(?))",
     )
     .bind(&row.id)
     .bind(project)
@@ -363,7 +363,7 @@ async fn insert_messages(
         let row = MessageRow::of(m, next)?;
         sqlx::query(
             "INSERT INTO messages (id, project, resource_id, resource_type_id, sequence_number, \
-             resource_version, type, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             resource_version, type, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, jsonb(?))",
         )
         .bind(&row.id)
         .bind(project)
@@ -435,7 +435,7 @@ async fn update_customer_on(
     let done = sqlx::query(
         "UPDATE customers SET version = ?, key = ?, email = ?, lowercase_email = ?, \
          customer_number = ?, external_id = ?, first_name = ?, last_name = ?, \
-         created_at = ?, last_modified_at = ?, password_hash = ?, doc = ? \
+         created_at = ?, last_modified_at = ?, password_hash = ?, doc = jsonb(?) \
          WHERE id = ? AND project = ? AND version = ?",
     )
     .bind(row.version)
@@ -724,18 +724,18 @@ impl Store for SqliteStore {
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError> {
         let q = match lookup {
-            CustomerLookup::Id(id) => {
-                sqlx::query("SELECT doc, password_hash FROM customers WHERE project = ? AND id = ?")
-                    .bind(project)
-                    .bind(id.as_str())
-            }
+            CustomerLookup::Id(id) => sqlx::query(
+                "SELECT json(doc), password_hash FROM customers WHERE project = ? AND id = ?",
+            )
+            .bind(project)
+            .bind(id.as_str()),
             CustomerLookup::Key(key) => sqlx::query(
-                "SELECT doc, password_hash FROM customers WHERE project = ? AND key = ?",
+                "SELECT json(doc), password_hash FROM customers WHERE project = ? AND key = ?",
             )
             .bind(project)
             .bind(key.as_str()),
             CustomerLookup::Email { email, store } => sqlx::query(
-                "SELECT c.doc, c.password_hash FROM customer_emails e \
+                "SELECT json(c.doc), c.password_hash FROM customer_emails e \
                  JOIN customers c ON c.id = e.customer_id \
                  WHERE e.project = ? AND e.scope = ? AND e.lowercase_email = ?",
             )
@@ -897,7 +897,7 @@ impl Store for SqliteStore {
         let target = PageTarget {
             dialect: Dialect::Sqlite,
             table: "resources",
-            columns: "doc, NULL",
+            columns: "json(doc), NULL",
             schema: &schema,
             store_filter: false,
             type_filter: Some(type_id),
@@ -916,7 +916,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_message(&self, project: &str, id: &str) -> Result<Option<Message>, StoreError> {
-        let row = sqlx::query("SELECT doc FROM messages WHERE project = ? AND id = ?")
+        let row = sqlx::query("SELECT json(doc) FROM messages WHERE project = ? AND id = ?")
             .bind(project)
             .bind(id)
             .fetch_optional(&self.pool)
