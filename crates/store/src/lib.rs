@@ -286,6 +286,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_token(&self, token: &AccessTokenRecord) -> Result<(), StoreError>;
     /// Reads a token by hash (expired ones too: the caller checks `expires_at`).
     async fn get_token(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError>;
+    /// Moves a token's expiry (refresh tokens expire after inactivity, restarted on each use).
+    async fn extend_token(
+        &self,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Deletes every access and refresh token issued to a customer (after a password reset).
     async fn revoke_customer_tokens(
         &self,

@@ -645,6 +645,20 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn extend_token(
+        &self,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE oauth_tokens SET expires_at = ? WHERE token_hash = ?")
+            .bind(ts(expires_at))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .or_backend("extend token")?;
+        Ok(())
+    }
+
     async fn insert_token(&self, token: &AccessTokenRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO oauth_tokens (token_hash, kind, client_id, project_key, scope, \

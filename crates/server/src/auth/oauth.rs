@@ -178,7 +178,15 @@ async fn token(
                         && r.expires_at > state.clock.now()
                 })
                 .ok_or(ApiError::InvalidGrant)?;
-            // The refresh token stays valid; only a new access token is issued.
+            // The refresh token stays valid and its inactivity expiry restarts with this use
+            // (commercetools: 200 days after the last use); only a new access token is issued.
+            state
+                .store
+                .extend_token(
+                    &record.token_hash,
+                    state.clock.now() + time::Duration::seconds(REFRESH_TOKEN_TTL_SECS),
+                )
+                .await?;
             Ok(Json(
                 issue_access_token(&state, &client, record.scope, record.customer_id).await?,
             ))

@@ -397,3 +397,29 @@ async fn a_password_reset_revokes_every_token_issued_to_the_customer() {
         .await
         .ok(200);
 }
+
+#[tokio::test]
+async fn a_refresh_token_expires_after_200_days_without_use_counted_from_its_last_use() {
+    let (app, _, _) = app_with_customer().await;
+    let client = app.api_client("manage_customers:demo").await;
+    let first = password_grant(&app, &client, "jane@example.com", "secret123", &[]).await;
+    let refresh = first.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+    let grant = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+    let day = Duration::days(1);
+
+    // Used every 150 days, it outlives 200 days since it was issued.
+    app.clock.advance(day * 150);
+    app.token_request(&client.0, &client.1, &grant)
+        .await
+        .ok(200);
+    app.clock.advance(day * 150);
+    app.token_request(&client.0, &client.1, &grant)
+        .await
+        .ok(200);
+
+    // 200 days without use: gone.
+    app.clock.advance(day * 200);
+    app.token_request(&client.0, &client.1, &grant)
+        .await
+        .error(400, "invalid_grant");
+}
