@@ -411,6 +411,21 @@ impl From<StoreError> for ApiError {
                 resource: "resource".to_owned(),
                 referenced_by,
             },
+            // A referenced resource deleted after the request resolved it: the same answer
+            // as when it was missing from the start.
+            StoreError::ReferencedResourceNotFound { type_id, id, key } => {
+                let predicate = match (&id, &key) {
+                    (Some(id), _) => format!("with id '{id}'"),
+                    (None, Some(key)) => format!("with key '{key}'"),
+                    (None, None) => String::new(),
+                };
+                ApiError::from(DomainError::ReferencedResourceNotFound {
+                    type_id,
+                    predicate,
+                    id,
+                    key,
+                })
+            }
             other => store_fallback(other),
         }
     }

@@ -57,6 +57,18 @@ pub enum StoreError {
         /// The `typeId` of the referencing resources.
         referenced_by: String,
     },
+    /// A customer write names a Store, Customer Group or Type that does not exist (any more):
+    /// checked inside the write's transaction, so a resource deleted after the request resolved
+    /// it cannot end up referenced.
+    #[error("referenced {type_id} not found")]
+    ReferencedResourceNotFound {
+        /// The `typeId` of the missing resource (`store`, `customer-group`, `type`).
+        type_id: String,
+        /// Its id, when the customer names it by id (groups, types).
+        id: Option<String>,
+        /// Its key, when the customer names it by key (stores).
+        key: Option<String>,
+    },
     /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
     #[error("query timed out")]
     QueryTimedOut,
@@ -306,14 +318,17 @@ pub trait Store: Send + Sync + 'static {
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError>;
     /// Inserts a new customer and its Messages atomically. Email (per scope), key and
-    /// customerNumber uniqueness are enforced by the database.
+    /// customerNumber uniqueness are enforced by the database; every Store, Customer Group and
+    /// Type the customer references must exist in the same transaction (else
+    /// `ReferencedResourceNotFound`, nothing written).
     async fn insert_customer(
         &self,
         project: &str,
         customer: &Customer,
         messages: Vec<Message>,
     ) -> Result<(), StoreError>;
-    /// Replaces a customer if its stored version is `expected`, with its Messages, atomically.
+    /// Replaces a customer if its stored version is `expected`, with its Messages, atomically;
+    /// its references are checked as in [`Store::insert_customer`].
     async fn update_customer(
         &self,
         project: &str,

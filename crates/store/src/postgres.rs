@@ -406,6 +406,11 @@ async fn update_customer_on(
     // The advisory lock comes before the row lock in every writer, so two writers never
     // wait on each other in opposite orders.
     lock_email(conn, project, &row.lowercase_email).await?;
+    // Share locks on what the customer references: no delete of them can commit before this
+    // transaction does, and one that committed earlier makes this write fail. Only delete and
+    // update of those resources conflict with the locks, and neither waits for customer rows,
+    // so taking them after the customer row lock (token redemption) cannot deadlock either.
+    resources::postgres::lock_existing(conn, project, &row.references).await?;
     let done = sqlx::query(
         "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
          customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
@@ -754,6 +759,7 @@ impl Store for PostgresStore {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
         lock_email(&mut tx, project, &row.lowercase_email).await?;
+        resources::postgres::lock_existing(&mut tx, project, &row.references).await?;
         check_email_free(&mut tx, project, &row).await?;
         insert_customer_row(&mut tx, project, &row).await?;
         insert_email_rows(&mut tx, project, &row).await?;
@@ -873,7 +879,8 @@ impl Store for PostgresStore {
         expected: Version,
     ) -> Result<(), StoreError> {
         // The row lock taken by the version check holds off concurrent writers of this
-        // resource; a customer starting to reference it concurrently is the remaining race.
+        // resource and waits for customer writes that share-lock it as a reference, so the
+        // reference check after it sees every customer that references it.
         let mut tx = self.begin_write().await?;
         resources::postgres::delete(&mut tx, project, type_id, id, expected).await?;
         tx.commit().await.or_backend("commit delete resource")

@@ -3,10 +3,14 @@
 //! holds the SQL; the backends' `Store` impls delegate here (paged queries stay in the backends,
 //! which own the query deadline).
 //!
-//! Owns the delete guard: whether a Customer Group, Type or Store is still referenced is checked
-//! in the deleting transaction. Must not interpret documents beyond the reference paths it checks.
+//! Owns both halves of referential integrity between customers and these resources: the delete
+//! guard (whether a Customer Group, Type or Store is still referenced, checked in the deleting
+//! transaction) and the existence check of what a customer write references (in the customer's
+//! transaction; on PostgreSQL under `FOR SHARE`, so the two cannot interleave). Must not
+//! interpret documents beyond the reference paths it checks.
 
-use crate::StoreError;
+use crate::rows::ReferencedResource;
+use crate::{ResourceLookup, StoreError};
 
 /// The `typeId` of Customer Groups.
 const CUSTOMER_GROUP: &str = "customer-group";
@@ -22,11 +26,32 @@ fn referenced(referenced_by: &str) -> StoreError {
     }
 }
 
+/// The `ReferencedResourceNotFound` for a missing `r`.
+fn missing(r: &ReferencedResource) -> StoreError {
+    let (id, key) = match &r.lookup {
+        ResourceLookup::Id(id) => (Some(id.clone()), None),
+        ResourceLookup::Key(key) => (None, Some(key.clone())),
+    };
+    StoreError::ReferencedResourceNotFound {
+        type_id: r.type_id.to_owned(),
+        id,
+        key,
+    }
+}
+
+/// The column and value that find `r`.
+fn column_of(r: &ReferencedResource) -> (&'static str, &str) {
+    match &r.lookup {
+        ResourceLookup::Id(id) => ("id", id),
+        ResourceLookup::Key(key) => ("key", key),
+    }
+}
+
 /// The SQLite statements.
 pub(crate) mod sqlite {
-    use super::{referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
+    use super::{column_of, missing, referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
     use crate::error::{SqlxResultExt, Unique};
-    use crate::rows::{resource_from_row, to_i64, to_u64, ResourceRow};
+    use crate::rows::{resource_from_row, to_i64, to_u64, ReferencedResource, ResourceRow};
     use crate::{ResourceLookup, ResourceRecord, StoreError};
     use clientele_domain::Version;
     use sqlx::{Row, SqliteConnection, SqlitePool};
@@ -71,6 +96,32 @@ pub(crate) mod sqlite {
         let Some(r) = row else { return Ok(None) };
         let doc: String = r.try_get(0).or_backend("read resource")?;
         resource_from_row(&doc).map(Some)
+    }
+
+    /// Fails with `ReferencedResourceNotFound` for the first of `refs` that does not exist.
+    /// Runs inside the customer's `BEGIN IMMEDIATE` transaction: writers are serialized, so
+    /// no delete can come between this check and the customer write's commit.
+    pub(crate) async fn check_exist(
+        conn: &mut SqliteConnection,
+        project: &str,
+        refs: &[ReferencedResource],
+    ) -> Result<(), StoreError> {
+        for r in refs {
+            let (column, value) = column_of(r);
+            let found = sqlx::query(&format!(
+                "SELECT 1 FROM resources WHERE project = ? AND type_id = ? AND {column} = ?"
+            ))
+            .bind(project)
+            .bind(r.type_id)
+            .bind(value)
+            .fetch_optional(&mut *conn)
+            .await
+            .or_backend("check referenced resource")?;
+            if found.is_none() {
+                return Err(missing(r));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) async fn insert(
@@ -255,9 +306,9 @@ pub(crate) mod sqlite {
 
 /// The PostgreSQL statements.
 pub(crate) mod postgres {
-    use super::{referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
+    use super::{column_of, missing, referenced, static_type_id, CUSTOMER_GROUP, STORE, TYPE};
     use crate::error::{SqlxResultExt, Unique};
-    use crate::rows::{resource_from_row, to_i64, to_u64, ResourceRow};
+    use crate::rows::{resource_from_row, to_i64, to_u64, ReferencedResource, ResourceRow};
     use crate::{ResourceLookup, ResourceRecord, StoreError};
     use clientele_domain::Version;
     use sqlx::{PgConnection, PgPool, Row};
@@ -302,6 +353,38 @@ pub(crate) mod postgres {
         let Some(r) = row else { return Ok(None) };
         let doc: String = r.try_get(0).or_backend("read resource")?;
         resource_from_row(&doc).map(Some)
+    }
+
+    /// Fails with `ReferencedResourceNotFound` for the first of `refs` that does not exist,
+    /// and share-locks the ones that do until the customer's transaction ends.
+    ///
+    /// A delete of one of them takes the row lock (`FOR UPDATE` in its version check) before
+    /// its reference check, so either it got there first and this statement, after waiting,
+    /// finds the row gone; or it waits for this transaction to commit and then (READ COMMITTED:
+    /// a fresh snapshot per statement) sees the new reference and refuses. Share locks do not
+    /// conflict with each other, so concurrent customers of one Store do not queue here.
+    pub(crate) async fn lock_existing(
+        conn: &mut PgConnection,
+        project: &str,
+        refs: &[ReferencedResource],
+    ) -> Result<(), StoreError> {
+        for r in refs {
+            let (column, value) = column_of(r);
+            let found = sqlx::query(&format!(
+                "SELECT 1 FROM resources WHERE project = $1 AND type_id = $2 AND {column} = $3 \
+                 FOR SHARE"
+            ))
+            .bind(project)
+            .bind(r.type_id)
+            .bind(value)
+            .fetch_optional(&mut *conn)
+            .await
+            .or_backend("lock referenced resource")?;
+            if found.is_none() {
+                return Err(missing(r));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) async fn insert(
@@ -369,7 +452,9 @@ pub(crate) mod postgres {
         id: &str,
         expected: Version,
     ) -> Result<(), StoreError> {
-        // Lock the row first, so concurrent deletes and updates of it wait for this check.
+        // Lock the row first, so concurrent deletes and updates of it wait for this check, and
+        // so the reference check below runs after every customer write that share-locked it
+        // (`lock_existing`) has committed: its new reference is then visible.
         if let Some(e) = version_error(conn, project, type_id, id, Some(expected)).await? {
             return Err(e);
         }

@@ -3,13 +3,14 @@
 //!
 //! Pure: nothing here runs SQL, so both backends store byte-identical values and page the same way.
 
+use clientele_domain::resolve::{CUSTOMER_GROUP, STORE, TYPE};
 use clientele_domain::serde_formats::{format_datetime, parse_datetime};
 use clientele_domain::{Customer, Message, PasswordHash, Project};
 use clientele_query::schema::Schema;
 use clientele_query::{compile_order_by, compile_where, Dialect, SqlParam};
 use time::OffsetDateTime;
 
-use crate::{ResourceQuery, ResourceRecord, StoreError};
+use crate::{ResourceLookup, ResourceQuery, ResourceRecord, StoreError};
 
 /// Most matches `total` reports when a predicate is present (commercetools caps it, digest §7.4).
 pub(crate) const TOTAL_CAP_WITH_PREDICATE: u64 = 10_000;
@@ -37,6 +38,31 @@ pub(crate) struct CustomerRow {
     pub(crate) doc: String,
     /// The `customer_emails` scopes this customer occupies (sorted, deduplicated).
     pub(crate) scopes: Vec<String>,
+    /// The generic-table resources the customer names, which the write must find (see
+    /// [`customer_references`]).
+    pub(crate) references: Vec<ReferencedResource>,
+}
+
+/// A resource of the generic `resources` table that a customer document names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReferencedResource {
+    /// `store`, `customer-group` or `type`.
+    pub(crate) type_id: &'static str,
+    /// How the document names it: Stores by key (`StoreKeyReference`), the others by id.
+    pub(crate) lookup: ResourceLookup,
+}
+
+impl ReferencedResource {
+    /// Where it sorts in the lock order: by kind (Stores, Groups, Types), then key or id.
+    fn order_key(&self) -> (Option<usize>, &str) {
+        let rank = [STORE, CUSTOMER_GROUP, TYPE]
+            .iter()
+            .position(|t| *t == self.type_id);
+        let value = match &self.lookup {
+            ResourceLookup::Id(v) | ResourceLookup::Key(v) => v.as_str(),
+        };
+        (rank, value)
+    }
 }
 
 impl CustomerRow {
@@ -61,6 +87,7 @@ impl CustomerRow {
                 .map(|h| h.as_phc().to_owned()),
             doc: to_json(c)?,
             scopes: email_scopes(c),
+            references: customer_references(c),
         })
     }
 }
@@ -75,6 +102,43 @@ pub(crate) fn email_scopes(c: &Customer) -> Vec<String> {
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// Every Store, Customer Group and Type `c` references (its `stores`, `customerGroup`,
+/// `customerGroupAssignments`, `custom.type` and each address's `custom.type`), each once.
+/// Empty for most customers, so their writes check nothing.
+///
+/// Sorted (Stores, then Groups, then Types, each by key or id), so that every customer writer
+/// share-locks them in one global order on PostgreSQL: with a delete waiting for one of the
+/// rows, two writers locking in opposite orders could otherwise deadlock through the lock queue.
+pub(crate) fn customer_references(c: &Customer) -> Vec<ReferencedResource> {
+    let stores = c
+        .stores
+        .iter()
+        .map(|s| (STORE, ResourceLookup::Key(s.key.clone())));
+    let groups = c
+        .customer_group
+        .iter()
+        .chain(
+            c.customer_group_assignments
+                .iter()
+                .map(|a| &a.customer_group),
+        )
+        .map(|g| (CUSTOMER_GROUP, ResourceLookup::Id(g.id.clone())));
+    let types = c
+        .custom
+        .iter()
+        .chain(c.addresses.iter().filter_map(|a| a.custom.as_ref()))
+        .map(|f| (TYPE, ResourceLookup::Id(f.type_.id.clone())));
+    let mut out: Vec<ReferencedResource> = Vec::new();
+    for (type_id, lookup) in stores.chain(groups).chain(types) {
+        let r = ReferencedResource { type_id, lookup };
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    out
 }
 
 /// Rebuilds a customer from its document and the separately stored password hash.
@@ -412,6 +476,51 @@ mod tests {
         let (count, params) = sql.count.unwrap();
         assert!(count.starts_with("SELECT COUNT(*) FROM customers WHERE project = $1 AND"));
         assert_eq!(params.len(), 4);
+    }
+
+    #[test]
+    fn references_cover_every_path_once_and_none_for_a_plain_customer() {
+        use clientele_domain::Reference;
+        use clientele_domain::{Address, CustomFields, CustomerGroupAssignment, KeyReference};
+        let custom = |id: &str| CustomFields {
+            type_: Reference::new(TYPE, id),
+            fields: serde_json::Map::new(),
+        };
+        let doc = r#"{"id":"c","version":1,"email":"a@b.c","createdAt":"2022-09-19T14:34:35.843Z",
+            "lastModifiedAt":"2022-09-19T14:34:35.843Z"}"#;
+        let mut c = customer_from_row(doc, None).unwrap();
+        assert!(customer_references(&c).is_empty());
+        // Document order s2, s1: the lock order is sorted.
+        c.stores = ["s2", "s1"]
+            .iter()
+            .map(|k| KeyReference {
+                type_id: STORE.to_owned(),
+                key: (*k).to_owned(),
+            })
+            .collect();
+        c.customer_group = Some(Reference::new(CUSTOMER_GROUP, "g1"));
+        c.customer_group_assignments = vec![CustomerGroupAssignment {
+            customer_group: Reference::new(CUSTOMER_GROUP, "g1"),
+        }];
+        c.custom = Some(custom("t1"));
+        c.addresses = vec![Address {
+            custom: Some(custom("t2")),
+            ..Address::default()
+        }];
+        let refs: Vec<(&str, ResourceLookup)> = customer_references(&c)
+            .into_iter()
+            .map(|r| (r.type_id, r.lookup))
+            .collect();
+        assert_eq!(
+            refs,
+            vec![
+                (STORE, ResourceLookup::Key("s1".to_owned())),
+                (STORE, ResourceLookup::Key("s2".to_owned())),
+                (CUSTOMER_GROUP, ResourceLookup::Id("g1".to_owned())),
+                (TYPE, ResourceLookup::Id("t1".to_owned())),
+                (TYPE, ResourceLookup::Id("t2".to_owned())),
+            ]
+        );
     }
 
     #[test]

@@ -432,6 +432,8 @@ async fn update_customer_on(
     expected: Version,
     messages: &[Message],
 ) -> Result<(), StoreError> {
+    // Under the write lock, so what the customer references cannot be deleted before commit.
+    resources::sqlite::check_exist(conn, project, &row.references).await?;
     let done = sqlx::query(
         "UPDATE customers SET version = ?, key = ?, email = ?, lowercase_email = ?, \
          customer_number = ?, external_id = ?, first_name = ?, last_name = ?, \
@@ -776,6 +778,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
+        resources::sqlite::check_exist(&mut tx, project, &row.references).await?;
         check_email_free(&mut tx, project, &row).await?;
         insert_customer_row(&mut tx, project, &row).await?;
         insert_email_rows(&mut tx, project, &row).await?;

@@ -8,6 +8,8 @@
 // reach them; failing loudly is what a test helper is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// The shared plumbing also serves other suites; this one leaves some seeding helpers unused.
+#[allow(dead_code)]
 mod common;
 
 use std::collections::HashMap;
@@ -18,7 +20,7 @@ use clientele_query::schema::customer_schema;
 use clientele_store::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, ResourceQuery, Store, StoreError,
 };
-use common::{at, created, customer, each_backend, message, new_id};
+use common::{at, created, customer, each_backend, message, new_id, seed_stores};
 
 const P: &str = "proj";
 
@@ -214,6 +216,7 @@ async fn customers_are_found_by_id_key_and_case_insensitive_email() {
 #[tokio::test]
 async fn store_specific_customers_are_found_by_email_in_their_stores_only() {
     each_backend(|store| async move {
+        seed_stores(&store, P, &["s1", "s2"]).await;
         let c = customer("anna@example.com", &["s1", "s2"]);
         insert(&store, &c).await.expect("insert");
         assert_eq!(
@@ -447,6 +450,7 @@ async fn inserts_enforce_email_key_and_customer_number_uniqueness() {
 #[tokio::test]
 async fn email_uniqueness_follows_overlapping_scopes() {
     each_backend(|store| async move {
+        seed_stores(&store, P, &["s1", "s2", "s3", "s4", "s9"]).await;
         // Store-specific customers are unique per store.
         insert(&store, &customer("x@example.com", &["s1"]))
             .await
@@ -518,6 +522,8 @@ async fn email_uniqueness_follows_overlapping_scopes() {
 }
 
 async fn race(store: Arc<dyn Store>, scopes: &'static [&'static [&'static str]]) {
+    let keys: Vec<&str> = scopes.iter().flat_map(|s| s.iter().copied()).collect();
+    seed_stores(&store, P, &keys).await;
     let mut tasks = Vec::new();
     for i in 0..16 {
         let store = store.clone();
@@ -739,6 +745,7 @@ async fn deletes_check_the_version_and_can_erase_messages() {
 #[tokio::test]
 async fn queries_page_with_limit_offset_and_total() {
     each_backend(|store| async move {
+        seed_stores(&store, P, &["s1", "s2"]).await;
         let mut ids = Vec::new();
         for i in 0..25 {
             let mut c = customer(

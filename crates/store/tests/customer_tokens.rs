@@ -7,6 +7,8 @@
 // reach them; failing loudly is what a test helper is for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// The shared plumbing also serves other suites; this one leaves some seeding helpers unused.
+#[allow(dead_code)]
 mod common;
 
 use std::sync::Arc;
@@ -497,6 +499,38 @@ async fn deleting_the_customer_deletes_its_tokens() {
             .await
             .expect("delete");
         assert_eq!(find(&store, "p1", TokenKind::PasswordReset).await, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_redemption_naming_a_missing_resource_fails_and_keeps_the_token() {
+    each_backend(|store| async move {
+        let c = stored_customer(&store, "a@example.com").await;
+        insert(
+            &store,
+            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
+            false,
+        )
+        .await;
+        // The redemption's customer write checks its references like any other.
+        let missing = new_id();
+        let mut change = reset_of(&c, true);
+        change.customer.customer_group = Some(Reference::new("customer-group", missing.clone()));
+        let refused = store
+            .redeem_customer_token(P, "p1", TokenKind::PasswordReset, at(0), change)
+            .await;
+        match refused {
+            Err(StoreError::ReferencedResourceNotFound { type_id, id, key }) => {
+                assert_eq!(
+                    (type_id.as_str(), id, key),
+                    ("customer-group", Some(missing), None)
+                );
+            }
+            other => panic!("expected ReferencedResourceNotFound, got {other:?}"),
+        }
+        assert!(!is_used(&store, "p1", TokenKind::PasswordReset).await);
+        assert_eq!(customer_now(&store, &c.id).await, c);
     })
     .await;
 }

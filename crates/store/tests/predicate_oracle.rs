@@ -26,6 +26,10 @@ use clientele_query::{
     CustomFieldTypes,
 };
 use clientele_store::{open, ResourceQuery, Store, StoreOptions};
+
+// Only the seeding helpers of the shared plumbing; this suite keeps one database per backend.
+#[allow(dead_code)]
+mod common;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sqlx::Connection;
@@ -382,6 +386,12 @@ fn spec() -> impl Strategy<Value = Spec> {
     )
 }
 
+/// The id of the case's Type: resource ids are unique across projects, so each case's
+/// project gets its own.
+fn type_id(scope: &str) -> String {
+    format!("{scope}-t1")
+}
+
 fn build(scope: &str, i: usize, s: &Spec) -> Customer {
     let created = at(INSTANTS[s.created]);
     let addresses: Vec<Address> = s
@@ -437,7 +447,7 @@ fn build(scope: &str, i: usize, s: &Spec) -> Customer {
         customer_group: None,
         customer_group_assignments: Vec::new(),
         custom: s.custom.as_ref().map(|fields| CustomFields {
-            type_: Reference::new("type", "t1"),
+            type_: Reference::new("type", type_id(scope)),
             fields: fields.iter().cloned().collect(),
         }),
         locale: None,
@@ -737,6 +747,9 @@ async fn check_case(
         .enumerate()
         .map(|(i, s)| build(&scope, i, s))
         .collect();
+    // What the customers may reference must exist in the project.
+    common::seed_stores(store, &project, STORES).await;
+    common::seed_resource(store, &project, "type", &type_id(&scope)).await;
     for c in &customers {
         store
             .insert_customer(&project, c, Vec::new())

@@ -20,6 +20,10 @@ use clientele_domain::{
 use clientele_query::schema::{customer_schema, message_schema};
 use clientele_query::{parse_sort, parse_where, Dialect, SqlParam};
 use clientele_store::{open, page_statements, Listing, ResourceQuery, Store, StoreOptions};
+
+// Only the seeding helpers of the shared plumbing; this suite opens its own databases.
+#[allow(dead_code)]
+mod common;
 use serde_json::Value;
 use sqlx::{Connection, Row};
 use time::{Duration, OffsetDateTime};
@@ -113,6 +117,8 @@ fn message(c: &Customer, payload: MessagePayload) -> Message {
 }
 
 async fn seed(store: &Arc<dyn Store>) {
+    // Every 40th customer belongs to Store s1, which must exist for the insert.
+    common::seed_stores(store, P, &["s1"]).await;
     for i in 0..CUSTOMERS {
         let c = customer(i);
         let mut messages = vec![created(&c)];

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clientele_domain::Version;
 use clientele_query::schema::{customer_schema, store_schema};
 use clientele_store::{ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError};
-use common::{at, created, customer, each_backend, new_id};
+use common::{at, created, customer, each_backend, new_id, seed_stores};
 use serde_json::json;
 
 const P: &str = "proj";
@@ -128,6 +128,7 @@ async fn a_store_cannot_be_deleted_while_a_customer_belongs_to_it() {
             .await
             .expect("both");
         // The same Store key in another project does not count.
+        seed_stores(&store, "other-project", &["empty"]).await;
         let elsewhere = customer("e@example.com", &["empty"]);
         store
             .insert_customer("other-project", &elsewhere, vec![])
@@ -182,6 +183,7 @@ async fn a_store_cannot_be_deleted_while_a_customer_belongs_to_it() {
 #[tokio::test]
 async fn in_store_listings_show_the_stores_and_the_global_customers() {
     each_backend(|store| async move {
+        seed_stores(&store, P, &["eu", "us"]).await;
         let mut expected_eu = BTreeSet::new();
         for (email, stores) in [
             ("g@example.com", &[][..]),

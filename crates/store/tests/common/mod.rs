@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clientele_domain::{
     AuthenticationMode, Customer, KeyReference, Message, MessagePayload, Reference, Version,
 };
-use clientele_store::{open, Store, StoreOptions};
+use clientele_store::{open, ResourceRecord, Store, StoreOptions};
 use sqlx::Connection;
 use time::{Duration, OffsetDateTime};
 
@@ -236,4 +236,53 @@ pub(crate) fn created(c: &Customer) -> Message {
             customer: Box::new(c.clone()),
         },
     )
+}
+
+/// Creates a minimal Store resource with each of `keys` in `project`, so that customers of
+/// those Stores can be written (customer writes check that what they reference exists).
+/// Repeated keys are created once.
+pub(crate) async fn seed_stores(store: &Arc<dyn Store>, project: &str, keys: &[&str]) {
+    let unique: std::collections::BTreeSet<&str> = keys.iter().copied().collect();
+    for key in unique {
+        let id = new_id();
+        let doc = serde_json::json!({
+            "id": id, "version": 1, "key": key, "name": {"en": format!("{key} shop")},
+            "languages": [], "countries": [],
+            "distributionChannels": [], "supplyChannels": [], "productSelections": [],
+            "createdAt": "2022-09-19T14:34:35.075Z", "lastModifiedAt": "2022-09-19T14:34:35.075Z"
+        });
+        store
+            .insert_resource(project, "store", &minimal_record(id, Some(key), doc))
+            .await
+            .expect("seed store");
+    }
+}
+
+/// Creates a minimal resource of `type_id` (`customer-group`, `type`) with the given `id`, so
+/// that customers naming it by id can be written.
+pub(crate) async fn seed_resource(store: &Arc<dyn Store>, project: &str, type_id: &str, id: &str) {
+    let doc = serde_json::json!({
+        "id": id, "version": 1, "key": format!("{type_id}-{id}"),
+        "createdAt": "2022-09-19T14:34:35.075Z", "lastModifiedAt": "2022-09-19T14:34:35.075Z"
+    });
+    let key = format!("{type_id}-{id}");
+    store
+        .insert_resource(
+            project,
+            type_id,
+            &minimal_record(id.to_owned(), Some(&key), doc),
+        )
+        .await
+        .expect("seed resource");
+}
+
+fn minimal_record(id: String, key: Option<&str>, doc: serde_json::Value) -> ResourceRecord {
+    ResourceRecord {
+        id,
+        key: key.map(str::to_owned),
+        version: Version::FIRST,
+        created_at: at(0),
+        last_modified_at: at(0),
+        doc,
+    }
 }
