@@ -15,6 +15,7 @@ mod custom_field_queries;
 mod customer_groups;
 mod customer_references;
 mod customers;
+mod durability;
 mod errors;
 mod helpers;
 mod in_store;

@@ -23,12 +23,19 @@ const PROJECT: &str = "shared";
 const POOL_SIZE: u32 = 3;
 
 /// A running `clientele serve`; killed when dropped (also when the test panics).
-struct Server {
+pub(crate) struct Server {
     /// `http://127.0.0.1:PORT`.
-    base: String,
+    pub(crate) base: String,
     /// What it printed on stdout before listening (demo credentials, if it seeded).
-    banner: String,
-    _child: Child,
+    pub(crate) banner: String,
+    child: Child,
+}
+
+impl Server {
+    /// Ends the process with SIGKILL, as a crash would, and waits for it to be gone.
+    pub(crate) async fn kill9(mut self) {
+        self.child.kill().await.expect("SIGKILL the server");
+    }
 }
 
 fn clientele() -> Command {
@@ -42,7 +49,7 @@ fn clientele() -> Command {
 }
 
 /// Starts `clientele serve` on port 0 and waits for its `listening on http://…` line.
-async fn serve(database: &str) -> Server {
+pub(crate) async fn serve(database: &str) -> Server {
     let mut child = clientele()
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
         .args([
@@ -74,7 +81,7 @@ async fn serve(database: &str) -> Server {
     Server {
         base,
         banner,
-        _child: child,
+        child,
     }
 }
 
