@@ -55,11 +55,34 @@ pub fn oauth_params(query: Option<&str>, body: &[u8]) -> HashMap<String, String>
 pub async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
 ) -> Result<ApiClientRecord, ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    let (id, secret) = client_credentials(headers, &oauth_params(query, body))?;
+    let client = state
+        .store
+        .get_api_client(&id)
+        .await?
         .ok_or(ApiError::InvalidClient)?;
+    if !constant_time_eq(&client.secret_hash, &hash_secret(&secret)) {
+        return Err(ApiError::InvalidClient);
+    }
+    Ok(client)
+}
+
+/// The client id and secret: from HTTP Basic (what the SDKs send) or, when there is no
+/// `Authorization` header, from `client_id` / `client_secret` parameters (RFC 6749 §2.3.1).
+fn client_credentials(
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<(String, String), ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return match (params.get("client_id"), params.get("client_secret")) {
+            (Some(id), Some(secret)) => Ok((id.clone(), secret.clone())),
+            _ => Err(ApiError::InvalidClient),
+        };
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidClient)?;
     let (scheme, encoded) = value.split_once(' ').ok_or(ApiError::InvalidClient)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(ApiError::InvalidClient);
@@ -70,17 +93,7 @@ pub async fn authenticate_client(
     let decoded = String::from_utf8(decoded).map_err(|_| ApiError::InvalidClient)?;
     let (id, secret) = decoded.split_once(':').ok_or(ApiError::InvalidClient)?;
     // RFC 6749 §2.3.1: client id and secret are form-encoded inside Basic.
-    let id = url_decode(id);
-    let secret = url_decode(secret);
-    let client = state
-        .store
-        .get_api_client(&id)
-        .await?
-        .ok_or(ApiError::InvalidClient)?;
-    if !constant_time_eq(&client.secret_hash, &hash_secret(&secret)) {
-        return Err(ApiError::InvalidClient);
-    }
-    Ok(client)
+    Ok((url_decode(id), url_decode(secret)))
 }
 
 fn url_decode(s: &str) -> String {
@@ -156,7 +169,7 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let client = authenticate_client(&state, &headers).await?;
+    let client = authenticate_client(&state, &headers, query.as_deref(), &body).await?;
     let params = oauth_params(query.as_deref(), &body);
     match params.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {
@@ -250,7 +263,7 @@ async fn customer_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let client = authenticate_client(&state, &headers).await?;
+    let client = authenticate_client(&state, &headers, query.as_deref(), &body).await?;
     let Ok(Path(project)) = path else {
         return Err(ApiError::ResourceNotFound(
             "The requested resource was not found.".to_owned(),
@@ -277,7 +290,7 @@ async fn in_store_customer_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let client = authenticate_client(&state, &headers).await?;
+    let client = authenticate_client(&state, &headers, query.as_deref(), &body).await?;
     let Some((project, store)) = path.ok().and_then(|Path((project, segment))| {
         segment
             .strip_prefix("key=")
@@ -352,7 +365,7 @@ async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let client = authenticate_client(&state, &headers).await?;
+    let client = authenticate_client(&state, &headers, query.as_deref(), &body).await?;
     let params = oauth_params(query.as_deref(), &body);
     let value = required_param(&params, "token")?;
     let now = state.clock.now();

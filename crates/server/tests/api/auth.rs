@@ -358,3 +358,42 @@ async fn the_forbidden_message_names_the_missing_scope() {
     );
     assert_eq!(app.customer_total(&app.admin().await).await, 0);
 }
+
+#[tokio::test]
+async fn client_credentials_may_also_come_as_form_parameters() {
+    let app = spawn_app().await;
+    let (id, secret) = app.api_client("view_customers:demo").await;
+    let post = |form: Vec<(&'static str, String)>| {
+        app.http
+            .post(format!("{}/oauth/token", app.base))
+            .form(&form)
+            .send()
+    };
+    let ok = post(vec![
+        ("grant_type", "client_credentials".into()),
+        ("client_id", id.clone()),
+        ("client_secret", secret.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["scope"], "view_customers:demo");
+
+    for form in [
+        vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", id.clone()),
+            ("client_secret", "wrong".to_owned()),
+        ],
+        vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", id.clone()),
+        ],
+    ] {
+        let r = post(form).await.unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client");
+    }
+}
