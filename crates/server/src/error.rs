@@ -426,19 +426,9 @@ impl From<StoreError> for ApiError {
                     key,
                 })
             }
-            other => store_fallback(other),
+            StoreError::QueryTimedOut => ApiError::QueryTimedOut,
+            StoreError::Backend(cause) => ApiError::Internal(cause),
         }
-    }
-}
-
-/// Variants added to `StoreError` after this table was written are treated as internal unless
-/// they are the query timeout.
-fn store_fallback(e: StoreError) -> ApiError {
-    let text = e.to_string();
-    if text.contains("timed out") || format!("{e:?}").starts_with("QueryTimedOut") {
-        ApiError::QueryTimedOut
-    } else {
-        ApiError::Internal(text)
     }
 }
 
@@ -500,6 +490,21 @@ mod tests {
             "Insufficient scope. One of the following scopes is missing: manage_customers."
         );
         assert_eq!(body["error"], "insufficient_scope");
+    }
+
+    #[test]
+    fn store_timeouts_are_504_and_backend_failures_500_without_detail() {
+        let timeout = ApiError::from(StoreError::QueryTimedOut);
+        assert_eq!(
+            timeout.code_and_status(),
+            ("QueryTimedOut", StatusCode::GATEWAY_TIMEOUT)
+        );
+        let backend = ApiError::from(StoreError::Backend("connection refused".into()));
+        assert_eq!(
+            backend.code_and_status().1,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert!(!backend.body().to_string().contains("refused"));
     }
 
     #[test]
