@@ -47,3 +47,37 @@ pub struct ResourceIdentifier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
+
+/// Rejects a named cart: Clientele has no Carts, so a draft or sign-in naming one (by
+/// `anonymousCart` or the deprecated `anonymousCartId`) gets `ReferencedResourceNotFound`; an
+/// `anonymousCart` without exactly one of `id` and `key` is `InvalidJsonInput`.
+pub(crate) fn reject_named_cart(
+    cart: Option<&ResourceIdentifier>,
+    cart_id: Option<&String>,
+) -> Result<(), crate::error::DomainError> {
+    use crate::error::DomainError;
+    let named = match (cart, cart_id) {
+        (Some(cart), _) => cart.clone(),
+        (None, Some(id)) => ResourceIdentifier {
+            type_id: None,
+            id: Some(id.clone()),
+            key: None,
+        },
+        (None, None) => return Ok(()),
+    };
+    let predicate = match (&named.id, &named.key) {
+        (Some(id), None) => format!("with id '{id}'"),
+        (None, Some(key)) => format!("with key '{key}'"),
+        _ => {
+            return Err(DomainError::invalid_json(
+                "anonymousCart: exactly one of 'id' or 'key' must be set.",
+            ))
+        }
+    };
+    Err(DomainError::ReferencedResourceNotFound {
+        type_id: "cart".to_owned(),
+        predicate,
+        id: named.id,
+        key: named.key,
+    })
+}

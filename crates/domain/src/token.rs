@@ -155,30 +155,10 @@ impl CustomerSignin {
     /// `anonymousCart` or the deprecated `anonymousCartId`) gets `ReferencedResourceNotFound`;
     /// an `anonymousCart` without exactly one of `id` and `key` is `InvalidJsonInput`.
     pub fn check_cart(&self) -> Result<(), DomainError> {
-        let named = match (&self.anonymous_cart, &self.anonymous_cart_id) {
-            (Some(cart), _) => cart.clone(),
-            (None, Some(id)) => ResourceIdentifier {
-                type_id: None,
-                id: Some(id.clone()),
-                key: None,
-            },
-            (None, None) => return Ok(()),
-        };
-        let predicate = match (&named.id, &named.key) {
-            (Some(id), None) => format!("with id '{id}'"),
-            (None, Some(key)) => format!("with key '{key}'"),
-            _ => {
-                return Err(DomainError::invalid_json(
-                    "anonymousCart: exactly one of 'id' or 'key' must be set.",
-                ))
-            }
-        };
-        Err(DomainError::ReferencedResourceNotFound {
-            type_id: "cart".to_owned(),
-            predicate,
-            id: named.id,
-            key: named.key,
-        })
+        crate::reference::reject_named_cart(
+            self.anonymous_cart.as_ref(),
+            self.anonymous_cart_id.as_ref(),
+        )
     }
 }
 

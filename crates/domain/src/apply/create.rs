@@ -12,7 +12,7 @@ use crate::customer::{AuthenticationMode, Customer, CustomerDraft};
 use crate::error::DomainError;
 use crate::message::MessagePayload;
 use crate::newtypes::{Email, Key, Version};
-use crate::reference::{Reference, ResourceIdentifier};
+use crate::reference::Reference;
 use crate::resolve::{Resolved, CUSTOMER_GROUP};
 
 /// [`create_customer_with`] with no references resolved: a draft naming a Customer Group or a
@@ -47,16 +47,10 @@ pub fn create_customer_with(
     if let Some(locale) = &draft.locale {
         check_locale(ctx.project, locale)?;
     }
-    if let Some(cart) = &draft.anonymous_cart {
-        return Err(cart_not_found(cart)?);
-    }
-    if let Some(cart_id) = &draft.anonymous_cart_id {
-        return Err(cart_not_found(&ResourceIdentifier {
-            type_id: None,
-            id: Some(cart_id.clone()),
-            key: None,
-        })?);
-    }
+    crate::reference::reject_named_cart(
+        draft.anonymous_cart.as_ref(),
+        draft.anonymous_cart_id.as_ref(),
+    )?;
     let mode = draft.authentication_mode.unwrap_or_default();
     let password = match mode {
         AuthenticationMode::Password => Some(required_password(draft.password.as_deref())?),
@@ -153,26 +147,6 @@ pub fn create_customer_with(
         customer: Box::new(customer.clone()),
     };
     Ok((customer, vec![created]))
-}
-
-/// The `ReferencedResourceNotFound` for a cart (Clientele has no carts), or `InvalidJsonInput`
-/// when the identifier does not carry exactly one of `id` and `key`.
-fn cart_not_found(cart: &ResourceIdentifier) -> Result<DomainError, DomainError> {
-    let predicate = match (&cart.id, &cart.key) {
-        (Some(id), None) => format!("with id '{id}'"),
-        (None, Some(key)) => format!("with key '{key}'"),
-        _ => {
-            return Err(DomainError::invalid_json(
-                "anonymousCart: exactly one of 'id' or 'key' must be set.",
-            ))
-        }
-    };
-    Ok(DomainError::ReferencedResourceNotFound {
-        type_id: "cart".to_owned(),
-        predicate,
-        id: cart.id.clone(),
-        key: cart.key.clone(),
-    })
 }
 
 /// Maps a default index and an index list to the default id and the id list (deduplicated,
