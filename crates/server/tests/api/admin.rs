@@ -4,9 +4,10 @@
 //! inline or imports a module the server does not serve. Its behaviour in a browser is tested by
 //! `tests/browser` (headless Chromium).
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 use clientele_server::admin::CONTENT_SECURITY_POLICY;
 use reqwest::Method;
+use serde_json::{json, Value};
 
 /// What a test needs of one answer.
 struct Fetched {
@@ -157,4 +158,181 @@ async fn the_files_load_nothing_from_elsewhere_and_run_nothing_inline() {
             assert!(imported.contains(*path), "{path} is imported");
         }
     }
+}
+
+/// `GET /demo/{resource}?{params}` with the parameters encoded as the page's `URLSearchParams`.
+async fn query(app: &TestApp, token: &str, resource: &str, params: &[(&str, &str)]) -> Value {
+    let qs = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    app.get(&format!("/demo/{resource}?{qs}"), token)
+        .await
+        .ok(200)
+        .clone()
+}
+
+fn emails(page: &Value) -> Vec<&str> {
+    page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|c| c["email"].as_str().unwrap_or_default())
+        .collect()
+}
+
+/// The requests `search.js`, `customers.js` and `customer.js` send, as they send them, on the
+/// suite's backend (so on PostgreSQL too): the search predicates with input variables, the
+/// list's sorts with `withTotal`, the expansions of one customer, and the Messages timeline of
+/// one customer in sequence order.
+#[tokio::test]
+async fn the_queries_the_page_sends_are_answered() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let jane = app
+        .external_customer(
+            &token,
+            "Jane@Example.com",
+            json!({"firstName": "Jane", "lastName": "Doe", "companyName": "Acme", "key": "jane"}),
+        )
+        .await;
+    app.clock.advance(time::Duration::seconds(1));
+    app.external_customer(
+        &token,
+        "john@example.com",
+        json!({"firstName": "John", "lastName": "Smith"}),
+    )
+    .await;
+    let id = jane["id"].as_str().expect("id");
+
+    // Search: email in any case, one word in either case, "first last", an id.
+    let by_email = [
+        ("where", "lowercaseEmail = :email"),
+        ("var.email", "jane@example.com"),
+    ];
+    assert_eq!(
+        emails(&query(&app, &token, "customers", &by_email).await),
+        ["Jane@Example.com"]
+    );
+    let one_word = "firstName = :w or firstName = :wc or lastName = :w or lastName = :wc \
+                    or companyName = :w or key = :w or customerNumber = :w";
+    for (w, wc) in [("smith", "Smith"), ("Acme", "Acme"), ("jane", "Jane")] {
+        let page = query(
+            &app,
+            &token,
+            "customers",
+            &[
+                ("where", one_word),
+                ("var.w", w),
+                ("var.wc", wc),
+                ("withTotal", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(page["total"], 1, "{w}: {page}");
+    }
+    let two_words = "(firstName = :f and lastName = :l) or (firstName = :fc and lastName = :lc) \
+                     or companyName = :all";
+    let page = query(
+        &app,
+        &token,
+        "customers",
+        &[
+            ("where", two_words),
+            ("var.f", "jane"),
+            ("var.l", "doe"),
+            ("var.fc", "Jane"),
+            ("var.lc", "Doe"),
+            ("var.all", "jane doe"),
+        ],
+    )
+    .await;
+    assert_eq!(emails(&page), ["Jane@Example.com"]);
+    let page = query(
+        &app,
+        &token,
+        "customers",
+        &[("where", "id = :id"), ("var.id", id)],
+    )
+    .await;
+    assert_eq!(page["count"], 1);
+
+    // The list's sorts and paging.
+    for (sort, first) in [
+        ("createdAt desc", "john@example.com"),
+        ("createdAt asc", "Jane@Example.com"),
+        ("email asc", "Jane@Example.com"),
+        ("lastName asc", "Jane@Example.com"),
+        ("lastModifiedAt desc", "john@example.com"),
+    ] {
+        let page = query(
+            &app,
+            &token,
+            "customers",
+            &[
+                ("limit", "1"),
+                ("offset", "0"),
+                ("sort", sort),
+                ("withTotal", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(page["total"], 2, "{sort}");
+        assert_eq!(emails(&page), [first], "{sort}");
+    }
+
+    // One customer with its expansions, an update, and its timeline.
+    let r = app
+        .get(
+            &format!("/demo/customers/{id}?expand=customerGroup&expand=custom.type"),
+            &token,
+        )
+        .await;
+    assert_eq!(r.ok(200)["version"], 1);
+    app.update(
+        &token,
+        id,
+        &json!(1),
+        json!([{"action": "setFirstName", "firstName": "Janet"}]),
+    )
+    .await
+    .ok(200);
+    let stale = app
+        .update(
+            &token,
+            id,
+            &json!(1),
+            json!([{"action": "setCompanyName", "companyName": "X"}]),
+        )
+        .await;
+    assert_eq!(
+        stale.error(409, "ConcurrentModification")["currentVersion"],
+        2
+    );
+    let timeline = query(
+        &app,
+        &token,
+        "messages",
+        &[
+            ("where", "resource(id = :rid)"),
+            ("var.rid", id),
+            ("sort", "sequenceNumber asc"),
+            ("limit", "500"),
+            ("withTotal", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(timeline["total"], 2);
+    let types: Vec<_> = timeline["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|m| (m["sequenceNumber"].clone(), m["type"].clone()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            (json!(1), json!("CustomerCreated")),
+            (json!(2), json!("CustomerFirstNameSet"))
+        ]
+    );
 }
