@@ -9,7 +9,9 @@ import { h, replace, time, facts, json } from './dom.js';
 const EDITABLE = [
   { field: 'firstName', label: 'First name', action: 'setFirstName', autocomplete: 'off' },
   { field: 'lastName', label: 'Last name', action: 'setLastName', autocomplete: 'off' },
-  { field: 'email', label: 'Email', action: 'changeEmail', type: 'email', required: true },
+  // Not type=email: the browser's own check would refuse addresses the API accepts (and block
+  // saving the other fields); the API validates and its error is shown.
+  { field: 'email', label: 'Email', action: 'changeEmail', inputmode: 'email', required: true },
   { field: 'companyName', label: 'Company', action: 'setCompanyName' },
 ];
 
@@ -202,7 +204,8 @@ export async function renderCustomer(root, api, id, app) {
     for (const { field } of EDITABLE) inputs[field].value = customer[field] ?? '';
   };
   const formValues = () =>
-    Object.fromEntries(EDITABLE.map(({ field }) => [field, inputs[field].value.trim()]));
+    // Sent as typed: trimming here would turn an untouched value with spaces into a change.
+    Object.fromEntries(EDITABLE.map(({ field }) => [field, inputs[field].value]));
 
   const showExtras = () => {
     const addressList = customer.addresses || [];
@@ -305,11 +308,12 @@ export async function renderCustomer(root, api, id, app) {
       save(customer.version);
     },
   },
-  EDITABLE.map(({ field, label, type, required, autocomplete }) => {
+  EDITABLE.map(({ field, label, inputmode, required, autocomplete }) => {
     inputs[field] = h('input', {
       id: `edit-${field}`,
       name: field,
-      type: type || 'text',
+      type: 'text',
+      inputmode,
       required: !!required,
       autocomplete: autocomplete || 'off',
     });

@@ -146,7 +146,7 @@ export async function renderCustomers(root, api, params, app) {
         disabled: state.offset === 0,
         onclick: () => go({ offset: Math.max(0, state.offset - state.limit) }),
       }, '← Previous'),
-      h('span', { class: 'range' }, `${from}–${to} of ${total}`),
+      h('span', { class: 'range' }, page.count ? `${from}–${to} of ${total}` : `none of ${total} here`),
       h('button', {
         type: 'button',
         class: 'secondary',

@@ -292,6 +292,17 @@ test('a stale edit gets the 409 shown, keeps the edit and can be saved on the ne
   assert.equal(await page.locator('#timeline .message').count(), 4);
 });
 
+test('an edit the API refuses shows its error and keeps the edit', async () => {
+  await page.getByLabel('Email').fill('john@example.com');
+  await page.getByLabel('Email').press('Enter');
+  const error = page.locator('#save-result .error[role="alert"]');
+  await error.waitFor();
+  assert.match(await error.textContent(), /^Not saved: DuplicateField: /);
+  assert.equal(await page.getByLabel('Email').inputValue(), 'john@example.com');
+  assert.equal(await page.locator('#customer-version').textContent(), '4');
+  assert.equal((await api('GET', '/customers/key=jane')).email, 'jane@example.com');
+});
+
 test('back to the list as it was left', async () => {
   await page.getByRole('link', { name: '← Customers' }).click();
   // The same search, which now finds nobody (she is Janet now).
@@ -324,8 +335,8 @@ test('sign out forgets the token', async () => {
 
 test('the browser asked no other origin and logged no error', () => {
   assert.deepEqual(foreignRequests, []);
-  // Chromium logs every error answer; the expected ones are the failed sign-in's 401 and the
-  // stale edit's 409.
-  const unexpected = pageErrors.filter((e) => !/status of (401|409)/.test(e));
+  // Chromium logs every error answer; the expected ones are the failed sign-in's and the
+  // refused token's 401, the stale edit's 409 and the duplicate email's 400.
+  const unexpected = pageErrors.filter((e) => !/status of (400|401|409)/.test(e));
   assert.deepEqual(unexpected, []);
 });
