@@ -242,6 +242,7 @@ export async function renderCustomer(root, api, id, app) {
       customer = await loadCustomer(api, customer.id).catch(() => updated);
       showFacts();
       fillForm();
+      showExtras();
       replace(notice, h('p', { class: 'ok', role: 'status' }, `Saved. The customer is now at version ${updated.version}.`));
       app.status(`Saved at version ${updated.version}`);
       await renderTimeline(timeline, timelineSummary, api, customer.id);
