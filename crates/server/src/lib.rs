@@ -5,6 +5,7 @@
 //! save with messages in one store call), and the `clientele-store` crate behind `AppState`.
 //! Handlers never see SQL; time and randomness come from `AppState` so tests control them.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cli;

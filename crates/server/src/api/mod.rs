@@ -28,6 +28,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(customer_groups::router())
         .merge(types::router())
         .merge(stores::router())
+        .merge(crate::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

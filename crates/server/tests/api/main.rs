@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod actions;
+mod admin;
 mod auth;
 mod concurrency;
 mod credentials;
