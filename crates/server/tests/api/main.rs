@@ -17,6 +17,7 @@ mod customer_references;
 mod customers;
 mod durability;
 mod errors;
+mod expansion;
 mod helpers;
 mod in_store;
 mod messages;
