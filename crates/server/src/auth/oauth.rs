@@ -59,6 +59,10 @@ pub async fn authenticate_client(
     body: &[u8],
 ) -> Result<ApiClientRecord, ApiError> {
     let (id, secret) = client_credentials(headers, &oauth_params(query, body))?;
+    // No client id holds a NUL (PostgreSQL text cannot); never ask the store for one.
+    if id.contains('\0') {
+        return Err(ApiError::InvalidClient);
+    }
     let client = state
         .store
         .get_api_client(&id)

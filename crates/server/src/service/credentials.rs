@@ -27,7 +27,7 @@ use clientele_domain::token::{
     CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
 };
 use clientele_domain::{
-    AuthenticationMode, Customer, CustomerToken, Message, MessagePayload, Reference, Version,
+    AuthenticationMode, Customer, CustomerToken, Email, Message, MessagePayload, Reference, Version,
 };
 use clientele_store::{
     CustomerLookup, CustomerTokenRecord, RedeemOutcome, StoreError, TokenRedemption,
@@ -51,16 +51,7 @@ pub async fn authenticate(
     email: &str,
     password: &str,
 ) -> Result<Option<Customer>, ApiError> {
-    let found = state
-        .store
-        .get_customer(
-            project_key,
-            &CustomerLookup::Email {
-                email: email.to_owned(),
-                store: ctx.store_key().map(str::to_owned),
-            },
-        )
-        .await?;
+    let found = find_by_email(state, project_key, email, ctx.store_key()).await?;
     // Only Password-mode customers of this context can sign in here; for anyone else the dummy
     // hash is verified, so the answer takes as long as a wrong password.
     let hash = found
@@ -69,6 +60,30 @@ pub async fn authenticate(
         .and_then(|c| c.password.clone());
     let matches = state.hasher.verify(password.to_owned(), hash).await?;
     Ok(found.filter(|_| matches))
+}
+
+/// The customer of `project_key` in `store`'s email scope (global when `None`) whose stored
+/// email is `email` up to letter case ([`Email::same_address`]), or `None`.
+///
+/// The store matches lowercased emails, and distinct characters can lowercase alike (KELVIN
+/// SIGN U+212A and `K` both give `k`): such a hit is another person's account, so a credential
+/// flow must treat it as an unknown email. A NUL cannot be in any stored email (drafts refuse
+/// it) and is never sent to the store.
+pub async fn find_by_email(
+    state: &AppState,
+    project_key: &str,
+    email: &str,
+    store: Option<&str>,
+) -> Result<Option<Customer>, ApiError> {
+    if email.contains('\0') {
+        return Ok(None);
+    }
+    let lookup = CustomerLookup::Email {
+        email: email.to_owned(),
+        store: store.map(str::to_owned),
+    };
+    let found = state.store.get_customer(project_key, &lookup).await?;
+    Ok(found.filter(|c| Email::same_address(&c.email, email)))
 }
 
 /// `POST /{p}/login`: the customer, or `InvalidCredentials` (the same for an unknown email and a
@@ -151,11 +166,7 @@ pub async fn create_password_token(
     }
     let mut found = None;
     for store in scopes {
-        let lookup = CustomerLookup::Email {
-            email: body.email.clone(),
-            store,
-        };
-        found = state.store.get_customer(project_key, &lookup).await?;
+        found = find_by_email(state, project_key, &body.email, store.as_deref()).await?;
         if found.is_some() {
             break;
         }

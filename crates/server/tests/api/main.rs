@@ -20,6 +20,8 @@ mod errors;
 mod expansion;
 mod helpers;
 mod in_store;
+mod input_limits;
+mod lookalikes;
 mod messages;
 mod oauth_password;
 mod stores;
