@@ -101,7 +101,7 @@ async fn sign_in(
 ) -> Result<Json<Value>, ApiError> {
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
-    let customer = service::sign_in(&state, &auth.project_key, &ctx, signin).await?;
+    let customer = service::sign_in(&state, &auth.project_key, &ctx, &actor(&auth), signin).await?;
     expanded_sign_in(
         &state,
         &auth.project_key,

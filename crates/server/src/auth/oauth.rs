@@ -347,10 +347,16 @@ async fn password_grant(
     let username = required_param(&params, "username")?;
     let password = required_param(&params, "password")?;
     let scope = grant_scopes(client, params.get("scope").map(String::as_str))?;
-    let customer =
-        crate::service::credentials::authenticate(state, &project, &ctx, username, password)
-            .await?
-            .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
+    let customer = crate::service::credentials::authenticate(
+        state,
+        &project,
+        &ctx,
+        &client.client_id,
+        username,
+        password,
+    )
+    .await?
+    .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
     let scope = format!("{scope} customer_id:{}", customer.id);
     let mut response =
         issue_access_token(state, client, scope.clone(), Some(customer.id.clone())).await?;

@@ -22,6 +22,7 @@ use super::{envelopes, load_project, Actor};
 use crate::auth::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::ThrottleKey;
 use clientele_domain::token::{
     CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
     CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
@@ -43,14 +44,23 @@ const MESSAGE_VALUE_MAX_TTL_MINUTES: i64 = 60;
 
 /// The customer whose password `password` is, among the customers of `project_key` that may
 /// sign in in `ctx` (global ones at project level, the Store's own in a Store) with this email
-/// (case-insensitive), or `None`. Always runs exactly one verification.
+/// (up to letter case), or `None`. Always runs exactly one verification, except that with
+/// `--login-throttle` an attempt on a locked account or by a locked API client (`client_id`)
+/// is refused with `TooManyAttempts` before any; every failure is counted against both.
+///
+/// Every sign-in flow goes through here — `/login`, the OAuth password flows, and any later
+/// one such as `/me/login` — so each is throttled alike.
 pub async fn authenticate(
     state: &AppState,
     project_key: &str,
     ctx: &StoreContext,
+    client_id: &str,
     email: &str,
     password: &str,
 ) -> Result<Option<Customer>, ApiError> {
+    let account = ThrottleKey::account(project_key, ctx.store_key(), email);
+    let keys = [account.clone(), ThrottleKey::Client(client_id.to_owned())];
+    state.throttle.check(&keys, state.clock.now())?;
     let found = find_by_email(state, project_key, email, ctx.store_key()).await?;
     // Only Password-mode customers of this context can sign in here; for anyone else the dummy
     // hash is verified, so the answer takes as long as a wrong password.
@@ -59,6 +69,11 @@ pub async fn authenticate(
         .filter(|c| c.authentication_mode == AuthenticationMode::Password && ctx.authenticates(c))
         .and_then(|c| c.password.clone());
     let matches = state.hasher.verify(password.to_owned(), hash).await?;
+    if matches {
+        state.throttle.succeeded(&account);
+    } else {
+        state.throttle.failed(&keys, state.clock.now());
+    }
     Ok(found.filter(|_| matches))
 }
 
@@ -92,15 +107,23 @@ pub async fn sign_in(
     state: &AppState,
     project_key: &str,
     ctx: &StoreContext,
+    actor: &Actor,
     signin: CustomerSignin,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
     ctx.require(state, project_key).await?;
     // Clientele has no Carts: naming one fails before any password work.
     signin.check_cart()?;
-    authenticate(state, project_key, ctx, &signin.email, &signin.password)
-        .await?
-        .ok_or(ApiError::InvalidCredentials)
+    authenticate(
+        state,
+        project_key,
+        ctx,
+        &actor.client_id,
+        &signin.email,
+        &signin.password,
+    )
+    .await?
+    .ok_or(ApiError::InvalidCredentials)
 }
 
 /// `POST /{p}/customers/password`: checks `version` and the current password, stores the new

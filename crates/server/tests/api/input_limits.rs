@@ -189,7 +189,7 @@ async fn many_where_parameters_get_an_answer_or_a_complexity_error() {
         "where={}",
         vec!["firstName%20%3D%20%22Bob%22"; 150].join("%20or%20")
     );
-    let query = vec![wide.as_str(); 3].join("&");
+    let query = [wide.as_str(); 3].join("&");
     let r = app.get(&format!("/demo/customers?{query}"), &token).await;
     assert_eq!(r.ok(200)["count"], 0);
     // A thousand: 400 QueryComplexityLimitExceeded, never 500.

@@ -10,6 +10,7 @@
 mod actions;
 mod auth;
 mod concurrency;
+mod connections;
 mod credentials;
 mod custom_field_queries;
 mod customer_groups;
@@ -24,6 +25,8 @@ mod input_limits;
 mod lookalikes;
 mod messages;
 mod oauth_password;
+mod shutdown;
 mod stores;
+mod throttling;
 mod two_processes;
 mod types;
