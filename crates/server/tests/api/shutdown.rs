@@ -1,8 +1,9 @@
 //! SIGTERM drains (issue 10, item 2), with a real `clientele serve` process on the suite's
 //! backend (SQLite, or PostgreSQL with `CLIENTELE_TEST_API_BACKEND=postgres`): every request
 //! whose connection was opened before the signal gets a complete answer — those still waiting
-//! in the listen backlog (`--max-connections` keeps most of them there) and those whose body
-//! is still arriving included — new connections are refused, and the process exits 0. A
+//! in the listen backlog (`--max-connections` keeps most of them there), those that send their
+//! request only after the signal, and those whose body is still arriving included — new
+//! connections are refused, and the process exits 0. A
 //! request still running when `--shutdown-grace` ends is answered 503.
 
 use crate::helpers::TestDb;
@@ -163,6 +164,11 @@ async fn sigterm_answers_every_request_opened_before_it_and_exits_zero() {
     for i in 0..5 {
         uploads.push(slow_upload(&addr, &token, &format!("slow{i}@example.com")).await);
     }
+    // Connected before the signal, their request sent only after it.
+    let mut quiet = Vec::new();
+    for _ in 0..5 {
+        quiet.push(TcpStream::connect(&addr).await.unwrap());
+    }
     let mut requests = Vec::new();
     for i in 0..60 {
         let (http, base, token) = (http.clone(), server.base.clone(), token.clone());
@@ -197,6 +203,18 @@ async fn sigterm_answers_every_request_opened_before_it_and_exits_zero() {
         TcpStream::connect(&addr).await.is_err(),
         "connections after the signal are refused"
     );
+    for mut stream in quiet {
+        let request = format!(
+            "GET /demo/customers?limit=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut all = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut all))
+            .await
+            .expect("answered within 30 s");
+        let answer = String::from_utf8_lossy(&all);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
     for upload in uploads {
         let answer = upload.finish(true).await;
         assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
