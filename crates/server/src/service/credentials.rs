@@ -23,6 +23,7 @@ use crate::auth::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::throttle::ThrottleKey;
+use clientele_domain::limits;
 use clientele_domain::token::{
     CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
     CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
@@ -61,14 +62,24 @@ pub async fn authenticate(
     let account = ThrottleKey::account(project_key, ctx.store_key(), email);
     let keys = [account.clone(), ThrottleKey::Client(client_id.to_owned())];
     state.throttle.check(&keys, state.clock.now())?;
+    // A password longer than any that can be set (the OAuth form is not a JSON body, so the
+    // body limits did not see it) matches nobody; the dummy verification of an empty one keeps
+    // the time of a wrong password without hashing megabytes.
+    let too_long = password.chars().count() > limits::MAX_PASSWORD_CHARS;
     let found = find_by_email(state, project_key, email, ctx.store_key()).await?;
     // Only Password-mode customers of this context can sign in here; for anyone else the dummy
     // hash is verified, so the answer takes as long as a wrong password.
     let hash = found
         .as_ref()
         .filter(|c| c.authentication_mode == AuthenticationMode::Password && ctx.authenticates(c))
-        .and_then(|c| c.password.clone());
-    let matches = state.hasher.verify(password.to_owned(), hash).await?;
+        .and_then(|c| c.password.clone())
+        .filter(|_| !too_long);
+    let attempt = if too_long {
+        String::new()
+    } else {
+        password.to_owned()
+    };
+    let matches = state.hasher.verify(attempt, hash).await? && !too_long;
     if matches {
         state.throttle.succeeded(&account);
     } else {
@@ -82,15 +93,16 @@ pub async fn authenticate(
 ///
 /// The store matches lowercased emails, and distinct characters can lowercase alike (KELVIN
 /// SIGN U+212A and `K` both give `k`): such a hit is another person's account, so a credential
-/// flow must treat it as an unknown email. A NUL cannot be in any stored email (drafts refuse
-/// it) and is never sent to the store.
+/// flow must treat it as an unknown email.
 pub async fn find_by_email(
     state: &AppState,
     project_key: &str,
     email: &str,
     store: Option<&str>,
 ) -> Result<Option<Customer>, ApiError> {
-    if email.contains('\0') {
+    // No stored email holds a NUL or a control character or is longer than the limit (drafts
+    // refuse them), so such an email is unknown without asking the store.
+    if email.chars().count() > limits::MAX_EMAIL_CHARS || email.chars().any(char::is_control) {
         return Ok(None);
     }
     let lookup = CustomerLookup::Email {

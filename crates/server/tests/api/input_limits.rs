@@ -162,6 +162,25 @@ async fn nul_characters_are_refused_before_the_store_on_every_backend() {
     assert_eq!(r.status().as_u16(), 400);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "invalid_customer_account_credentials");
+    // A password or email longer than any that can be set: unknown credentials, no 500.
+    let long = "p".repeat(1_000_000);
+    for (username, password) in [("a@example.com", long.as_str()), (long.as_str(), "x")] {
+        let r = app
+            .http
+            .post(format!("{}/oauth/demo/customers/token", app.base))
+            .basic_auth(&id, Some(&secret))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_customer_account_credentials");
+    }
     let r = app
         .http
         .post(format!("{}/oauth/token", app.base))
