@@ -4,28 +4,60 @@
 use crate::error::DomainError;
 use std::fmt;
 
-/// An email address as the customer gave it (case preserved), never empty.
+/// An email address as stored: the customer's text in Unicode NFKC (case preserved), never
+/// empty, without control characters.
 ///
-/// Uniqueness and sign-in compare [`Email::lowercase`]; the stored value keeps its case.
+/// Uniqueness compares [`Email::lowercase`]. Credential flows compare more strictly, with
+/// [`Email::same_address`]: letter case only, never another character that lowercases alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
-    /// Accepts any non-blank string of at most 256 characters; commercetools does not check
-    /// the address syntax, so neither do we.
+    /// Accepts any non-blank string of at most 256 characters without control characters;
+    /// commercetools does not check the address syntax, so neither do we. Compatibility
+    /// characters are replaced by their NFKC forms (KELVIN SIGN → `K`, full-width `ｋ` → `k`,
+    /// the ligature `ﬁ` → `fi`), so a compatibility look-alike of an existing address is the
+    /// same address to uniqueness (`DuplicateField`) and can never become a second account.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        if s.trim().is_empty() || s.chars().count() > 256 {
+        use unicode_normalization::UnicodeNormalization;
+        let normalized: String = s.nfkc().collect();
+        if normalized.trim().is_empty()
+            || normalized.chars().count() > 256
+            || normalized.chars().any(char::is_control)
+        {
             return Err(DomainError::InvalidInput(
                 "Invalid email. It may be a non-empty string up to 256".to_owned(),
             ));
         }
-        Ok(Email(s.to_owned()))
+        Ok(Email(normalized))
     }
 
     /// The lowercased form used for case-insensitive matching and uniqueness.
     pub fn lowercase(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// Whether a credential flow given `given` may act on the account whose email is `stored`:
+    /// the same characters, each either equal or its simple upper/lower-case partner
+    /// (`K`/`k`). KELVIN SIGN lowercases to `k` but is not `K`'s partner (`k` uppercases to
+    /// `K`), so `\u{212A}ate@…` is not `kate@…` here although uniqueness treats them alike.
+    pub fn same_address(stored: &str, given: &str) -> bool {
+        stored.chars().count() == given.chars().count()
+            && stored
+                .chars()
+                .zip(given.chars())
+                .all(|(a, b)| a == b || case_partners(a, b) || case_partners(b, a))
+    }
+}
+
+/// `lower` is the one-character lowercase of `upper`, and `upper` its one-character uppercase.
+fn case_partners(upper: char, lower: char) -> bool {
+    let mut down = upper.to_lowercase();
+    let mut up = lower.to_uppercase();
+    down.next() == Some(lower)
+        && down.next().is_none()
+        && up.next() == Some(upper)
+        && up.next().is_none()
 }
 
 impl AsRef<str> for Email {
@@ -129,6 +161,37 @@ pub fn is_country_code(s: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn emails_are_stored_in_nfkc_and_matched_by_letter_case_only() {
+        assert_eq!(
+            Email::parse("\u{212A}ate@x.com").unwrap().as_ref(),
+            "Kate@x.com"
+        );
+        assert_eq!(
+            Email::parse("\u{FF4B}\u{FF41}te@x.com").unwrap().as_ref(),
+            "kate@x.com"
+        );
+        assert_eq!(
+            Email::parse("\u{FB01}ona@x.com").unwrap().as_ref(),
+            "fiona@x.com"
+        );
+        // Cyrillic а is a letter of its own.
+        assert_eq!(
+            Email::parse("k\u{430}te@x.com").unwrap().as_ref(),
+            "k\u{430}te@x.com"
+        );
+        assert!(Email::parse("a\u{0}@x.com").is_err());
+        assert!(Email::parse("a\n@x.com").is_err());
+        assert!(Email::same_address("kate@x.com", "KATE@X.COM"));
+        assert!(Email::same_address("Jürgen@x.com", "JÜRGEN@x.com"));
+        assert!(!Email::same_address("kate@x.com", "\u{212A}ate@x.com"));
+        assert!(!Email::same_address("Kate@x.com", "\u{212A}ate@x.com"));
+        assert!(!Email::same_address("kate@x.com", "k\u{430}te@x.com"));
+        assert!(!Email::same_address("fiona@x.com", "\u{FB01}ona@x.com"));
+        assert!(!Email::same_address("kate@x.com", "\u{FF4B}ate@x.com"));
+        assert!(!Email::same_address("strasse@x.com", "straße@x.com"));
+    }
 
     #[test]
     fn key_rejects_short_long_and_foreign_characters() {

@@ -69,6 +69,18 @@ pub(crate) enum Cond {
     },
 }
 
+impl Cond {
+    /// The number of nodes: what a query's complexity limit counts.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Cond::And(items) | Cond::Or(items) => 1 + items.iter().map(Cond::size).sum::<usize>(),
+            Cond::Not(inner) | Cond::Scope { inner, .. } => 1 + inner.size(),
+            Cond::KeyIn { json, .. } => 1 + json.size(),
+            Cond::Test { .. } => 1,
+        }
+    }
+}
+
 /// A JSON object key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {

@@ -46,8 +46,10 @@
 //! `within`, `circle`, `true`, `false`) match in any letter case and only where the grammar
 //! expects them, so a custom field may be called `and`. Precedence: `not` > `and` > `or`.
 //! Whitespace separates tokens and is otherwise ignored. Several `where` parameters are ANDed.
-//! The whole input must be consumed. Limits: [`MAX_PREDICATE_BYTES`] per predicate and
-//! [`MAX_NESTING`] nested groups; exceeding either is a [`QueryError`] with `complexity`.
+//! The whole input must be consumed. Limits: [`MAX_PREDICATE_BYTES`] per predicate,
+//! [`MAX_TOTAL_PREDICATE_BYTES`] and [`MAX_CONDITIONS`] over all `where` parameters of a
+//! request, and [`MAX_NESTING`] nested groups; exceeding any is a [`QueryError`] with
+//! `complexity`.
 //!
 //! # Semantics
 //!
@@ -112,6 +114,16 @@ pub const MAX_PREDICATE_BYTES: usize = 10_000;
 
 /// Maximum number of nested groups (`(…)`, `not(…)`, `field(…)`) in one predicate.
 pub const MAX_NESTING: usize = parser::MAX_DEPTH;
+
+/// Most bytes all `where` parameters of one request may hold together; it bounds the values
+/// one statement binds (SQLite allows 32,766).
+pub const MAX_TOTAL_PREDICATE_BYTES: usize = 30_000;
+
+/// Most conditions (tests and logical operators, counted over every `where` parameter of one
+/// request) a query may hold. Flat chains compile to SQL expressions as deep as they are long,
+/// and SQLite refuses expressions deeper than 1,000; past this limit the answer is
+/// `QueryComplexityLimitExceeded` on both backends.
+pub const MAX_CONDITIONS: usize = 500;
 
 /// The SQL dialect to compile for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +220,15 @@ pub fn parse_where_with(
     schema: &schema::Schema,
     custom: &CustomFieldTypes,
 ) -> Result<Predicate, QueryError> {
+    let total: usize = wheres.iter().map(String::len).sum();
+    if total > MAX_TOTAL_PREDICATE_BYTES {
+        return Err(QueryError {
+            message: format!(
+                "Malformed parameter: where: Query too complex: the where parameters are {total} bytes long together, the limit is {MAX_TOTAL_PREDICATE_BYTES}."
+            ),
+            complexity: true,
+        });
+    }
     let mut conds = Vec::with_capacity(wheres.len());
     for input in wheres {
         if input.len() > MAX_PREDICATE_BYTES {
@@ -224,6 +245,15 @@ pub fn parse_where_with(
         let cond = check::check(&expr, schema, custom, vars)
             .map_err(|e| where_error(input, &e.detail, e.at, false, false))?;
         conds.push(cond);
+    }
+    let size: usize = conds.iter().map(check::Cond::size).sum();
+    if size > MAX_CONDITIONS {
+        return Err(QueryError {
+            message: format!(
+                "Malformed parameter: where: Query too complex: the where parameters hold {size} conditions, the limit is {MAX_CONDITIONS}."
+            ),
+            complexity: true,
+        });
     }
     let cond = if conds.len() == 1 {
         conds.pop().unwrap_or(check::Cond::And(Vec::new()))

@@ -1,6 +1,7 @@
 //! Server configuration: flags with environment fallbacks (`CLIENTELE_*`), defaults as consts.
 
 use clap::Args;
+use std::time::Duration;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -42,6 +43,39 @@ pub struct ServeConfig {
     /// on one PostgreSQL database, their sum must stay below the server's `max_connections`.
     #[arg(long, env = "CLIENTELE_DB_POOL_SIZE", default_value_t = 10)]
     pub db_pool_size: u32,
+    /// Seconds a SIGTERM waits for running requests (connections still in the backlog and
+    /// bodies still arriving included) before answering the rest 503 and exiting.
+    #[arg(long, env = "CLIENTELE_SHUTDOWN_GRACE", default_value = "30", value_parser = parse_secs)]
+    pub shutdown_grace: Duration,
+    /// Seconds a client may take from a request's first byte to its complete header.
+    #[arg(long, env = "CLIENTELE_HEADER_READ_TIMEOUT", default_value = "30", value_parser = parse_secs)]
+    pub header_read_timeout: Duration,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "CLIENTELE_IDLE_TIMEOUT", default_value = "75", value_parser = parse_secs)]
+    pub idle_timeout: Duration,
+    /// Most client connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "CLIENTELE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Length of the listen backlog (the kernel caps it at `net.core.somaxconn`).
+    #[arg(long, env = "CLIENTELE_LISTEN_BACKLOG", default_value_t = 4096)]
+    pub listen_backlog: i32,
+    /// Slow down and then refuse (429) repeated failed sign-ins per account and per API client.
+    /// Off by default, so test suites and emulator use are unaffected.
+    #[arg(long, env = "CLIENTELE_LOGIN_THROTTLE")]
+    pub login_throttle: bool,
+}
+
+/// Default bound on concurrent connections: far above what SDK clients open, and well inside
+/// a default limit of open files.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// Parses a number of seconds (fractions allowed: `0.5`).
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("'{s}' is not a duration"))
 }
 
 impl ServeConfig {
@@ -57,6 +91,12 @@ impl ServeConfig {
             hash_queue: 256,
             max_body_bytes: 16 * 1024 * 1024,
             db_pool_size: 5,
+            shutdown_grace: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            listen_backlog: 4096,
+            login_throttle: false,
         }
     }
 }

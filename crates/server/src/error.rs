@@ -122,6 +122,17 @@ pub enum ApiError {
     /// 503 `OverCapacity`: the password-hashing queue is full.
     #[error("The service is over capacity. Please try again later.")]
     OverCapacity,
+    /// 503 `ServiceUnavailable`: the server is shutting down and its grace period ended
+    /// before this request finished; nothing of it was committed unless it had finished.
+    #[error("The server is shutting down. Please retry the request.")]
+    ShuttingDown,
+    /// 429 `TooManyRequests`: too many failed sign-ins for this account or API client
+    /// (`--login-throttle`); `Retry-After` says when to try again.
+    #[error("Too many failed sign-in attempts. Please try again in {retry_after_secs} seconds.")]
+    TooManyAttempts {
+        /// Seconds until a new attempt is allowed.
+        retry_after_secs: u64,
+    },
     /// 504 `QueryTimedOut`.
     #[error("The query timed out. If your query constantly times out, please check that it follows the performance best practices.")]
     QueryTimedOut,
@@ -191,6 +202,8 @@ impl ApiError {
             MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
             OverCapacity => ("OverCapacity", StatusCode::SERVICE_UNAVAILABLE),
             QueryTimedOut => ("QueryTimedOut", StatusCode::GATEWAY_TIMEOUT),
+            ShuttingDown => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
+            TooManyAttempts { .. } => ("TooManyRequests", StatusCode::TOO_MANY_REQUESTS),
             InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED),
             InsufficientScope { .. } => ("insufficient_scope", StatusCode::FORBIDDEN),
             InvalidClient => ("invalid_client", StatusCode::UNAUTHORIZED),
@@ -316,6 +329,11 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let mut response = (status, axum::Json(self.body())).into_response();
+        if let ApiError::TooManyAttempts { retry_after_secs } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             let value = if matches!(self, ApiError::InvalidClient) {
                 "Basic realm=\"clientele\""

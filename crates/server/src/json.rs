@@ -9,13 +9,22 @@ use serde::de::DeserializeOwned;
 /// A JSON request body of type `T`.
 pub struct AppJson<T>(pub T);
 
-/// Parses `bytes` as `T`, mapping every failure to `InvalidJsonInput`.
+/// Parses `bytes` as `T`, mapping every failure to `InvalidJsonInput`, then checks every
+/// string of the body against the input limits of its field kind
+/// ([`clientele_domain::limits`]): 400 `InvalidInput` naming the field, before anything is
+/// stored.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error_free(&mut de)?;
     de.end().map_err(|e| ApiError::InvalidJsonInput {
         detail: format!("Unexpected trailing content: {e}"),
     })?;
+    // The typed parse succeeded, so this one does too; its errors keep their wording above.
+    let raw: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJsonInput {
+            detail: describe(&e),
+        })?;
+    clientele_domain::limits::check_body(&raw)?;
     Ok(value)
 }
 

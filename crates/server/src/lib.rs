@@ -14,10 +14,12 @@ pub mod config;
 pub mod error;
 pub mod hashing;
 pub mod json;
+pub mod serve;
 pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 
 pub use config::ServeConfig;
 pub use startup::Application;

@@ -1,12 +1,15 @@
 //! Building and running the server: `Application::build` opens the store, seeds a demo
 //! project on an empty database, binds the listener (port 0 allowed) and assembles the router;
-//! `run_until_stopped` serves until Ctrl-C / SIGTERM.
+//! `run_until_stopped` serves until Ctrl-C / SIGTERM, drains (`serve`), and only then closes
+//! the database pool, so no running request ever loses its connection.
 
 use crate::api;
 use crate::clock::{Clock, Random};
 use crate::config::ServeConfig;
 use crate::hashing::HashPool;
+use crate::serve::ConnectionLimits;
 use crate::state::AppState;
+use crate::throttle::LoginThrottle;
 use clientele_domain::{PasswordHasher, Project};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +40,7 @@ pub struct Application {
     address: SocketAddr,
     state: AppState,
     max_body_bytes: usize,
+    limits: ConnectionLimits,
     bootstrap: Option<String>,
 }
 
@@ -66,15 +70,16 @@ impl Application {
             random,
             hasher: HashPool::new(hasher, workers, config.hash_queue),
             access_token_ttl_secs: config.access_token_ttl_secs,
+            throttle: Arc::new(LoginThrottle::new(config.login_throttle)),
         };
         let bootstrap = seed_demo(&state, &config).await?;
         let listener =
-            TcpListener::bind(&config.listen)
-                .await
-                .map_err(|cause| StartupError::Bind {
+            crate::serve::bind(&config.listen, config.listen_backlog).map_err(|cause| {
+                StartupError::Bind {
                     address: config.listen.clone(),
                     cause,
-                })?;
+                }
+            })?;
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?;
@@ -83,6 +88,12 @@ impl Application {
             address,
             state,
             max_body_bytes: config.max_body_bytes,
+            limits: ConnectionLimits {
+                header_read_timeout: config.header_read_timeout,
+                idle_timeout: config.idle_timeout,
+                max_connections: config.max_connections,
+                shutdown_grace: config.shutdown_grace,
+            },
             bootstrap,
         })
     }
@@ -102,12 +113,22 @@ impl Application {
         self.bootstrap.as_deref()
     }
 
-    /// Serves until the process is asked to stop.
+    /// Serves until the process is asked to stop, drains, then closes the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, drains, then closes the database pool.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let store = self.state.store.clone();
         let app = api::router(self.state, self.max_body_bytes);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let served = crate::serve::serve(self.listener, app, self.limits, stop).await;
+        tracing::info!("drained; closing the database pool");
+        store.close().await;
+        served
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::clock::{Clock, Random};
 use crate::hashing::HashPool;
+use crate::throttle::LoginThrottle;
 use clientele_store::Store;
 use std::sync::Arc;
 
@@ -18,4 +19,6 @@ pub struct AppState {
     pub hasher: HashPool,
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl_secs: i64,
+    /// Failed-sign-in counts (`--login-throttle`; does nothing when off).
+    pub throttle: Arc<LoginThrottle>,
 }

@@ -9,21 +9,21 @@
 //! segments to [`get_customer_by_token`]. Handlers extract (scope first), call
 //! `service::credentials` and shape the response; no rules live here.
 
-use super::customers::{self, actor, expanded, expansions, store_context};
+use super::customers::{self, actor, expanded, expanded_sign_in, expansions, store_context};
 use super::params::QueryParams;
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
 use crate::error::ApiError;
 use crate::json::AppJson;
 use crate::service::credentials as service;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
 use clientele_domain::token::{
     CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
     CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
 };
-use clientele_domain::{Customer, CustomerSignInResult, CustomerToken};
+use clientele_domain::{CustomerSignInResult, CustomerToken};
 use serde_json::Value;
 
 /// Credential routes, at project level and in a Store.
@@ -91,27 +91,38 @@ pub async fn get_customer_by_token(
     expanded(state, &auth.project_key, &customer, &paths).await
 }
 
-/// `POST /{p}/login`: 200 `CustomerSignInResult`, or 400 `InvalidCredentials`.
+/// `POST /{p}/login`: 200 `CustomerSignInResult` (`expand` supported), or 400
+/// `InvalidCredentials`.
 async fn sign_in(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     AppJson(signin): AppJson<CustomerSignin>,
-) -> Result<Json<CustomerSignInResult>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
+    let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
-    let customer = service::sign_in(&state, &auth.project_key, &ctx, signin).await?;
-    Ok(Json(CustomerSignInResult { customer }))
+    let customer = service::sign_in(&state, &auth.project_key, &ctx, &actor(&auth), signin).await?;
+    expanded_sign_in(
+        &state,
+        &auth.project_key,
+        &CustomerSignInResult { customer },
+        &paths,
+    )
+    .await
 }
 
-/// `POST /{p}/customers/password`: `CustomerChangePassword` → the customer.
+/// `POST /{p}/customers/password`: `CustomerChangePassword` → the customer (`expand` supported).
 async fn change_password(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     AppJson(body): AppJson<CustomerChangePassword>,
-) -> Result<Json<Customer>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
+    let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
     let customer =
         service::change_password(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
-    Ok(Json(customer))
+    expanded(&state, &auth.project_key, &customer, &paths).await
 }
 
 /// `POST /{p}/customers/password-token`: `CustomerCreatePasswordResetToken` → 200
@@ -128,16 +139,19 @@ async fn create_password_token(
     Ok(Json(token))
 }
 
-/// `POST /{p}/customers/password/reset`: `CustomerResetPassword` → the customer.
+/// `POST /{p}/customers/password/reset`: `CustomerResetPassword` → the customer (`expand`
+/// supported).
 async fn reset_password(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     AppJson(body): AppJson<CustomerResetPassword>,
-) -> Result<Json<Customer>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
+    let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
     let customer =
         service::reset_password(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
-    Ok(Json(customer))
+    expanded(&state, &auth.project_key, &customer, &paths).await
 }
 
 /// `POST /{p}/customers/email-token`: `CustomerCreateEmailToken` → 200 `CustomerToken`.
@@ -152,14 +166,17 @@ async fn create_email_token(
     Ok(Json(token))
 }
 
-/// `POST /{p}/customers/email/confirm`: `CustomerEmailVerify` → the customer.
+/// `POST /{p}/customers/email/confirm`: `CustomerEmailVerify` → the customer (`expand`
+/// supported).
 async fn verify_email(
     auth: Authorized<ManageCustomers>,
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     AppJson(body): AppJson<CustomerEmailVerify>,
-) -> Result<Json<Customer>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
+    let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
     let customer =
         service::verify_email(&state, &auth.project_key, &ctx, &actor(&auth), body).await?;
-    Ok(Json(customer))
+    expanded(&state, &auth.project_key, &customer, &paths).await
 }

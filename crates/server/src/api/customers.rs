@@ -139,6 +139,34 @@ pub async fn expanded<T: Serialize>(
     Ok(Json(value))
 }
 
+/// A `CustomerSignInResult` as JSON with `paths` expanded. Paths are relative to the result
+/// (`customer.customerGroup`, as commercetools documents), and a path that starts anywhere
+/// else is read relative to its `customer` (`customerGroup`), so an SDK that sends the
+/// Customer's own paths on create or sign-in gets them expanded too.
+pub async fn expanded_sign_in(
+    state: &AppState,
+    project: &str,
+    body: &CustomerSignInResult,
+    paths: &[ExpandPath],
+) -> Result<Json<Value>, ApiError> {
+    let paths: Vec<ExpandPath> = paths.iter().map(sign_in_relative).collect();
+    expanded(state, project, body, &paths).await
+}
+
+/// `path` as a path inside a `CustomerSignInResult`.
+fn sign_in_relative(path: &ExpandPath) -> ExpandPath {
+    let first = path.segments.first().map(|s| s.name.as_str());
+    if matches!(first, Some("customer") | Some("cart")) {
+        return path.clone();
+    }
+    let mut segments = vec![clientele_query::ExpandSegment {
+        name: "customer".to_owned(),
+        all_elements: false,
+    }];
+    segments.extend(path.segments.iter().cloned());
+    ExpandPath { segments }
+}
+
 /// A paged response as JSON with `paths` expanded in every result.
 pub async fn expanded_page<T: Serialize>(
     state: &AppState,
@@ -314,7 +342,7 @@ async fn create_customer(
     let ctx = store_context(&auth);
     let customer = service::create(&state, &auth.project_key, &ctx, &actor(&auth), draft).await?;
     let body = CustomerSignInResult { customer };
-    let body = expanded(&state, &auth.project_key, &body, &paths).await?;
+    let body = expanded_sign_in(&state, &auth.project_key, &body, &paths).await?;
     Ok((StatusCode::CREATED, body))
 }
 

@@ -13,7 +13,9 @@ pub mod types;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -31,6 +33,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(crate::admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(refuse_nul))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -42,4 +45,33 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// A NUL character (`%00`) cannot be in any stored id, key or value (PostgreSQL text cannot
+/// hold it; drafts refuse it), so both backends answer alike without asking the store: in the
+/// path the resource is simply not found (404), in a query parameter it is 400 `InvalidInput`
+/// naming the parameter.
+async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let path_has_nul = percent_decoded_has_nul(uri.path().as_bytes());
+    if path_has_nul {
+        return not_found().await.into_response();
+    }
+    if let Some(query) = uri.query() {
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            let name = name.replace('\0', "\\u0000");
+            return ApiError::InvalidInput(format!(
+                "Malformed parameter: {name}: the value contains the NUL character (U+0000)."
+            ))
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Whether `%00` (or a raw NUL) is in a percent-encoded path.
+fn percent_decoded_has_nul(path: &[u8]) -> bool {
+    path.contains(&0) || path.windows(3).any(|w| w == b"%00")
 }

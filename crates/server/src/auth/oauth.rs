@@ -59,6 +59,10 @@ pub async fn authenticate_client(
     body: &[u8],
 ) -> Result<ApiClientRecord, ApiError> {
     let (id, secret) = client_credentials(headers, &oauth_params(query, body))?;
+    // No client id holds a NUL (PostgreSQL text cannot); never ask the store for one.
+    if id.contains('\0') {
+        return Err(ApiError::InvalidClient);
+    }
     let client = state
         .store
         .get_api_client(&id)
@@ -343,10 +347,16 @@ async fn password_grant(
     let username = required_param(&params, "username")?;
     let password = required_param(&params, "password")?;
     let scope = grant_scopes(client, params.get("scope").map(String::as_str))?;
-    let customer =
-        crate::service::credentials::authenticate(state, &project, &ctx, username, password)
-            .await?
-            .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
+    let customer = crate::service::credentials::authenticate(
+        state,
+        &project,
+        &ctx,
+        &client.client_id,
+        username,
+        password,
+    )
+    .await?
+    .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
     let scope = format!("{scope} customer_id:{}", customer.id);
     let mut response =
         issue_access_token(state, client, scope.clone(), Some(customer.id.clone())).await?;

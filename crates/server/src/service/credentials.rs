@@ -22,12 +22,14 @@ use super::{envelopes, load_project, Actor};
 use crate::auth::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::ThrottleKey;
+use clientele_domain::limits;
 use clientele_domain::token::{
     CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
     CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
 };
 use clientele_domain::{
-    AuthenticationMode, Customer, CustomerToken, Message, MessagePayload, Reference, Version,
+    AuthenticationMode, Customer, CustomerToken, Email, Message, MessagePayload, Reference, Version,
 };
 use clientele_store::{
     CustomerLookup, CustomerTokenRecord, RedeemOutcome, StoreError, TokenRedemption,
@@ -43,32 +45,72 @@ const MESSAGE_VALUE_MAX_TTL_MINUTES: i64 = 60;
 
 /// The customer whose password `password` is, among the customers of `project_key` that may
 /// sign in in `ctx` (global ones at project level, the Store's own in a Store) with this email
-/// (case-insensitive), or `None`. Always runs exactly one verification.
+/// (up to letter case), or `None`. Always runs exactly one verification, except that with
+/// `--login-throttle` an attempt on a locked account or by a locked API client (`client_id`)
+/// is refused with `TooManyAttempts` before any; every failure is counted against both.
+///
+/// Every sign-in flow goes through here — `/login`, the OAuth password flows, and any later
+/// one such as `/me/login` — so each is throttled alike.
 pub async fn authenticate(
     state: &AppState,
     project_key: &str,
     ctx: &StoreContext,
+    client_id: &str,
     email: &str,
     password: &str,
 ) -> Result<Option<Customer>, ApiError> {
-    let found = state
-        .store
-        .get_customer(
-            project_key,
-            &CustomerLookup::Email {
-                email: email.to_owned(),
-                store: ctx.store_key().map(str::to_owned),
-            },
-        )
-        .await?;
+    let account = ThrottleKey::account(project_key, ctx.store_key(), email);
+    let keys = [account.clone(), ThrottleKey::Client(client_id.to_owned())];
+    state.throttle.check(&keys, state.clock.now())?;
+    // A password longer than any that can be set (the OAuth form is not a JSON body, so the
+    // body limits did not see it) matches nobody; the dummy verification of an empty one keeps
+    // the time of a wrong password without hashing megabytes.
+    let too_long = password.chars().count() > limits::MAX_PASSWORD_CHARS;
+    let found = find_by_email(state, project_key, email, ctx.store_key()).await?;
     // Only Password-mode customers of this context can sign in here; for anyone else the dummy
     // hash is verified, so the answer takes as long as a wrong password.
     let hash = found
         .as_ref()
         .filter(|c| c.authentication_mode == AuthenticationMode::Password && ctx.authenticates(c))
-        .and_then(|c| c.password.clone());
-    let matches = state.hasher.verify(password.to_owned(), hash).await?;
+        .and_then(|c| c.password.clone())
+        .filter(|_| !too_long);
+    let attempt = if too_long {
+        String::new()
+    } else {
+        password.to_owned()
+    };
+    let matches = state.hasher.verify(attempt, hash).await? && !too_long;
+    if matches {
+        state.throttle.succeeded(&account);
+    } else {
+        state.throttle.failed(&keys, state.clock.now());
+    }
     Ok(found.filter(|_| matches))
+}
+
+/// The customer of `project_key` in `store`'s email scope (global when `None`) whose stored
+/// email is `email` up to letter case ([`Email::same_address`]), or `None`.
+///
+/// The store matches lowercased emails, and distinct characters can lowercase alike (KELVIN
+/// SIGN U+212A and `K` both give `k`): such a hit is another person's account, so a credential
+/// flow must treat it as an unknown email.
+pub async fn find_by_email(
+    state: &AppState,
+    project_key: &str,
+    email: &str,
+    store: Option<&str>,
+) -> Result<Option<Customer>, ApiError> {
+    // No stored email holds a NUL or a control character or is longer than the limit (drafts
+    // refuse them), so such an email is unknown without asking the store.
+    if email.chars().count() > limits::MAX_EMAIL_CHARS || email.chars().any(char::is_control) {
+        return Ok(None);
+    }
+    let lookup = CustomerLookup::Email {
+        email: email.to_owned(),
+        store: store.map(str::to_owned),
+    };
+    let found = state.store.get_customer(project_key, &lookup).await?;
+    Ok(found.filter(|c| Email::same_address(&c.email, email)))
 }
 
 /// `POST /{p}/login`: the customer, or `InvalidCredentials` (the same for an unknown email and a
@@ -77,15 +119,23 @@ pub async fn sign_in(
     state: &AppState,
     project_key: &str,
     ctx: &StoreContext,
+    actor: &Actor,
     signin: CustomerSignin,
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
     ctx.require(state, project_key).await?;
     // Clientele has no Carts: naming one fails before any password work.
     signin.check_cart()?;
-    authenticate(state, project_key, ctx, &signin.email, &signin.password)
-        .await?
-        .ok_or(ApiError::InvalidCredentials)
+    authenticate(
+        state,
+        project_key,
+        ctx,
+        &actor.client_id,
+        &signin.email,
+        &signin.password,
+    )
+    .await?
+    .ok_or(ApiError::InvalidCredentials)
 }
 
 /// `POST /{p}/customers/password`: checks `version` and the current password, stores the new
@@ -151,11 +201,7 @@ pub async fn create_password_token(
     }
     let mut found = None;
     for store in scopes {
-        let lookup = CustomerLookup::Email {
-            email: body.email.clone(),
-            store,
-        };
-        found = state.store.get_customer(project_key, &lookup).await?;
+        found = find_by_email(state, project_key, &body.email, store.as_deref()).await?;
         if found.is_some() {
             break;
         }
