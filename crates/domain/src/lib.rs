@@ -12,6 +12,7 @@ pub mod custom_type;
 pub mod customer;
 pub mod customer_group;
 pub mod error;
+pub mod me;
 pub mod message;
 pub mod newtypes;
 pub mod password;
