@@ -19,6 +19,7 @@ mod durability;
 mod errors;
 mod helpers;
 mod in_store;
+mod me;
 mod messages;
 mod oauth_password;
 mod stores;
