@@ -297,8 +297,8 @@ async fn anonymous_token(
 
 /// Proof that a `/me` request carries a live token of the path's project with
 /// `manage_my_profile` (project form, or in a Store its store form), and who it speaks for.
-/// Customer-bound tokens are checked for liveness by the `/me` services, which load the
-/// customer anyway.
+/// A customer-bound token that is no longer alive (module docs) is deleted and refused with
+/// 401 `invalid_token` on every `/me` route, sign-up and sign-in included.
 pub struct MyToken {
     /// The project key from the path.
     pub project_key: String,
@@ -306,12 +306,10 @@ pub struct MyToken {
     pub store: Option<String>,
     /// The API client that obtained the token.
     pub client_id: String,
-    /// The SHA-256 of the token (to delete it when found dead).
-    pub token_hash: String,
     /// Who the token speaks for.
     pub identity: Identity,
-    /// The token's binding (credential of a customer token).
-    pub binding: TokenBinding,
+    /// The customer of a customer-bound token, as loaded when its liveness was checked.
+    pub customer: Option<Customer>,
 }
 
 impl FromRequestParts<AppState> for MyToken {
@@ -354,13 +352,22 @@ impl FromRequestParts<AppState> for MyToken {
             (None, Some(anonymous)) => Identity::Anonymous(anonymous.clone()),
             (None, None) => Identity::Client,
         };
+        let customer = match &record.customer_id {
+            Some(id) => match live_customer(state, &project_key, id, &binding).await? {
+                Some(customer) => Some(customer),
+                None => {
+                    state.store.delete_token(&record.token_hash).await?;
+                    return Err(ApiError::InvalidToken);
+                }
+            },
+            None => None,
+        };
         Ok(MyToken {
             project_key,
             store,
             client_id: record.client_id,
-            token_hash: record.token_hash,
             identity,
-            binding,
+            customer,
         })
     }
 }

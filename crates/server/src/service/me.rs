@@ -8,15 +8,15 @@
 //! Rules of its own: a token without a customer on a customer endpoint is 403
 //! `insufficient_scope` naming `customer_id`; a customer token is usable only where it was
 //! issued (the global password flow's at project level, a Store's flow in that Store), so a
-//! customer of Store A never acts through Store B; a dead token is 401 `invalid_token` and
-//! deleted; a password change or deletion through `/me` deletes all the customer's OAuth tokens
+//! customer of Store A never acts through Store B; a dead token was refused (401) by the
+//! extractor already; a password change or deletion through `/me` deletes all the customer's OAuth tokens
 //! at once (a reset does inside its redemption).
 
 use super::customers::{self, CustomerRef};
 use super::stores::StoreContext;
 use super::{credentials, load_project, Actor};
 use crate::auth::secret::hash_secret;
-use crate::auth::session::{live_customer, Identity, MyToken};
+use crate::auth::session::{Identity, MyToken};
 use crate::error::ApiError;
 use crate::state::AppState;
 use clientele_domain::token::{
@@ -61,16 +61,10 @@ pub fn customer_id(token: &MyToken) -> Result<&str, ApiError> {
 
 /// The token's customer, if the token names one usable on this path and is still alive.
 pub async fn customer(state: &AppState, token: &MyToken) -> Result<Customer, ApiError> {
-    let id = customer_id(token)?;
+    customer_id(token)?;
     load_project(state, &token.project_key).await?;
     context(token).require(state, &token.project_key).await?;
-    match live_customer(state, &token.project_key, id, &token.binding).await? {
-        Some(customer) => Ok(customer),
-        None => {
-            state.store.delete_token(&token.token_hash).await?;
-            Err(ApiError::InvalidToken)
-        }
-    }
+    token.customer.clone().ok_or(ApiError::InvalidToken)
 }
 
 /// `GET /me`: the token's customer; with a `where` predicate (already restricted to the

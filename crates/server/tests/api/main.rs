@@ -20,6 +20,8 @@ mod errors;
 mod helpers;
 mod in_store;
 mod me;
+mod me_concurrency;
+mod me_matrix;
 mod messages;
 mod oauth_password;
 mod stores;
