@@ -1,8 +1,8 @@
-//! Races around `/me`: two password changes at one version have one winner, and a password
-//! reset racing a `/me` update or a password-flow sign-in never leaves a token of the old
-//! password usable.
+//! Races around `/me`: two password changes at one version have one winner, a password reset
+//! racing a `/me` update or a password-flow sign-in never leaves a token of the old password
+//! usable, and two server nodes on one database refuse a dead token alike.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, TestDb};
 use crate::me::{access, password_grant, STOREFRONT};
 use serde_json::json;
 
@@ -138,4 +138,44 @@ async fn a_password_reset_racing_me_updates_and_sign_ins_leaves_no_stale_token()
                 .ok(200);
         }
     }
+}
+
+#[tokio::test]
+async fn a_token_killed_through_one_node_is_refused_by_the_other() {
+    let db = TestDb::for_suite().await;
+    let url = db.url();
+    let a = spawn_app_with(|c| c.database.database_url = url.clone()).await;
+    let b = spawn_app_with(|c| c.database.database_url = url.clone()).await;
+    let admin = a.admin().await;
+    let client = a.api_client(STOREFRONT).await;
+    let id = customer(&a, &admin, "jane@example.com").await;
+    let granted = password_grant(&a, &client, None, "jane@example.com", "secret123").await;
+    let token = access(&granted);
+    let refresh = granted.body["refresh_token"].as_str().unwrap().to_owned();
+    // Issued by node A, used on node B.
+    assert_eq!(b.get("/demo/me", &token).await.ok(200)["id"], id.as_str());
+    crate::me::refresh_grant(&b, &client, &refresh)
+        .await
+        .ok(200);
+
+    // The customer leaves the project's global sign-in (joins a Store) through node B…
+    b.post("/demo/stores", &admin, json!({"key": "a-shop"}))
+        .await
+        .ok(201);
+    b.update(
+        &admin,
+        &id,
+        &json!(1),
+        json!([{"action": "addStore", "store": {"key": "a-shop"}}]),
+    )
+    .await
+    .ok(200);
+    // …and node A refuses the token and its refresh token from then on.
+    a.get("/demo/me", &token).await.error(401, "invalid_token");
+    crate::me::refresh_grant(&a, &client, &refresh)
+        .await
+        .error(400, "invalid_grant");
+    b.get("/demo/me", &token).await.error(401, "invalid_token");
+    drop((a, b));
+    drop(db);
 }
