@@ -1,16 +1,19 @@
 //! My Customer Profile routes: `GET|POST|DELETE /{p}/me`, `POST /{p}/me/signup`, `/me/login`,
 //! `/me/password`, `/me/password/reset` and `/me/email/confirm`, and their twins under
 //! `/{p}/in-store/key={storeKey}/`. Handlers extract the token first ([`MyToken`]: 401 / 403
-//! before anything else), turn the `My*` body into the project endpoint's body with the rules of
+//! before anything else; the customer endpoints also check that the token names a customer
+//! before reading the body), turn the `My*` body into the project endpoint's body with the rules of
 //! `clientele_domain::me`, call `service::me` and shape the response. No rules live here.
 
-use super::customers::{custom_types, expanded, expansions, required_version};
+use super::customers::{custom_types, expanded, expansions, json_body, required_version};
 use super::params::QueryParams;
 use crate::auth::session::{Identity, MyToken};
 use crate::error::ApiError;
 use crate::json::{parse_json, AppJson};
 use crate::service::me as service;
 use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -83,10 +86,11 @@ async fn update_me(
     token: MyToken,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    AppJson(body): AppJson<Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     service::customer_id(&token)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
+    let body: Value = json_body(body)?;
     rules::check_update_actions(&body)?;
     let customer = service::update(&state, &token, typed(body)?).await?;
     expanded(&state, &token.project_key, &customer, &paths).await
@@ -136,10 +140,10 @@ async fn sign_in(
 async fn change_password(
     token: MyToken,
     State(state): State<AppState>,
-    AppJson(body): AppJson<Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = service::customer_id(&token)?;
-    let body = typed(rules::change_password(body, id)?)?;
+    let body = typed(rules::change_password(json_body(body)?, id)?)?;
     let customer = service::change_password(&state, &token, body).await?;
     expanded(&state, &token.project_key, &customer, &[]).await
 }
@@ -148,10 +152,13 @@ async fn change_password(
 async fn reset_password(
     token: MyToken,
     State(state): State<AppState>,
-    AppJson(body): AppJson<Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     service::customer_id(&token)?;
-    let body = typed(rules::token_body(body, "MyCustomerResetPassword")?)?;
+    let body = typed(rules::token_body(
+        json_body(body)?,
+        "MyCustomerResetPassword",
+    )?)?;
     let customer = service::reset_password(&state, &token, body).await?;
     expanded(&state, &token.project_key, &customer, &[]).await
 }
@@ -160,10 +167,13 @@ async fn reset_password(
 async fn verify_email(
     token: MyToken,
     State(state): State<AppState>,
-    AppJson(body): AppJson<Value>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     service::customer_id(&token)?;
-    let body = typed(rules::token_body(body, "MyCustomerEmailVerify")?)?;
+    let body = typed(rules::token_body(
+        json_body(body)?,
+        "MyCustomerEmailVerify",
+    )?)?;
     let customer = service::verify_email(&state, &token, body).await?;
     expanded(&state, &token.project_key, &customer, &[]).await
 }

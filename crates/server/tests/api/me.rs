@@ -763,6 +763,20 @@ async fn me_paths_in_a_store_need_the_key_form() {
     app.get("/demo/me", "not-a-token")
         .await
         .error(401, "invalid_token");
+    // Without a customer, the customer endpoints answer 403 before reading the body.
+    for path in [
+        "/demo/me",
+        "/demo/me/password",
+        "/demo/me/password/reset",
+        "/demo/me/email/confirm",
+    ] {
+        app.request_raw(Method::POST, path, &anon, "{".to_owned())
+            .await
+            .error(403, "insufficient_scope");
+    }
+    app.request_raw(Method::POST, "/demo/me/signup", &anon, "{".to_owned())
+        .await
+        .error(400, "InvalidJsonInput");
     app.request(Method::PUT, "/demo/me", Some(&anon), None)
         .await
         .error(405, "MethodNotAllowed");
