@@ -29,6 +29,9 @@ pub struct ClientLogging {
     /// The customer acting through a password-flow token, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Reference>,
+    /// The anonymous session acting through an anonymous-session token, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
     /// Always false here: no change is made by the platform itself.
     #[serde(default)]
     pub is_platform_client: bool,

@@ -13,6 +13,7 @@ pub mod customer;
 pub mod customer_group;
 pub mod error;
 pub mod limits;
+pub mod me;
 pub mod message;
 pub mod newtypes;
 pub mod password;

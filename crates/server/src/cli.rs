@@ -75,7 +75,9 @@ pub struct ApiClientCreate {
     /// The project the client belongs to.
     #[arg(long)]
     pub project: String,
-    /// Space-separated scopes, e.g. "manage_customers:demo view_messages:demo".
+    /// Space-separated scopes, e.g. "manage_customers:demo view_messages:demo"; storefront
+    /// clients: "manage_my_profile:demo create_anonymous_token:demo" (or
+    /// "manage_my_profile:demo:STORE" for one Store).
     #[arg(long)]
     pub scope: String,
     /// Client id (random if omitted).
@@ -179,6 +181,16 @@ pub async fn create_api_client(
         .map_err(|bad| format!("invalid scope '{bad}'"))?;
     if scopes.is_empty() {
         return Err("at least one scope is required".to_owned());
+    }
+    // Identity scopes (`customer_id:…`, `anonymous_id:…`) are added by the token flows; a
+    // client holding one could pass for a customer or a session.
+    if let Some(identity) = scopes
+        .iter()
+        .find(|s| crate::auth::scope::IDENTITY_SCOPES.contains(&s.name.as_str()))
+    {
+        return Err(format!(
+            "scope {identity} names an identity, which only the token flows grant"
+        ));
     }
     if let Some(other) = scopes.iter().find(|s| s.project != project) {
         return Err(format!("scope {other} is not for project '{project}'"));

@@ -82,6 +82,9 @@ pub enum ApiError {
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
+    /// 400 `AnonymousIdAlreadyInUse`: an anonymous session id that was already issued.
+    #[error("The given anonymous ID is already in use.")]
+    AnonymousIdAlreadyInUse,
     /// 400 `InvalidCurrentPassword`.
     #[error("The given current password does not match.")]
     InvalidCurrentPassword,
@@ -187,6 +190,7 @@ impl ApiError {
                 ("ProjectNotConfiguredForLanguages", StatusCode::BAD_REQUEST)
             }
             InvalidCredentials => ("InvalidCredentials", StatusCode::BAD_REQUEST),
+            AnonymousIdAlreadyInUse => ("AnonymousIdAlreadyInUse", StatusCode::BAD_REQUEST),
             InvalidCurrentPassword => ("InvalidCurrentPassword", StatusCode::BAD_REQUEST),
             ExpiredCustomerPasswordToken => {
                 ("ExpiredCustomerPasswordToken", StatusCode::BAD_REQUEST)

@@ -269,6 +269,19 @@ pub enum RedeemOutcome {
     NotFound,
 }
 
+/// What a customer-bound or anonymous OAuth token is bound to beside its `customer_id`
+/// (`/me` and anonymous sessions). All `None` for client-credentials tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenBinding {
+    /// The Store of an in-store password flow.
+    pub store_key: Option<String>,
+    /// The anonymous session of an anonymous-session token.
+    pub anonymous_id: Option<String>,
+    /// SHA-256 of the customer's password hash when the token was issued: the token is valid
+    /// only while the customer still has that password.
+    pub credential: Option<String>,
+}
+
 /// Everything Clientele persists. Implemented by the SQLite and the PostgreSQL backend; the
 /// conformance suite runs the same story against both.
 ///
@@ -441,4 +454,27 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         change: TokenRedemption,
     ) -> Result<RedeemOutcome, StoreError>;
+
+    // ---- `/me` and anonymous sessions ----
+
+    /// Stores an issued token (by hash) with its binding, in one statement.
+    async fn insert_bound_token(
+        &self,
+        token: &AccessTokenRecord,
+        binding: &TokenBinding,
+    ) -> Result<(), StoreError>;
+    /// The binding of a token by hash (all `None` for an unbound token); `None` when there is no
+    /// such token.
+    async fn get_token_binding(&self, token_hash: &str)
+        -> Result<Option<TokenBinding>, StoreError>;
+    /// Deletes one access or refresh token (a customer-bound token found stale on use).
+    async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Records an anonymous session id as issued; `false` when it was issued before (the
+    /// primary key decides between concurrent requests).
+    async fn claim_anonymous_id(
+        &self,
+        project: &str,
+        anonymous_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }

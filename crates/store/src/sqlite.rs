@@ -1062,6 +1062,102 @@ impl Store for SqliteStore {
             .or_backend("commit redeem customer token")?;
         Ok(RedeemOutcome::Redeemed)
     }
+
+    // ---- `/me` and anonymous sessions ----
+
+    async fn insert_bound_token(
+        &self,
+        token: &AccessTokenRecord,
+        binding: &crate::TokenBinding,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO oauth_tokens (token_hash, kind, client_id, project_key, scope, \
+             customer_id, expires_at, store_key, anonymous_id, credential) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.token_hash)
+        .bind(&token.kind)
+        .bind(&token.client_id)
+        .bind(&token.project_key)
+        .bind(&token.scope)
+        .bind(&token.customer_id)
+        .bind(crate::rows::ts(token.expires_at))
+        .bind(&binding.store_key)
+        .bind(&binding.anonymous_id)
+        .bind(&binding.credential)
+        .execute(&self.pool)
+        .await
+        .on_unique(
+            "insert bound token",
+            &[Unique {
+                constraint: UQ_TOKEN,
+                field: "tokenHash",
+                value: &token.token_hash,
+            }],
+        )?;
+        Ok(())
+    }
+
+    async fn get_token_binding(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<crate::TokenBinding>, StoreError> {
+        let row = sqlx::query(
+            "SELECT store_key, anonymous_id, credential FROM oauth_tokens WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .or_backend("get token binding")?;
+        let Some(r) = row else { return Ok(None) };
+        let binding = (|| {
+            Ok::<_, sqlx::Error>(crate::TokenBinding {
+                store_key: r.try_get(0)?,
+                anonymous_id: r.try_get(1)?,
+                credential: r.try_get(2)?,
+            })
+        })()
+        .or_backend("read token binding")?;
+        Ok(Some(binding))
+    }
+
+    async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .or_backend("delete token")?;
+        Ok(())
+    }
+
+    async fn claim_anonymous_id(
+        &self,
+        project: &str,
+        anonymous_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO anonymous_ids (project_key, anonymous_id, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(project)
+        .bind(anonymous_id)
+        .bind(crate::rows::ts(now))
+        .execute(&self.pool)
+        .await
+        .on_unique(
+            "claim anonymous id",
+            &[Unique {
+                constraint: "anonymous_ids.project_key, anonymous_ids.anonymous_id",
+                field: "anonymousId",
+                value: anonymous_id,
+            }],
+        );
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(StoreError::DuplicateField { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[cfg(test)]

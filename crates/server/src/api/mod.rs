@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod customer_groups;
 pub mod customers;
 pub mod health;
+pub mod me;
 pub mod messages;
 pub mod params;
 pub mod resources;
@@ -24,6 +25,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(health::router())
         .merge(crate::auth::oauth::router())
+        .merge(crate::auth::session::router())
+        .merge(me::router())
         .merge(customers::router())
         .merge(credentials::router())
         .merge(messages::router())

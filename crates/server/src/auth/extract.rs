@@ -168,7 +168,10 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
         let project_key = project_key_of(parts);
         let scopes = Scope::parse_list(&record.scope).unwrap_or_default();
         let store = store_key_of(parts);
+        // Tokens of a customer or an anonymous session act only through `/me` (auth::session).
         if record.project_key != project_key
+            || record.customer_id.is_some()
+            || super::session::names_identity(&scopes)
             || !allows(&scopes, R::ANY_OF, &project_key, store.as_deref())
         {
             return Err(ApiError::InsufficientScope {

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod oauth;
 pub mod scope;
 pub mod secret;
+pub mod session;
 
 pub use extract::{
     Authorized, ManageCustomerGroups, ManageCustomers, ManageStores, ManageTypes, Requirement,

@@ -6,9 +6,9 @@
 //! `POST /oauth/introspect` (RFC 7662).
 //!
 //! Password-flow tokens carry the client's (or the requested) scopes plus
-//! `customer_id:{customerId}`; the scope extractor reads that entry as a scope of "project"
-//! `{customerId}`, which no route requires, so it neither grants nor denies anything. A
-//! password reset deletes every access and refresh token issued to the customer.
+//! `customer_id:{customerId}` and are bound to the customer (`auth::session`): they act only
+//! through `/me`, and die with the customer's password, its deletion or (in a Store) its
+//! membership. The anonymous-session flow lives in `auth::session`.
 
 use super::scope::Scope;
 use super::secret::{constant_time_eq, hash_secret, new_secret};
@@ -117,6 +117,11 @@ pub fn grant_scopes(client: &ApiClientRecord, requested: Option<&str>) -> Result
     let asked = Scope::parse_list(requested)
         .map_err(|bad| ApiError::InvalidScope(format!("Invalid scope: {bad}")))?;
     for want in &asked {
+        if super::scope::IDENTITY_SCOPES.contains(&want.name.as_str()) {
+            return Err(ApiError::InvalidScope(format!(
+                "The scope {want} is issued by the token flows and cannot be requested."
+            )));
+        }
         let covered = held.iter().any(|h| {
             h == want
                 || (h.name == "manage_project"
@@ -204,8 +209,17 @@ async fn token(
                     state.clock.now() + time::Duration::seconds(REFRESH_TOKEN_TTL_SECS),
                 )
                 .await?;
+            // A customer's refresh token keeps its identity, and dies with its session.
+            let binding = super::session::refresh_binding(&state, &record).await?;
             Ok(Json(
-                issue_access_token(&state, &client, record.scope, record.customer_id).await?,
+                super::session::issue_access(
+                    &state,
+                    &client,
+                    record.scope,
+                    record.customer_id,
+                    &binding,
+                )
+                .await?,
             ))
         }
         Some(other) => Err(ApiError::UnsupportedGrantType(format!(
@@ -227,34 +241,6 @@ fn required_param<'a>(
         .map(String::as_str)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::InvalidRequest(format!("Missing required parameter: {name}.")))
-}
-
-/// Issues and stores a refresh token for a password-flow grant; returns its value, shaped
-/// `{projectKey}:{secret}` as commercetools' refresh tokens are.
-pub async fn issue_refresh_token(
-    state: &AppState,
-    client: &ApiClientRecord,
-    scope: String,
-    customer_id: String,
-) -> Result<String, ApiError> {
-    let token = format!(
-        "{}:{}",
-        client.project_key,
-        new_secret(state.random.as_ref())
-    );
-    state
-        .store
-        .insert_token(&AccessTokenRecord {
-            token_hash: hash_secret(&token),
-            kind: "refresh".to_owned(),
-            client_id: client.client_id.clone(),
-            project_key: client.project_key.clone(),
-            scope,
-            customer_id: Some(customer_id),
-            expires_at: state.clock.now() + time::Duration::seconds(REFRESH_TOKEN_TTL_SECS),
-        })
-        .await?;
-    Ok(token)
 }
 
 /// `POST /oauth/{projectKey}/customers/token`: the password flow for global customers. Wrong
@@ -357,12 +343,9 @@ async fn password_grant(
     )
     .await?
     .ok_or(ApiError::InvalidCustomerAccountCredentials)?;
-    let scope = format!("{scope} customer_id:{}", customer.id);
-    let mut response =
-        issue_access_token(state, client, scope.clone(), Some(customer.id.clone())).await?;
-    let refresh = issue_refresh_token(state, client, scope, customer.id).await?;
-    response["refresh_token"] = json!(refresh);
-    Ok(Json(response))
+    Ok(Json(
+        super::session::issue_customer_tokens(state, client, scope, &customer, &ctx).await?,
+    ))
 }
 
 /// `POST /oauth/introspect` (RFC 7662): `{active, scope, exp, client_id}` for a live access

@@ -1,6 +1,10 @@
 //! Scopes: parsing `name:projectKey[:storeKey]` strings and deciding what a set of granted
 //! scopes allows. Pure; the implication rules live in one function with a table test.
 
+/// Scope names that say who a token speaks for (password and anonymous flows add them); no API
+/// client holds them and no route requires them.
+pub const IDENTITY_SCOPES: &[&str] = &["customer_id", "anonymous_id", "external_user_id"];
+
 /// One granted scope, e.g. `manage_customers:demo` or `view_customers:demo:eu-store`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod customer_groups;
 pub mod customers;
 pub mod expand;
+pub mod me;
 pub mod messages;
 pub mod references;
 pub mod resources;
@@ -24,18 +25,34 @@ use time::OffsetDateTime;
 
 /// Who is making a change: the API client behind the request's token (`createdBy` /
 /// `lastModifiedBy` of customers and messages).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Actor {
     /// The API client id.
     pub client_id: String,
+    /// The customer acting through a password-flow token (`/me` endpoints).
+    pub customer_id: Option<String>,
+    /// The anonymous session acting through an anonymous-session token (`/me/signup`).
+    pub anonymous_id: Option<String>,
 }
 
 impl Actor {
+    /// An API client acting on its own (client-credentials token).
+    pub fn client(client_id: String) -> Self {
+        Actor {
+            client_id,
+            ..Actor::default()
+        }
+    }
+
     /// The `ClientLogging` commercetools shows for this actor.
     pub fn logging(&self) -> ClientLogging {
         ClientLogging {
             client_id: Some(self.client_id.clone()),
-            customer: None,
+            customer: self
+                .customer_id
+                .as_ref()
+                .map(|id| Reference::new("customer", id.clone())),
+            anonymous_id: self.anonymous_id.clone(),
             is_platform_client: false,
         }
     }

@@ -1,5 +1,6 @@
 //! The storefront OAuth flows: the password flow (`/oauth/{p}/customers/token`), the refresh
-//! grant, introspection, and the revocation of a customer's tokens by a password reset.
+//! grant, introspection, and the revocation of a customer's tokens by a password change or
+//! reset.
 
 use crate::helpers::{spawn_app, Resp, TestApp};
 use serde_json::{json, Value};
@@ -76,7 +77,7 @@ async fn app_with_customer() -> (TestApp, String, String) {
 async fn the_password_flow_issues_access_and_refresh_tokens_naming_the_customer() {
     let (app, _, id) = app_with_customer().await;
     let client = app
-        .api_client("manage_customers:demo view_messages:demo")
+        .api_client("manage_my_profile:demo view_messages:demo")
         .await;
     let r = password_grant(&app, &client, "jane@EXAMPLE.com", "secret123", &[]).await;
     let body = r.ok(200);
@@ -84,15 +85,17 @@ async fn the_password_flow_issues_access_and_refresh_tokens_naming_the_customer(
     assert_eq!(body["expires_in"], 172_800);
     assert_eq!(
         body["scope"],
-        format!("manage_customers:demo view_messages:demo customer_id:{id}")
+        format!("manage_my_profile:demo view_messages:demo customer_id:{id}")
     );
     let access = body["access_token"].as_str().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
     assert!(refresh.starts_with("demo:"), "{refresh}");
     assert!(refresh.len() > 43);
-    // The customer_id entry grants nothing by itself; the client's scopes work as usual.
-    app.get("/demo/customers", access).await.ok(200);
-    app.get("/demo/messages", access).await.ok(200);
+    // A customer's token acts through `/me` only, whatever else its scope names.
+    app.get("/demo/me", access).await.ok(200);
+    app.get("/demo/messages", access)
+        .await
+        .error(403, "insufficient_scope");
 
     let narrowed = password_grant(
         &app,
@@ -107,7 +110,7 @@ async fn the_password_flow_issues_access_and_refresh_tokens_naming_the_customer(
         format!("view_messages:demo customer_id:{id}")
     );
     let access = narrowed.body["access_token"].as_str().unwrap();
-    app.get("/demo/customers", access)
+    app.get("/demo/me", access)
         .await
         .error(403, "insufficient_scope");
     password_grant(
@@ -215,7 +218,7 @@ async fn malformed_password_grants_are_rejected_before_any_verification() {
 #[tokio::test]
 async fn a_refresh_token_gets_new_access_tokens_for_its_client_only() {
     let (app, _, id) = app_with_customer().await;
-    let client = app.api_client("manage_customers:demo").await;
+    let client = app.api_client("manage_my_profile:demo").await;
     let first = password_grant(&app, &client, "jane@example.com", "secret123", &[]).await;
     let refresh = first.ok(200)["refresh_token"].as_str().unwrap().to_owned();
 
@@ -229,7 +232,7 @@ async fn a_refresh_token_gets_new_access_tokens_for_its_client_only() {
     let body = r.ok(200);
     assert_eq!(
         body["scope"],
-        format!("manage_customers:demo customer_id:{id}")
+        format!("manage_my_profile:demo customer_id:{id}")
     );
     assert_eq!(body["token_type"], "Bearer");
     assert!(
@@ -237,9 +240,11 @@ async fn a_refresh_token_gets_new_access_tokens_for_its_client_only() {
         "the refresh token stays the same"
     );
     assert_ne!(body["access_token"], first.body["access_token"]);
-    app.get("/demo/customers", body["access_token"].as_str().unwrap())
-        .await
-        .ok(200);
+    // The refreshed token speaks for the same customer.
+    let me = app
+        .get("/demo/me", body["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me.ok(200)["id"], id.as_str());
 
     for bad in [
         "demo:not-a-token",
@@ -335,25 +340,38 @@ async fn introspection_reports_live_access_tokens_to_their_client() {
 }
 
 #[tokio::test]
-async fn a_password_reset_revokes_every_token_issued_to_the_customer() {
+async fn a_password_change_or_reset_revokes_every_token_issued_to_the_customer() {
     let (app, admin, id) = app_with_customer().await;
-    let client = app.api_client("manage_customers:demo").await;
-    let granted = password_grant(&app, &client, "jane@example.com", "secret123", &[]).await;
-    let access = granted.ok(200)["access_token"].as_str().unwrap().to_owned();
-    let refresh = granted.body["refresh_token"].as_str().unwrap().to_owned();
-    let refreshed = app
-        .token_request(
-            &client.0,
-            &client.1,
-            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-        )
-        .await;
-    let second_access = refreshed.ok(200)["access_token"]
+    let client = app.api_client("manage_my_profile:demo").await;
+    let refresh_with = |refresh: String| {
+        let (app, client) = (&app, &client);
+        async move {
+            app.token_request(
+                &client.0,
+                &client.1,
+                &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            )
+            .await
+        }
+    };
+    // Tokens of the first password: an access token, a refresh token and a refreshed one.
+    let tokens = |password: &'static str| {
+        let (app, client) = (&app, &client);
+        async move {
+            let granted = password_grant(app, client, "jane@example.com", password, &[]).await;
+            let access = granted.ok(200)["access_token"].as_str().unwrap().to_owned();
+            let refresh = granted.body["refresh_token"].as_str().unwrap().to_owned();
+            (access, refresh)
+        }
+    };
+    let (access, refresh) = tokens("secret123").await;
+    let second_access = refresh_with(refresh.clone()).await.ok(200)["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
+    app.get("/demo/me", &second_access).await.ok(200);
 
-    // A password change is not a reset: the tokens keep working.
+    // A password change through the back office kills them all.
     app.post(
         "/demo/customers/password",
         &admin,
@@ -361,8 +379,13 @@ async fn a_password_reset_revokes_every_token_issued_to_the_customer() {
     )
     .await
     .ok(200);
-    app.get("/demo/customers", &access).await.ok(200);
+    for token in [&access, &second_access] {
+        app.get("/demo/me", token).await.error(401, "invalid_token");
+    }
+    refresh_with(refresh).await.error(400, "invalid_grant");
 
+    // So does a reset, for the tokens of the new password.
+    let (access, refresh) = tokens("changed").await;
     let t = app
         .post(
             "/demo/customers/password-token",
@@ -378,24 +401,17 @@ async fn a_password_reset_revokes_every_token_issued_to_the_customer() {
     )
     .await
     .ok(200);
-
-    for token in [&access, &second_access] {
-        app.get("/demo/customers", token)
-            .await
-            .error(401, "invalid_token");
-    }
-    app.token_request(
-        &client.0,
-        &client.1,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await
-    .error(400, "invalid_grant");
+    app.get("/demo/me", &access)
+        .await
+        .error(401, "invalid_token");
+    refresh_with(refresh).await.error(400, "invalid_grant");
     // Client-credentials tokens are not the customer's and keep working.
     app.get("/demo/customers", &admin).await.ok(200);
-    password_grant(&app, &client, "jane@example.com", "reset123", &[])
+    password_grant(&app, &client, "jane@example.com", "changed", &[])
         .await
-        .ok(200);
+        .error(400, "invalid_customer_account_credentials");
+    let (access, _) = tokens("reset123").await;
+    app.get("/demo/me", &access).await.ok(200);
 }
 
 #[tokio::test]
