@@ -1055,6 +1055,10 @@ impl Store for PostgresStore {
             .or_backend("commit redeem customer token")?;
         Ok(RedeemOutcome::Redeemed)
     }
+
+    fn pool_stats(&self) -> crate::PoolStats {
+        crate::pool_stats::of(&[&self.pool])
+    }
 }
 
 #[cfg(test)]

@@ -1062,6 +1062,10 @@ impl Store for SqliteStore {
             .or_backend("commit redeem customer token")?;
         Ok(RedeemOutcome::Redeemed)
     }
+
+    fn pool_stats(&self) -> crate::PoolStats {
+        crate::pool_stats::of(&[&self.pool, &self.writer])
+    }
 }
 
 #[cfg(test)]
