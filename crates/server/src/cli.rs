@@ -17,6 +17,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines as `text` or `json` (one object per line), on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "CLIENTELE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 /// The subcommands.

@@ -13,6 +13,8 @@ pub mod config;
 pub mod error;
 pub mod hashing;
 pub mod json;
+pub mod metrics;
+pub mod observe;
 pub mod service;
 pub mod startup;
 pub mod state;

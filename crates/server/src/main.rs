@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    clientele_server::telemetry::init();
     let cli = Cli::parse();
+    clientele_server::telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => clientele_server::cli::serve(args).await,
         Command::Project(cmd) => clientele_server::cli::project(cmd).await,

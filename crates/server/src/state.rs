@@ -18,4 +18,6 @@ pub struct AppState {
     pub hasher: HashPool,
     /// Lifetime of issued access tokens, in seconds.
     pub access_token_ttl_secs: i64,
+    /// Counters and histograms served at `/-/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }

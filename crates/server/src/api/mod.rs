@@ -15,7 +15,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use tower_http::trace::TraceLayer;
 
 /// The whole application router.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
@@ -28,10 +27,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(customer_groups::router())
         .merge(types::router())
         .merge(stores::router())
+        .merge(crate::metrics::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TraceLayer::new_for_http())
+        // Router::layer wraps every route after routing, so the route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::observe,
+        ))
         .with_state(state)
 }
 

@@ -154,6 +154,7 @@ pub async fn issue_access_token(
             expires_at: state.clock.now() + time::Duration::seconds(ttl),
         })
         .await?;
+    state.metrics.token_issued("access");
     Ok(json!({
         "access_token": token,
         "token_type": "Bearer",
@@ -250,6 +251,7 @@ pub async fn issue_refresh_token(
             expires_at: state.clock.now() + time::Duration::seconds(REFRESH_TOKEN_TTL_SECS),
         })
         .await?;
+    state.metrics.token_issued("refresh");
     Ok(token)
 }
 

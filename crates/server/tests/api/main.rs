@@ -21,6 +21,7 @@ mod helpers;
 mod in_store;
 mod messages;
 mod oauth_password;
+mod observability;
 mod stores;
 mod two_processes;
 mod types;
