@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod customer_groups;
 pub mod customers;
 pub mod expand;
+pub mod import;
 pub mod messages;
 pub mod references;
 pub mod resources;
