@@ -40,6 +40,10 @@ pub enum Command {
     /// Manage API clients (OAuth2 client credentials).
     #[command(subcommand, name = "api-client")]
     ApiClient(ApiClientCommand),
+    /// Write every customer of a project as NDJSON (one API-shaped customer per line, id order).
+    Export(crate::transfer::ExportArgs),
+    /// Create or update customers from NDJSON lines (a file, stdin, or `--from-api`).
+    Import(crate::transfer::ImportArgs),
 }
 
 /// `clientele project …`.

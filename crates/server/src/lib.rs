@@ -19,6 +19,7 @@ pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod transfer;
 
 pub use config::ServeConfig;
 pub use startup::Application;

@@ -23,5 +23,6 @@ mod messages;
 mod oauth_password;
 mod observability;
 mod stores;
+mod transfer;
 mod two_processes;
 mod types;
