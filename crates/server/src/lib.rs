@@ -5,6 +5,9 @@
 //! save with messages in one store call), and the `clientele-store` crate behind `AppState`.
 //! Handlers never see SQL; time and randomness come from `AppState` so tests control them.
 
+// `api::openapi` writes its schemas as one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod auth;
 pub mod cli;

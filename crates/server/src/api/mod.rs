@@ -6,6 +6,7 @@ pub mod customer_groups;
 pub mod customers;
 pub mod health;
 pub mod messages;
+pub mod openapi;
 pub mod params;
 pub mod resources;
 pub mod stores;
@@ -28,6 +29,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(types::router())
         .merge(stores::router())
         .merge(crate::metrics::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -22,6 +22,7 @@ mod in_store;
 mod messages;
 mod oauth_password;
 mod observability;
+mod openapi;
 mod stores;
 mod transfer;
 mod two_processes;
