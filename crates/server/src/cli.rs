@@ -17,6 +17,15 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines as `text` or `json` (one object per line), on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "CLIENTELE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 /// The subcommands.
@@ -31,6 +40,10 @@ pub enum Command {
     /// Manage API clients (OAuth2 client credentials).
     #[command(subcommand, name = "api-client")]
     ApiClient(ApiClientCommand),
+    /// Write every customer of a project as NDJSON (one API-shaped customer per line, id order).
+    Export(crate::transfer::ExportArgs),
+    /// Create or update customers from NDJSON lines (a file, stdin, or `--from-api`).
+    Import(crate::transfer::ImportArgs),
 }
 
 /// `clientele project …`.

@@ -15,16 +15,50 @@ pub struct HashPool {
     admission: Arc<Semaphore>,
     /// Counts verifications, so tests can prove the unknown-email path verifies too.
     verifications: Arc<std::sync::atomic::AtomicU64>,
+    worker_count: usize,
+    admission_count: usize,
+    /// Requests refused with 503 because the queue was full (exported as a metric).
+    rejections: prometheus_client::metrics::counter::Counter,
+}
+
+/// How busy the pool is right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Hashes or verifications running on a worker.
+    pub running: usize,
+    /// Admitted requests waiting for a worker.
+    pub queued: usize,
 }
 
 impl HashPool {
     /// A pool with `workers` concurrent hashes and room for `queue` waiting requests.
     pub fn new(hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
+        let worker_count = workers.max(1);
+        let admission_count = worker_count + queue;
         HashPool {
             hasher: Arc::new(hasher),
-            workers: Arc::new(Semaphore::new(workers.max(1))),
-            admission: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            workers: Arc::new(Semaphore::new(worker_count)),
+            admission: Arc::new(Semaphore::new(admission_count)),
             verifications: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            worker_count,
+            admission_count,
+            rejections: Default::default(),
+        }
+    }
+
+    /// The counter of refused requests, shared with the metrics registry.
+    pub fn rejections(&self) -> prometheus_client::metrics::counter::Counter {
+        self.rejections.clone()
+    }
+
+    /// Running and queued work now (two unsynchronised reads: a sample, not a snapshot).
+    pub fn occupancy(&self) -> Occupancy {
+        let running = self.worker_count - self.workers.available_permits().min(self.worker_count);
+        let admitted =
+            self.admission_count - self.admission.available_permits().min(self.admission_count);
+        Occupancy {
+            running,
+            queued: admitted.saturating_sub(running),
         }
     }
 
@@ -32,11 +66,10 @@ impl HashPool {
         &self,
         job: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _admitted = self
-            .admission
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::OverCapacity)?;
+        let _admitted = self.admission.clone().try_acquire_owned().map_err(|_| {
+            self.rejections.inc();
+            ApiError::OverCapacity
+        })?;
         let _worker = self
             .workers
             .clone()

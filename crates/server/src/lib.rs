@@ -5,6 +5,9 @@
 //! save with messages in one store call), and the `clientele-store` crate behind `AppState`.
 //! Handlers never see SQL; time and randomness come from `AppState` so tests control them.
 
+// `api::openapi` writes its schemas as one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -15,11 +18,14 @@ pub mod error;
 pub mod hashing;
 pub mod json;
 pub mod serve;
+pub mod metrics;
+pub mod observe;
 pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod transfer;
 
 pub use config::ServeConfig;
 pub use startup::Application;

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    clientele_server::telemetry::init();
     let cli = Cli::parse();
+    clientele_server::telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => clientele_server::cli::serve(args).await,
         Command::Project(cmd) => clientele_server::cli::project(cmd).await,
         Command::ApiClient(cmd) => clientele_server::cli::api_client(cmd).await,
+        Command::Export(args) => clientele_server::transfer::export::run(args).await,
+        Command::Import(args) => clientele_server::transfer::import::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,11 +64,13 @@ impl Application {
                 .map(usize::from)
                 .unwrap_or(2)
         });
+        let hasher = HashPool::new(hasher, workers, config.hash_queue);
         let state = AppState {
             store,
             clock,
             random,
-            hasher: HashPool::new(hasher, workers, config.hash_queue),
+            metrics: crate::metrics::Metrics::new(hasher.rejections()),
+            hasher,
             access_token_ttl_secs: config.access_token_ttl_secs,
             throttle: Arc::new(LoginThrottle::new(config.login_throttle)),
         };

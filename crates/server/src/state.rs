@@ -21,4 +21,6 @@ pub struct AppState {
     pub access_token_ttl_secs: i64,
     /// Failed-sign-in counts (`--login-throttle`; does nothing when off).
     pub throttle: Arc<LoginThrottle>,
+    /// Counters and histograms served at `/-/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }

@@ -7,6 +7,7 @@
 
 mod error;
 mod inspect;
+mod pool_stats;
 mod postgres;
 mod resources;
 mod rows;
@@ -477,4 +478,19 @@ pub trait Store: Send + Sync + 'static {
         anonymous_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// The connection pool's occupancy right now, for metrics (read-only, no query).
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
+}
+
+/// Occupancy of a store's connection pool(s), summed over every pool the backend keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open right now.
+    pub open: u32,
+    /// Open connections lent out to a query or transaction.
+    pub in_use: u32,
+    /// Most connections the pool(s) may open.
+    pub max: u32,
 }

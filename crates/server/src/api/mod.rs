@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod openapi;
 pub mod params;
 pub mod resources;
 pub mod stores;
@@ -18,7 +19,6 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower_http::trace::TraceLayer;
 
 /// The whole application router.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
@@ -34,11 +34,17 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(types::router())
         .merge(stores::router())
         .merge(crate::admin::router())
+        .merge(crate::metrics::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(refuse_nul))
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .layer(TraceLayer::new_for_http())
+        // Router::layer wraps every route after routing, so the route template is known.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::observe,
+        ))
         .with_state(state)
 }
 

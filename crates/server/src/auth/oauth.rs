@@ -163,6 +163,7 @@ pub async fn issue_access_token(
             expires_at: state.clock.now() + time::Duration::seconds(ttl),
         })
         .await?;
+    state.metrics.token_issued("access");
     Ok(json!({
         "access_token": token,
         "token_type": "Bearer",

@@ -94,6 +94,7 @@ async fn issue(
         expires_at: state.clock.now() + time::Duration::seconds(ttl),
     };
     state.store.insert_bound_token(&record, binding).await?;
+    state.metrics.token_issued(kind);
     Ok(value)
 }
 

@@ -60,7 +60,7 @@ impl CustomerRef {
 /// valid PHC hash, so it cannot collide with a stored one.
 const PENDING_HASH: &str = "$clientele-pending$";
 
-fn pending_hash() -> PasswordHash {
+pub(super) fn pending_hash() -> PasswordHash {
     PasswordHash::from_phc(PENDING_HASH.to_owned())
 }
 
@@ -92,7 +92,7 @@ fn with_context<T>(
 }
 
 /// Replaces a pending placeholder hash with the real Argon2id hash, computed off the executor.
-async fn settle_password(
+pub(super) async fn settle_password(
     state: &AppState,
     customer: &mut Customer,
     requested: Option<String>,

@@ -8,6 +8,7 @@ pub mod customer_groups;
 pub mod customers;
 pub mod expand;
 pub mod me;
+pub mod import;
 pub mod messages;
 pub mod references;
 pub mod resources;

@@ -1,0 +1,367 @@
+//! `clientele import FILE|-`: reads NDJSON lines, turns each into a `CustomerDraft` (plus what
+//! an exported customer preserves) and hands it to `service::import`, several lines at once so
+//! password hashing keeps every core busy. A bad line is reported as
+//! `line N: <code> <message>` and the import goes on; the summary counts imported, updated,
+//! unchanged and failed lines, and any failure makes the exit status non-zero.
+//!
+//! Lines naming the same id, key or email are never in flight together, so a file that
+//! changes one customer twice applies the changes in file order.
+
+use super::progress::Progress;
+use super::{cpus, offline_state, project_of, ImportArgs};
+use crate::cli::CliResult;
+use crate::error::ApiError;
+use crate::service::import::{import_customer, Outcome, Preserved};
+use crate::service::Actor;
+use crate::state::AppState;
+use clientele_domain::{Customer, CustomerDraft, PasswordHash, Project};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::io::AsyncBufReadExt;
+use tokio::task::JoinSet;
+
+/// The client id the import writes as `createdBy` / `lastModifiedBy` and in Messages.
+pub const IMPORT_CLIENT_ID: &str = "clientele-import";
+
+/// Turns one line into a draft and, for an exported customer, what it preserves. Accepted:
+/// a `CustomerDraft`; an exported customer (has `id`, `version` and `createdAt`; with
+/// `passwordHash` when exported `--with-credentials`); an Import API `CustomerImport`
+/// (references by key, typed custom field values `{"type": …, "value": …}`).
+pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiError> {
+    let bad = |detail: String| ApiError::InvalidJsonInput { detail };
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let Value::Object(object) = value else {
+        return Err(bad("a line must be a JSON object".to_owned()));
+    };
+    let exported = ["id", "version", "createdAt"]
+        .iter()
+        .all(|f| object.contains_key(*f));
+    let (mut draft, preserved) = if exported {
+        let customer: Customer = serde_json::from_value(Value::Object(object.clone()))
+            .map_err(|e| bad(format!("not an exported customer: {e}")))?;
+        let password = match object.get("passwordHash").and_then(Value::as_str) {
+            Some(phc) => Some(PasswordHash::from_phc(phc.to_owned())),
+            None => customer.password.clone(),
+        };
+        let preserved = Preserved {
+            id: customer.id.clone(),
+            version: customer.version,
+            created_at: customer.created_at,
+            last_modified_at: customer.last_modified_at,
+            created_by: customer.created_by.clone(),
+            last_modified_by: customer.last_modified_by.clone(),
+            address_ids: customer
+                .addresses
+                .iter()
+                .filter_map(|a| a.id.clone())
+                .collect(),
+            password,
+        };
+        (draft_of_exported(&object), Some(preserved))
+    } else {
+        (object, None)
+    };
+    unwrap_typed_fields(draft.get_mut("custom"));
+    if let Some(Value::Array(addresses)) = draft.get_mut("addresses") {
+        for address in addresses {
+            unwrap_typed_fields(address.get_mut("custom"));
+        }
+    }
+    let draft: CustomerDraft = serde_json::from_value(Value::Object(draft))
+        .map_err(|e| bad(format!("not a customer draft: {e}")))?;
+    Ok((draft, preserved))
+}
+
+/// A reference as a draft's ResourceIdentifier: by the expanded object's key when the export
+/// carried one (a migration maps ids of the source to the target by key), else by id.
+fn identifier(reference: &Value) -> Value {
+    let mut out = Map::new();
+    out.insert("typeId".to_owned(), reference["typeId"].clone());
+    match reference["obj"]["key"].as_str() {
+        Some(key) => out.insert("key".to_owned(), Value::from(key)),
+        None => out.insert("id".to_owned(), reference["id"].clone()),
+    };
+    Value::Object(out)
+}
+
+fn custom_draft(custom: &Value) -> Value {
+    let mut out = custom.clone();
+    if let Some(map) = out.as_object_mut() {
+        map.insert("type".to_owned(), identifier(&custom["type"]));
+    }
+    out
+}
+
+/// The draft that recreates an exported customer (address ids become indices).
+fn draft_of_exported(c: &Map<String, Value>) -> Map<String, Value> {
+    const COPIED: [&str; 16] = [
+        "key",
+        "customerNumber",
+        "externalId",
+        "email",
+        "firstName",
+        "lastName",
+        "middleName",
+        "title",
+        "dateOfBirth",
+        "companyName",
+        "vatId",
+        "isEmailVerified",
+        "locale",
+        "salutation",
+        "authenticationMode",
+        "stores",
+    ];
+    let mut d: Map<String, Value> = COPIED
+        .iter()
+        .filter_map(|f| Some(((*f).to_owned(), c.get(*f)?.clone())))
+        .collect();
+    let addresses: Vec<Value> = c
+        .get("addresses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let index = |id: &Value| addresses.iter().position(|a| &a["id"] == id);
+    let drafts: Vec<Value> = addresses
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if let Some(map) = a.as_object_mut() {
+                map.remove("id");
+                if let Some(custom) = map.get("custom").cloned() {
+                    map.insert("custom".to_owned(), custom_draft(&custom));
+                }
+            }
+            a
+        })
+        .collect();
+    d.insert("addresses".to_owned(), Value::Array(drafts));
+    for (from, to) in [
+        ("defaultShippingAddressId", "defaultShippingAddress"),
+        ("defaultBillingAddressId", "defaultBillingAddress"),
+    ] {
+        if let Some(i) = c.get(from).and_then(index) {
+            d.insert(to.to_owned(), Value::from(i));
+        }
+    }
+    for (from, to) in [
+        ("shippingAddressIds", "shippingAddresses"),
+        ("billingAddressIds", "billingAddresses"),
+    ] {
+        if let Some(ids) = c.get(from).and_then(Value::as_array) {
+            let list: Vec<Value> = ids.iter().filter_map(index).map(Value::from).collect();
+            d.insert(to.to_owned(), Value::Array(list));
+        }
+    }
+    if let Some(group) = c.get("customerGroup").filter(|g| !g.is_null()) {
+        d.insert("customerGroup".to_owned(), identifier(group));
+    }
+    if let Some(list) = c.get("customerGroupAssignments").and_then(Value::as_array) {
+        let list = list
+            .iter()
+            .map(|a| serde_json::json!({"customerGroup": identifier(&a["customerGroup"])}))
+            .collect();
+        d.insert("customerGroupAssignments".to_owned(), Value::Array(list));
+    }
+    if let Some(custom) = c.get("custom").filter(|c| !c.is_null()) {
+        d.insert("custom".to_owned(), custom_draft(custom));
+    }
+    d
+}
+
+/// Import API custom fields carry `{"type": "String", "value": …}`; drafts carry the value.
+fn unwrap_typed_fields(custom: Option<&mut Value>) {
+    let Some(Value::Object(fields)) = custom.and_then(|c| c.get_mut("fields")) else {
+        return;
+    };
+    for value in fields.values_mut() {
+        let typed = value
+            .as_object()
+            .is_some_and(|o| o.len() == 2 && o.contains_key("type") && o.contains_key("value"));
+        if typed {
+            *value = value["value"].take();
+        }
+    }
+}
+
+/// Counts of what the lines did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    /// New customers.
+    pub imported: u64,
+    /// Changed customers.
+    pub updated: u64,
+    /// Customers that already had the line's state.
+    pub unchanged: u64,
+    /// Lines that failed.
+    pub failed: u64,
+}
+
+impl Counts {
+    fn done(&self) -> u64 {
+        self.imported + self.updated + self.unchanged + self.failed
+    }
+}
+
+/// Line number, progress amount, busy keys, result.
+type Finished = (usize, u64, Vec<String>, Result<Outcome, ApiError>);
+
+/// Runs lines through `service::import` with bounded concurrency, reporting as they finish.
+pub struct Importer {
+    state: AppState,
+    project: Arc<Project>,
+    limit: usize,
+    tasks: JoinSet<Finished>,
+    busy: HashSet<String>,
+    counts: Counts,
+    progress: Progress,
+}
+
+impl Importer {
+    /// An importer into `project` with at most `limit` lines in flight.
+    pub fn new(state: AppState, project: Project, limit: usize, progress: Progress) -> Self {
+        Importer {
+            state,
+            project: Arc::new(project),
+            limit: limit.max(1),
+            tasks: JoinSet::new(),
+            busy: HashSet::new(),
+            counts: Counts::default(),
+            progress,
+        }
+    }
+
+    fn report(&mut self, line: usize, result: Result<Outcome, ApiError>, amount: u64) {
+        match result {
+            Ok(Outcome::Imported) => self.counts.imported += 1,
+            Ok(Outcome::Updated) => self.counts.updated += 1,
+            Ok(Outcome::Unchanged) => self.counts.unchanged += 1,
+            Err(e) => {
+                self.counts.failed += 1;
+                let (code, _) = e.code_and_status();
+                let detail = match &e {
+                    ApiError::InvalidJsonInput { detail } => format!(" ({detail})"),
+                    _ => String::new(),
+                };
+                self.progress
+                    .println(&format!("line {line}: {code} {e}{detail}"));
+            }
+        }
+        self.progress.advance(amount, self.counts.done());
+    }
+
+    async fn join_one(&mut self) {
+        if let Some(joined) = self.tasks.join_next().await {
+            match joined {
+                Ok((line, amount, keys, result)) => {
+                    for k in &keys {
+                        self.busy.remove(k);
+                    }
+                    self.report(line, result, amount);
+                }
+                Err(e) => {
+                    self.counts.failed += 1;
+                    self.progress
+                        .println(&format!("an import task failed: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Takes line number `line` (1-based) with its text; `amount` is how far it moves the
+    /// progress bar (bytes of a file, or 1 per customer).
+    pub async fn submit(&mut self, line: usize, text: &str, amount: u64) {
+        let (draft, preserved) = match parse_line(text) {
+            Ok(parsed) => parsed,
+            Err(e) => return self.report(line, Err(e), amount),
+        };
+        let mut keys = vec![format!("email:{}", draft.email.to_lowercase())];
+        if let Some(key) = &draft.key {
+            keys.push(format!("key:{key}"));
+        }
+        if let Some(p) = &preserved {
+            keys.push(format!("id:{}", p.id));
+        }
+        while keys.iter().any(|k| self.busy.contains(k)) || self.tasks.len() >= self.limit {
+            self.join_one().await;
+        }
+        self.busy.extend(keys.iter().cloned());
+        let (state, project) = (self.state.clone(), self.project.clone());
+        self.tasks.spawn(async move {
+            let actor = Actor {
+                client_id: IMPORT_CLIENT_ID.to_owned(),
+            };
+            let result = import_customer(&state, &project, &actor, draft, preserved).await;
+            (line, amount, keys, result)
+        });
+    }
+
+    /// Waits for every line in flight, prints the summary, and returns the counts.
+    pub async fn finish(mut self) -> Counts {
+        while !self.tasks.is_empty() {
+            self.join_one().await;
+        }
+        let c = self.counts;
+        self.progress.finish(
+            &format!(
+                "imported {}, updated {}, unchanged {}, failed {}",
+                c.imported, c.updated, c.unchanged, c.failed
+            ),
+            c.done(),
+        );
+        c
+    }
+}
+
+/// `Ok` when no line failed, else the error `main` prints (exit status 1).
+pub fn verdict(counts: Counts) -> CliResult {
+    if counts.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} line(s) failed", counts.failed))
+    }
+}
+
+/// Runs `clientele import`.
+pub async fn run(args: ImportArgs) -> CliResult {
+    let limit = args.concurrency.unwrap_or(4 * cpus());
+    let pool = u32::try_from(limit.clamp(2, 16)).unwrap_or(16);
+    let state = offline_state(&args.database, pool).await?;
+    let project = project_of(&state, &args.project).await?;
+    if args.from_api.is_some() {
+        return super::from_api::run(state, project, &args, limit).await;
+    }
+    let path = args.file.as_deref().unwrap_or("-");
+    let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if path == "-"
+    {
+        (Box::new(tokio::io::stdin()), None)
+    } else {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| format!("cannot open {path}: {e}"))?;
+        let size = file.metadata().await.ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let mut importer = Importer::new(state, project, limit, Progress::start(size));
+    let mut lines = tokio::io::BufReader::new(reader).lines();
+    let mut number = 0usize;
+    loop {
+        let text = match lines.next_line().await {
+            Ok(Some(text)) => text,
+            Ok(None) => break,
+            Err(e) => {
+                importer.finish().await;
+                return Err(format!("cannot read {path} after line {number}: {e}"));
+            }
+        };
+        number += 1;
+        let amount = text.len() as u64 + 1;
+        if text.trim().is_empty() {
+            importer.progress.advance(amount, importer.counts.done());
+        } else {
+            importer.submit(number, &text, amount).await;
+        }
+    }
+    verdict(importer.finish().await)
+}

@@ -1,0 +1,120 @@
+//! Bulk transfer of customers on the command line: `clientele export` (NDJSON out, in id
+//! order, one page in memory at a time), `clientele import` (NDJSON in, from a file, stdin or
+//! a running commercetools-compatible API) and their progress reporting.
+//!
+//! Owns the command-line arguments, reading and writing lines, paging, concurrency and the
+//! summary. What a line means for the database is `service::import`'s business: this module
+//! must not validate customers itself nor talk SQL.
+
+pub mod export;
+pub mod from_api;
+pub mod import;
+pub mod progress;
+
+use crate::clock::{OsRandom, SystemClock};
+use crate::config::DatabaseArgs;
+use crate::hashing::HashPool;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use clap::Args;
+use clientele_domain::{PasswordHasher, Project};
+use std::sync::Arc;
+
+/// `clientele export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The project whose customers to export.
+    #[arg(long)]
+    pub project: String,
+    /// The file to write (stdout when omitted or `-`).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Add each customer's password hash as `passwordHash`, so that another Clientele can take
+    /// the customers over with their passwords. Without it no hash leaves the database.
+    #[arg(long)]
+    pub with_credentials: bool,
+    /// Customers read per query (tests use small pages to cross page boundaries).
+    #[arg(long, default_value_t = 500, hide = true)]
+    pub page_size: u64,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `clientele import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The project to import into (and, with `--from-api`, to read from).
+    #[arg(long)]
+    pub project: String,
+    /// NDJSON file to read, `-` for stdin. Each line is a CustomerDraft, an exported customer
+    /// or an Import API CustomerImport.
+    #[arg(required_unless_present = "from_api", conflicts_with = "from_api")]
+    pub file: Option<String>,
+    /// Pull every customer from this commercetools-compatible API (e.g.
+    /// `https://api.europe-west1.gcp.commercetools.com` or another Clientele) instead of a file.
+    #[arg(long, requires_all = ["client_id", "client_secret"])]
+    pub from_api: Option<String>,
+    /// The auth host of `--from-api` (defaults to the API URL, as on Clientele).
+    #[arg(long)]
+    pub auth_url: Option<String>,
+    /// API client id for `--from-api`.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// API client secret for `--from-api`.
+    #[arg(long, env = "CLIENTELE_IMPORT_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Scopes to request for `--from-api` (default: `view_customers:{project}`).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Lines processed at once (default: 4 per CPU, so every core hashes passwords).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Customers asked for per page with `--from-api` (at most 500).
+    #[arg(long, default_value_t = 500, hide = true)]
+    pub page_size: usize,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// The state the import services need, without a listener: the store, the system clock, OS
+/// randomness and a hashing pool with one worker per CPU.
+async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppState, String> {
+    let store = clientele_store::open(
+        &database.database_url,
+        clientele_store::StoreOptions {
+            pool_size: Some(pool_size),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("cannot open database: {e}"))?;
+    let hasher = PasswordHasher::owasp().map_err(|e| e.to_string())?;
+    let workers = cpus();
+    // The import never has more lines in flight than this, so it is never refused.
+    let hasher = HashPool::new(hasher, workers, 4 * workers + 16);
+    Ok(AppState {
+        store,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        metrics: Metrics::new(hasher.rejections()),
+        hasher,
+        access_token_ttl_secs: crate::config::DEFAULT_ACCESS_TOKEN_TTL_SECS,
+    })
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2)
+}
+
+async fn project_of(state: &AppState, key: &str) -> Result<Project, String> {
+    state
+        .store
+        .get_project(key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("project '{key}' does not exist"))
+}
