@@ -635,8 +635,16 @@ fn check(rows: &[Row], wheres: &[String]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `default` cases, or `PROPTEST_CASES` when set: CI's longer oracle step raises it.
+fn oracle_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: oracle_cases(600), ..ProptestConfig::default() })]
 
     #[test]
     fn sqlite_agrees_with_the_oracle(rows in customers(), p in predicate(), q in prop::option::of(predicate())) {

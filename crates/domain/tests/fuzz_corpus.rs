@@ -1,0 +1,54 @@
+//! Replays the committed corpus and the regression inputs of the `bodies` fuzz target
+//! (`crates/query/fuzz/corpus/bodies/`, `crates/query/fuzz/regressions/bodies/`) through the very
+//! check the fuzzer runs, so every `cargo test` re-checks them on stable Rust.
+//! Each bug the target found also has a unit test in `src/`.
+
+// Test code: a failed invariant should stop the test loudly, also in the included check.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub
+)]
+
+#[path = "../../query/fuzz/src/bodies.rs"]
+mod bodies;
+
+use std::path::PathBuf;
+
+/// Every file of `crates/query/fuzz/<dir>/bodies`, sorted (missing directory: none).
+fn inputs(dir: &str) -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("query")
+        .join("fuzz")
+        .join(dir)
+        .join("bodies");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&root) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}
+
+fn replay(dir: &str) -> usize {
+    let files = inputs(dir);
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        eprintln!("{}", path.display());
+        bodies::check(&data);
+    }
+    files.len()
+}
+
+#[test]
+fn corpus_passes_the_fuzz_check() {
+    let n = replay("corpus");
+    assert!(n > 0, "the committed corpus is missing");
+}
+
+#[test]
+fn regression_inputs_pass_the_fuzz_check() {
+    replay("regressions");
+}
