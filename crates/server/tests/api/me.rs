@@ -314,6 +314,15 @@ async fn the_storefront_journey_at_project_level() {
         .as_str()
         .unwrap()
         .contains("setKey"));
+    // Uniqueness is the project's: Eve's email is taken.
+    let e = app
+        .post(
+            "/demo/me",
+            &token,
+            json!({"version": 2, "actions": [{"action": "changeEmail", "email": "OTHER@example.com"}]}),
+        )
+        .await;
+    assert_eq!(e.error(400, "DuplicateField")["field"], "email");
     app.post(
         "/demo/me",
         &token,
