@@ -1150,6 +1150,8 @@ impl Store for PostgresStore {
             Err(StoreError::DuplicateField { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
     fn pool_stats(&self) -> crate::PoolStats {
         crate::pool_stats::of(&[&self.pool])
     }

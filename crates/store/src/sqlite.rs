@@ -1157,6 +1157,8 @@ impl Store for SqliteStore {
             Err(StoreError::DuplicateField { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
     fn pool_stats(&self) -> crate::PoolStats {
         crate::pool_stats::of(&[&self.pool, &self.writer])
     }

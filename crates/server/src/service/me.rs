@@ -252,5 +252,12 @@ pub async fn sign_in(
     token: &MyToken,
     signin: CustomerSignin,
 ) -> Result<Customer, ApiError> {
-    credentials::sign_in(state, &token.project_key, &context(token), signin).await
+    credentials::sign_in(
+        state,
+        &token.project_key,
+        &context(token),
+        &actor(token),
+        signin,
+    )
+    .await
 }

@@ -289,9 +289,7 @@ impl Importer {
         self.busy.extend(keys.iter().cloned());
         let (state, project) = (self.state.clone(), self.project.clone());
         self.tasks.spawn(async move {
-            let actor = Actor {
-                client_id: IMPORT_CLIENT_ID.to_owned(),
-            };
+            let actor = Actor::client(IMPORT_CLIENT_ID.to_owned());
             let result = import_customer(&state, &project, &actor, draft, preserved).await;
             (line, amount, keys, result)
         });

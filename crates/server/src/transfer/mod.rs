@@ -101,6 +101,8 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
         metrics: Metrics::new(hasher.rejections()),
         hasher,
         access_token_ttl_secs: crate::config::DEFAULT_ACCESS_TOKEN_TTL_SECS,
+        // The CLI signs nobody in, so it never counts failures.
+        throttle: Arc::new(crate::throttle::LoginThrottle::new(false)),
     })
 }
 
