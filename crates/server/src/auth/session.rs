@@ -164,24 +164,39 @@ pub async fn issue_customer_tokens(
     issue_pair(state, client, scope, Some(customer.id.clone()), &binding).await
 }
 
+/// Why a customer-bound token no longer speaks for its customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadSession {
+    /// The customer was deleted: `/me` answers 404 as for any missing resource.
+    CustomerGone,
+    /// The password changed, the customer left the Store or may no longer sign in there.
+    Revoked,
+}
+
 /// The customer of a customer-bound token if the token is still alive (module docs), else
-/// `None`. Read from the database on every call.
+/// why not. Read from the database on every call.
 pub async fn live_customer(
     state: &AppState,
     project_key: &str,
     customer_id: &str,
     binding: &TokenBinding,
-) -> Result<Option<Customer>, ApiError> {
-    let customer = state
+) -> Result<Result<Customer, DeadSession>, ApiError> {
+    let Some(customer) = state
         .store
         .get_customer(project_key, &CustomerLookup::Id(customer_id.to_owned()))
-        .await?;
+        .await?
+    else {
+        return Ok(Err(DeadSession::CustomerGone));
+    };
     let signed_in_at = StoreContext::of(binding.store_key.clone());
-    Ok(customer.filter(|c| {
-        signed_in_at.authenticates(c)
-            && binding.credential.is_some()
-            && credential_of(c) == binding.credential
-    }))
+    let alive = signed_in_at.authenticates(&customer)
+        && binding.credential.is_some()
+        && credential_of(&customer) == binding.credential;
+    Ok(if alive {
+        Ok(customer)
+    } else {
+        Err(DeadSession::Revoked)
+    })
 }
 
 /// The binding a refresh token passes on to the access token it yields: its own, when the
@@ -199,7 +214,7 @@ pub async fn refresh_binding(
     if let Some(customer_id) = &record.customer_id {
         if live_customer(state, &record.project_key, customer_id, &binding)
             .await?
-            .is_none()
+            .is_err()
         {
             state.store.delete_token(&record.token_hash).await?;
             return Err(ApiError::InvalidGrant);
@@ -299,7 +314,8 @@ async fn anonymous_token(
 /// Proof that a `/me` request carries a live token of the path's project with
 /// `manage_my_profile` (project form, or in a Store its store form), and who it speaks for.
 /// A customer-bound token that is no longer alive (module docs) is deleted and refused with
-/// 401 `invalid_token` on every `/me` route, sign-up and sign-in included.
+/// 401 `invalid_token` on every `/me` route, sign-up and sign-in included; the token of a
+/// deleted customer gets 404 `ResourceNotFound` (its refresh token `invalid_grant`).
 pub struct MyToken {
     /// The project key from the path.
     pub project_key: String,
@@ -355,8 +371,10 @@ impl FromRequestParts<AppState> for MyToken {
         };
         let customer = match &record.customer_id {
             Some(id) => match live_customer(state, &project_key, id, &binding).await? {
-                Some(customer) => Some(customer),
-                None => {
+                Ok(customer) => Some(customer),
+                // As on commercetools, the token of a deleted customer finds no customer.
+                Err(DeadSession::CustomerGone) => return Err(ApiError::not_found_id(id)),
+                Err(DeadSession::Revoked) => {
                     state.store.delete_token(&record.token_hash).await?;
                     return Err(ApiError::InvalidToken);
                 }

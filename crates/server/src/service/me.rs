@@ -112,8 +112,9 @@ pub async fn update(
     .await
 }
 
-/// `DELETE /me?version=`: deletes the token's customer (no data erasure), then every OAuth
-/// token issued to it.
+/// `DELETE /me?version=`: deletes the token's customer (no data erasure). Its tokens stay, so
+/// that using one answers 404 as on commercetools; they can never act again, since the
+/// customer is gone (a refresh answers `invalid_grant` and deletes the refresh token).
 pub async fn delete(state: &AppState, token: &MyToken, version: i64) -> Result<Customer, ApiError> {
     let me = customer(state, token).await?;
     let deleted = customers::delete(
@@ -126,10 +127,6 @@ pub async fn delete(state: &AppState, token: &MyToken, version: i64) -> Result<C
         false,
     )
     .await?;
-    state
-        .store
-        .revoke_customer_tokens(&token.project_key, &deleted.id)
-        .await?;
     Ok(deleted)
 }
 

@@ -425,7 +425,7 @@ async fn the_storefront_journey_at_project_level() {
     );
     app.get("/demo/me", &token)
         .await
-        .error(401, "invalid_token");
+        .error(404, "ResourceNotFound");
 }
 
 #[tokio::test]
