@@ -2,8 +2,9 @@
 //!
 //! Owns the one place where `sqlx::Error` is inspected: unique violations become
 //! `DuplicateField` through [`SqlxResultExt::on_unique`] (the `on_constraint` idea from
-//! realworld-axum-sqlx), cancelled statements become `QueryTimedOut`, and everything else is
-//! logged and flattened to `Backend(String)`. No sqlx type leaves this crate.
+//! realworld-axum-sqlx), cancelled statements become `QueryTimedOut`, I/O and capacity
+//! failures (full disk, lost connection) become `Unavailable`, and everything else is logged and
+//! flattened to `Backend(String)`. No sqlx type leaves this crate.
 
 use crate::StoreError;
 
@@ -53,6 +54,10 @@ pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
         tracing::warn!(operation = what, error = %err, "query cancelled by the timeout");
         return StoreError::QueryTimedOut;
     }
+    if is_unavailable(err) {
+        tracing::error!(operation = what, error = %err, "database unavailable");
+        return StoreError::Unavailable;
+    }
     tracing::error!(operation = what, error = %err, "database error");
     StoreError::Backend(format!("{what}: {err}"))
 }
@@ -63,6 +68,32 @@ pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
 fn is_cancelled(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57014") | Some("9")),
+        _ => false,
+    }
+}
+
+/// Whether `err` says the database cannot work right now rather than that our statement is
+/// wrong: connection and I/O failures, an exhausted or closed pool, SQLite's BUSY, LOCKED,
+/// NOMEM, READONLY, IOERR, FULL and CANTOPEN (primary codes 5–8, 10, 13, 14), PostgreSQL's
+/// classes 08 (connection), 53 (insufficient resources: disk full, out of memory, too many
+/// connections), 57P (shutdown) and 58 (system / I/O error).
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let Some(code) = db.code() else { return false };
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
+                matches!(primary, 5..=8 | 10 | 13 | 14)
+            } else {
+                ["08", "53", "57P", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            }
+        }
         _ => false,
     }
 }

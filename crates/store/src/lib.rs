@@ -12,6 +12,7 @@ mod resources;
 mod rows;
 mod sqlite;
 mod tokens;
+mod write;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,7 +73,12 @@ pub enum StoreError {
     /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
     #[error("query timed out")]
     QueryTimedOut,
-    /// The database is unreachable or answered in a way we do not expect. Logged, never shown.
+    /// The database cannot take writes (or answer) right now: an I/O error, a full disk, no
+    /// connection within the acquire timeout, a server shutting down. Nothing was written; the
+    /// same call may work once the cause is gone.
+    #[error("database unavailable")]
+    Unavailable,
+    /// The database answered in a way we do not expect. Logged, never shown.
     #[error("backend: {0}")]
     Backend(String),
 }

@@ -27,6 +27,7 @@ use crate::rows::{
 };
 use crate::rows::{resource_from_row, resource_schema};
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
+use crate::write::WriteTx;
 use crate::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, RedeemOutcome,
     ResourceQuery, Store, StoreError, StoreOptions, TokenKind, TokenRedemption,
@@ -80,11 +81,8 @@ impl PostgresStore {
     /// advisory lock sees the previous holder's row, and a conditional `UPDATE … WHERE version =
     /// $n` that waited for a concurrent writer re-checks its condition and touches no row (409)
     /// instead of failing with a serialization error (500).
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
-        self.pool
-            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .await
-            .or_backend("begin write transaction")
+    async fn begin_write(&self) -> Result<WriteTx<Postgres>, StoreError> {
+        WriteTx::begin(&self.pool, "BEGIN ISOLATION LEVEL READ COMMITTED").await
     }
 
     /// Runs a page query (and its count) under `statement_timeout`, which the server enforces
@@ -758,13 +756,17 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        lock_email(&mut tx, project, &row.lowercase_email).await?;
-        resources::postgres::lock_existing(&mut tx, project, &row.references).await?;
-        check_email_free(&mut tx, project, &row).await?;
-        insert_customer_row(&mut tx, project, &row).await?;
-        insert_email_rows(&mut tx, project, &row).await?;
-        insert_messages(&mut tx, project, &messages).await?;
-        tx.commit().await.or_backend("commit insert customer")
+        let result: Result<_, StoreError> = async {
+            lock_email(&mut tx, project, &row.lowercase_email).await?;
+            resources::postgres::lock_existing(&mut tx, project, &row.references).await?;
+            check_email_free(&mut tx, project, &row).await?;
+            insert_customer_row(&mut tx, project, &row).await?;
+            insert_email_rows(&mut tx, project, &row).await?;
+            insert_messages(&mut tx, project, &messages).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit insert customer").await
     }
 
     async fn update_customer(
@@ -776,8 +778,12 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        update_customer_on(&mut tx, project, &row, expected, &messages).await?;
-        tx.commit().await.or_backend("commit update customer")
+        let result: Result<_, StoreError> = async {
+            update_customer_on(&mut tx, project, &row, expected, &messages).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit update customer").await
     }
 
     async fn delete_customer(
@@ -789,34 +795,38 @@ impl Store for PostgresStore {
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        // Email rows go with the customer (ON DELETE CASCADE).
-        let done =
-            sqlx::query("DELETE FROM customers WHERE id = $1 AND project = $2 AND version = $3")
-                .bind(id)
+        let result: Result<_, StoreError> = async {
+            // Email rows go with the customer (ON DELETE CASCADE).
+            let done =
+                sqlx::query("DELETE FROM customers WHERE id = $1 AND project = $2 AND version = $3")
+                    .bind(id)
+                    .bind(project)
+                    .bind(to_i64(expected.get())?)
+                    .execute(&mut *tx)
+                    .await
+                    .or_backend("delete customer")?;
+            if done.rows_affected() == 0 {
+                return Err(missed_write(&mut tx, project, id).await?);
+            }
+            // Messages written now continue the numbering; everything numbered below goes when
+            // the caller asked for data erasure.
+            let first_new = next_sequence_number(&mut tx, id).await?;
+            insert_messages(&mut tx, project, &messages).await?;
+            if data_erasure {
+                sqlx::query(
+                    "DELETE FROM messages WHERE project = $1 AND resource_id = $2 AND sequence_number < $3",
+                )
                 .bind(project)
-                .bind(to_i64(expected.get())?)
+                .bind(id)
+                .bind(first_new)
                 .execute(&mut *tx)
                 .await
-                .or_backend("delete customer")?;
-        if done.rows_affected() == 0 {
-            return Err(missed_write(&mut tx, project, id).await?);
+                .or_backend("erase customer messages")?;
+            }
+            Ok(())
         }
-        // Messages written now continue the numbering; everything numbered below goes when
-        // the caller asked for data erasure.
-        let first_new = next_sequence_number(&mut tx, id).await?;
-        insert_messages(&mut tx, project, &messages).await?;
-        if data_erasure {
-            sqlx::query(
-                "DELETE FROM messages WHERE project = $1 AND resource_id = $2 AND sequence_number < $3",
-            )
-            .bind(project)
-            .bind(id)
-            .bind(first_new)
-            .execute(&mut *tx)
-            .await
-            .or_backend("erase customer messages")?;
-        }
-        tx.commit().await.or_backend("commit delete customer")
+        .await;
+        tx.finish(result, "commit delete customer").await
     }
 
     async fn query_customers(
@@ -855,8 +865,12 @@ impl Store for PostgresStore {
         record: &ResourceRecord,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        resources::postgres::insert(&mut tx, project, type_id, record).await?;
-        tx.commit().await.or_backend("commit insert resource")
+        let result: Result<_, StoreError> = async {
+            resources::postgres::insert(&mut tx, project, type_id, record).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit insert resource").await
     }
 
     async fn update_resource(
@@ -867,8 +881,12 @@ impl Store for PostgresStore {
         expected: Version,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        resources::postgres::update(&mut tx, project, type_id, record, expected).await?;
-        tx.commit().await.or_backend("commit update resource")
+        let result: Result<_, StoreError> = async {
+            resources::postgres::update(&mut tx, project, type_id, record, expected).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit update resource").await
     }
 
     async fn delete_resource(
@@ -882,8 +900,12 @@ impl Store for PostgresStore {
         // resource and waits for customer writes that share-lock it as a reference, so the
         // reference check after it sees every customer that references it.
         let mut tx = self.begin_write().await?;
-        resources::postgres::delete(&mut tx, project, type_id, id, expected).await?;
-        tx.commit().await.or_backend("commit delete resource")
+        let result: Result<_, StoreError> = async {
+            resources::postgres::delete(&mut tx, project, type_id, id, expected).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit delete resource").await
     }
 
     async fn query_resources(
@@ -956,37 +978,42 @@ impl Store for PostgresStore {
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        // FOR SHARE keeps the customer from being deleted before the insert commits.
-        let exists =
-            sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR SHARE")
-                .bind(&token.customer_id)
-                .bind(project)
-                .fetch_optional(&mut *tx)
-                .await
-                .or_backend("check token customer")?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
+        let result: Result<_, StoreError> = async {
+            // FOR SHARE keeps the customer from being deleted before the insert commits.
+            let exists =
+                sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR SHARE")
+                    .bind(&token.customer_id)
+                    .bind(project)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .or_backend("check token customer")?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if invalidate_older {
+                invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
+                 expires_at, created_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&token.id)
+            .bind(project)
+            .bind(&token.customer_id)
+            .bind(kind_column(token.kind))
+            .bind(&token.value_hash)
+            .bind(ts(token.expires_at))
+            .bind(ts(token.created_at))
+            .bind(token.used)
+            .execute(&mut *tx)
+            .await
+            .or_backend("insert customer token")?;
+            insert_messages(&mut tx, project, &messages).await?;
+            Ok(())
         }
-        if invalidate_older {
-            invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind).await?;
-        }
-        sqlx::query(
-            "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
-             expires_at, created_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&token.id)
-        .bind(project)
-        .bind(&token.customer_id)
-        .bind(kind_column(token.kind))
-        .bind(&token.value_hash)
-        .bind(ts(token.expires_at))
-        .bind(ts(token.created_at))
-        .bind(token.used)
-        .execute(&mut *tx)
-        .await
-        .or_backend("insert customer token")?;
-        insert_messages(&mut tx, project, &messages).await?;
-        tx.commit().await.or_backend("commit insert customer token")
+        .await;
+        tx.finish(result, "commit insert customer token").await
     }
 
     async fn find_customer_token(
@@ -1009,51 +1036,52 @@ impl Store for PostgresStore {
     ) -> Result<RedeemOutcome, StoreError> {
         let row = CustomerRow::of(&change.customer)?;
         let mut tx = self.begin_write().await?;
-        // Email lock, then the customer row, then tokens (see the lock order above). Concurrent
-        // redemptions for one customer queue here; each then sees the previous one's claim.
-        lock_email(&mut tx, project, &row.lowercase_email).await?;
-        sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR UPDATE")
-            .bind(&row.id)
-            .bind(project)
-            .fetch_optional(&mut *tx)
-            .await
-            .or_backend("lock token customer")?;
-        // Timestamps are fixed-width API strings in the "C" collation, so text order is time
-        // order.
-        let claimed = sqlx::query(
-            "UPDATE customer_tokens SET used = true WHERE project = $1 AND value_hash = $2 \
-             AND kind = $3 AND customer_id = $4 AND used = false AND expires_at > $5",
-        )
-        .bind(project)
-        .bind(value_hash)
-        .bind(kind_column(kind))
-        .bind(&row.id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await
-        .or_backend("claim customer token")?;
-        if claimed.rows_affected() == 0 {
-            // Dropping the transaction rolls it back; nothing was written.
-            let token = find_token_on(&mut tx, project, value_hash, kind).await?;
-            return Ok(match token {
-                Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
-                _ => RedeemOutcome::NotFound,
-            });
-        }
-        invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
-        update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
-        if change.revoke_oauth_tokens {
-            sqlx::query("DELETE FROM oauth_tokens WHERE project_key = $1 AND customer_id = $2")
-                .bind(project)
+        let result: Result<_, StoreError> = async {
+            // Email lock, then the customer row, then tokens (see the lock order above). Concurrent
+            // redemptions for one customer queue here; each then sees the previous one's claim.
+            lock_email(&mut tx, project, &row.lowercase_email).await?;
+            sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR UPDATE")
                 .bind(&row.id)
-                .execute(&mut *tx)
+                .bind(project)
+                .fetch_optional(&mut *tx)
                 .await
-                .or_backend("revoke customer tokens")?;
-        }
-        tx.commit()
+                .or_backend("lock token customer")?;
+            // Timestamps are fixed-width API strings in the "C" collation, so text order is time
+            // order.
+            let claimed = sqlx::query(
+                "UPDATE customer_tokens SET used = true WHERE project = $1 AND value_hash = $2 \
+                 AND kind = $3 AND customer_id = $4 AND used = false AND expires_at > $5",
+            )
+            .bind(project)
+            .bind(value_hash)
+            .bind(kind_column(kind))
+            .bind(&row.id)
+            .bind(ts(now))
+            .execute(&mut *tx)
             .await
-            .or_backend("commit redeem customer token")?;
-        Ok(RedeemOutcome::Redeemed)
+            .or_backend("claim customer token")?;
+            if claimed.rows_affected() == 0 {
+                // Dropping the transaction rolls it back; nothing was written.
+                let token = find_token_on(&mut tx, project, value_hash, kind).await?;
+                return Ok(match token {
+                    Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
+                    _ => RedeemOutcome::NotFound,
+                });
+            }
+            invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
+            update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
+            if change.revoke_oauth_tokens {
+                sqlx::query("DELETE FROM oauth_tokens WHERE project_key = $1 AND customer_id = $2")
+                    .bind(project)
+                    .bind(&row.id)
+                    .execute(&mut *tx)
+                    .await
+                    .or_backend("revoke customer tokens")?;
+            }
+            Ok(RedeemOutcome::Redeemed)
+        }
+        .await;
+        tx.finish(result, "commit redeem customer token").await
     }
 }
 

@@ -30,6 +30,7 @@ use crate::rows::{
 };
 use crate::rows::{resource_from_row, resource_schema};
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
+use crate::write::WriteTx;
 use crate::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, RedeemOutcome,
     ResourceQuery, Store, StoreError, StoreOptions, TokenKind, TokenRedemption,
@@ -113,11 +114,8 @@ impl SqliteStore {
     }
 
     /// Starts a write transaction holding the database write lock.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .or_backend("begin write transaction")
+    async fn begin_write(&self) -> Result<WriteTx<Sqlite>, StoreError> {
+        WriteTx::begin(&self.writer, "BEGIN IMMEDIATE").await
     }
 
     /// Runs a page query (and its count) under the query deadline.
@@ -778,12 +776,16 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        resources::sqlite::check_exist(&mut tx, project, &row.references).await?;
-        check_email_free(&mut tx, project, &row).await?;
-        insert_customer_row(&mut tx, project, &row).await?;
-        insert_email_rows(&mut tx, project, &row).await?;
-        insert_messages(&mut tx, project, &messages).await?;
-        tx.commit().await.or_backend("commit insert customer")
+        let result: Result<_, StoreError> = async {
+            resources::sqlite::check_exist(&mut tx, project, &row.references).await?;
+            check_email_free(&mut tx, project, &row).await?;
+            insert_customer_row(&mut tx, project, &row).await?;
+            insert_email_rows(&mut tx, project, &row).await?;
+            insert_messages(&mut tx, project, &messages).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit insert customer").await
     }
 
     async fn update_customer(
@@ -795,8 +797,12 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = CustomerRow::of(customer)?;
         let mut tx = self.begin_write().await?;
-        update_customer_on(&mut tx, project, &row, expected, &messages).await?;
-        tx.commit().await.or_backend("commit update customer")
+        let result: Result<_, StoreError> = async {
+            update_customer_on(&mut tx, project, &row, expected, &messages).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit update customer").await
     }
 
     async fn delete_customer(
@@ -808,34 +814,38 @@ impl Store for SqliteStore {
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        // Email rows go with the customer (ON DELETE CASCADE).
-        let done =
-            sqlx::query("DELETE FROM customers WHERE id = ? AND project = ? AND version = ?")
-                .bind(id)
+        let result: Result<_, StoreError> = async {
+            // Email rows go with the customer (ON DELETE CASCADE).
+            let done =
+                sqlx::query("DELETE FROM customers WHERE id = ? AND project = ? AND version = ?")
+                    .bind(id)
+                    .bind(project)
+                    .bind(to_i64(expected.get())?)
+                    .execute(&mut *tx)
+                    .await
+                    .or_backend("delete customer")?;
+            if done.rows_affected() == 0 {
+                return Err(missed_write(&mut tx, project, id).await?);
+            }
+            // Messages written now continue the numbering; everything numbered below goes when
+            // the caller asked for data erasure.
+            let first_new = next_sequence_number(&mut tx, id).await?;
+            insert_messages(&mut tx, project, &messages).await?;
+            if data_erasure {
+                sqlx::query(
+                    "DELETE FROM messages WHERE project = ? AND resource_id = ? AND sequence_number < ?",
+                )
                 .bind(project)
-                .bind(to_i64(expected.get())?)
+                .bind(id)
+                .bind(first_new)
                 .execute(&mut *tx)
                 .await
-                .or_backend("delete customer")?;
-        if done.rows_affected() == 0 {
-            return Err(missed_write(&mut tx, project, id).await?);
+                .or_backend("erase customer messages")?;
+            }
+            Ok(())
         }
-        // Messages written now continue the numbering; everything numbered below goes when
-        // the caller asked for data erasure.
-        let first_new = next_sequence_number(&mut tx, id).await?;
-        insert_messages(&mut tx, project, &messages).await?;
-        if data_erasure {
-            sqlx::query(
-                "DELETE FROM messages WHERE project = ? AND resource_id = ? AND sequence_number < ?",
-            )
-            .bind(project)
-            .bind(id)
-            .bind(first_new)
-            .execute(&mut *tx)
-            .await
-            .or_backend("erase customer messages")?;
-        }
-        tx.commit().await.or_backend("commit delete customer")
+        .await;
+        tx.finish(result, "commit delete customer").await
     }
 
     async fn query_customers(
@@ -874,8 +884,12 @@ impl Store for SqliteStore {
         record: &ResourceRecord,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        resources::sqlite::insert(&mut tx, project, type_id, record).await?;
-        tx.commit().await.or_backend("commit insert resource")
+        let result: Result<_, StoreError> = async {
+            resources::sqlite::insert(&mut tx, project, type_id, record).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit insert resource").await
     }
 
     async fn update_resource(
@@ -886,8 +900,12 @@ impl Store for SqliteStore {
         expected: Version,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        resources::sqlite::update(&mut tx, project, type_id, record, expected).await?;
-        tx.commit().await.or_backend("commit update resource")
+        let result: Result<_, StoreError> = async {
+            resources::sqlite::update(&mut tx, project, type_id, record, expected).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit update resource").await
     }
 
     async fn delete_resource(
@@ -900,8 +918,12 @@ impl Store for SqliteStore {
         // BEGIN IMMEDIATE serializes writers, so no customer can start referencing the
         // resource between the reference check and the delete.
         let mut tx = self.begin_write().await?;
-        resources::sqlite::delete(&mut tx, project, type_id, id, expected).await?;
-        tx.commit().await.or_backend("commit delete resource")
+        let result: Result<_, StoreError> = async {
+            resources::sqlite::delete(&mut tx, project, type_id, id, expected).await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result, "commit delete resource").await
     }
 
     async fn query_resources(
@@ -974,36 +996,41 @@ impl Store for SqliteStore {
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        // The write lock is held, so the customer cannot go away before the insert.
-        let exists = sqlx::query("SELECT 1 FROM customers WHERE id = ? AND project = ?")
-            .bind(&token.customer_id)
+        let result: Result<_, StoreError> = async {
+            // The write lock is held, so the customer cannot go away before the insert.
+            let exists = sqlx::query("SELECT 1 FROM customers WHERE id = ? AND project = ?")
+                .bind(&token.customer_id)
+                .bind(project)
+                .fetch_optional(&mut *tx)
+                .await
+                .or_backend("check token customer")?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            if invalidate_older {
+                invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
+                 expires_at, created_at, used) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&token.id)
             .bind(project)
-            .fetch_optional(&mut *tx)
+            .bind(&token.customer_id)
+            .bind(kind_column(token.kind))
+            .bind(&token.value_hash)
+            .bind(ts(token.expires_at))
+            .bind(ts(token.created_at))
+            .bind(token.used)
+            .execute(&mut *tx)
             .await
-            .or_backend("check token customer")?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
+            .or_backend("insert customer token")?;
+            insert_messages(&mut tx, project, &messages).await?;
+            Ok(())
         }
-        if invalidate_older {
-            invalidate_customer_tokens(&mut tx, project, &token.customer_id, token.kind).await?;
-        }
-        sqlx::query(
-            "INSERT INTO customer_tokens (id, project, customer_id, kind, value_hash, \
-             expires_at, created_at, used) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&token.id)
-        .bind(project)
-        .bind(&token.customer_id)
-        .bind(kind_column(token.kind))
-        .bind(&token.value_hash)
-        .bind(ts(token.expires_at))
-        .bind(ts(token.created_at))
-        .bind(token.used)
-        .execute(&mut *tx)
-        .await
-        .or_backend("insert customer token")?;
-        insert_messages(&mut tx, project, &messages).await?;
-        tx.commit().await.or_backend("commit insert customer token")
+        .await;
+        tx.finish(result, "commit insert customer token").await
     }
 
     async fn find_customer_token(
@@ -1026,41 +1053,42 @@ impl Store for SqliteStore {
     ) -> Result<RedeemOutcome, StoreError> {
         let row = CustomerRow::of(&change.customer)?;
         let mut tx = self.begin_write().await?;
-        // Timestamps are fixed-width API strings, so text order is time order.
-        let claimed = sqlx::query(
-            "UPDATE customer_tokens SET used = 1 WHERE project = ? AND value_hash = ? \
-             AND kind = ? AND customer_id = ? AND used = 0 AND expires_at > ?",
-        )
-        .bind(project)
-        .bind(value_hash)
-        .bind(kind_column(kind))
-        .bind(&row.id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await
-        .or_backend("claim customer token")?;
-        if claimed.rows_affected() == 0 {
-            // Dropping the transaction rolls it back; nothing was written.
-            let token = find_token_on(&mut tx, project, value_hash, kind).await?;
-            return Ok(match token {
-                Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
-                _ => RedeemOutcome::NotFound,
-            });
-        }
-        invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
-        update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
-        if change.revoke_oauth_tokens {
-            sqlx::query("DELETE FROM oauth_tokens WHERE project_key = ? AND customer_id = ?")
-                .bind(project)
-                .bind(&row.id)
-                .execute(&mut *tx)
-                .await
-                .or_backend("revoke customer tokens")?;
-        }
-        tx.commit()
+        let result: Result<_, StoreError> = async {
+            // Timestamps are fixed-width API strings, so text order is time order.
+            let claimed = sqlx::query(
+                "UPDATE customer_tokens SET used = 1 WHERE project = ? AND value_hash = ? \
+                 AND kind = ? AND customer_id = ? AND used = 0 AND expires_at > ?",
+            )
+            .bind(project)
+            .bind(value_hash)
+            .bind(kind_column(kind))
+            .bind(&row.id)
+            .bind(ts(now))
+            .execute(&mut *tx)
             .await
-            .or_backend("commit redeem customer token")?;
-        Ok(RedeemOutcome::Redeemed)
+            .or_backend("claim customer token")?;
+            if claimed.rows_affected() == 0 {
+                // Dropping the transaction rolls it back; nothing was written.
+                let token = find_token_on(&mut tx, project, value_hash, kind).await?;
+                return Ok(match token {
+                    Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
+                    _ => RedeemOutcome::NotFound,
+                });
+            }
+            invalidate_customer_tokens(&mut tx, project, &row.id, kind).await?;
+            update_customer_on(&mut tx, project, &row, change.expected, &change.messages).await?;
+            if change.revoke_oauth_tokens {
+                sqlx::query("DELETE FROM oauth_tokens WHERE project_key = ? AND customer_id = ?")
+                    .bind(project)
+                    .bind(&row.id)
+                    .execute(&mut *tx)
+                    .await
+                    .or_backend("revoke customer tokens")?;
+            }
+            Ok(RedeemOutcome::Redeemed)
+        }
+        .await;
+        tx.finish(result, "commit redeem customer token").await
     }
 }
 
@@ -1144,6 +1172,55 @@ mod tests {
         assert_eq!(pragma("synchronous").await, "2");
         assert_eq!(pragma("foreign_keys").await, "1");
         assert_eq!(pragma("busy_timeout").await, "5000");
+        store.close().await;
+        remove(&path);
+    }
+
+    /// A full disk, simulated by capping the writer connection's database size: the write
+    /// fails as `Unavailable` (503) and writes nothing, and the next write works.
+    #[tokio::test]
+    async fn a_full_disk_is_unavailable_and_the_next_write_works() {
+        let (store, path) = temp_store(Duration::from_secs(10)).await;
+        let project = |key: &str| Project {
+            key: key.to_owned(),
+            name: "x".repeat(200_000),
+            languages: vec![],
+            countries: vec![],
+            currencies: vec![],
+        };
+        for round in 0..3 {
+            {
+                let mut writer = store.writer.acquire().await.unwrap();
+                // The cap cannot go below the current size, so this forbids any growth.
+                sqlx::query("PRAGMA max_page_count = 1")
+                    .execute(&mut *writer)
+                    .await
+                    .unwrap();
+            }
+            let record = ResourceRecord {
+                id: format!("big{round}"),
+                key: Some(format!("big{round}")),
+                version: Version::FIRST,
+                created_at: OffsetDateTime::UNIX_EPOCH,
+                last_modified_at: OffsetDateTime::UNIX_EPOCH,
+                doc: serde_json::json!({"payload": "x".repeat(200_000)}),
+            };
+            let full = store.insert_resource("p", "store", &record).await;
+            assert!(matches!(full, Err(StoreError::Unavailable)), "{full:?}");
+            assert_eq!(
+                store
+                    .get_resource("p", "store", &ResourceLookup::Id(format!("big{round}")))
+                    .await
+                    .unwrap(),
+                None
+            );
+            // The cap lived on the connection the failed write discarded.
+            store.insert_resource("p", "store", &record).await.unwrap();
+            store
+                .create_project(&project(&format!("p{round}")))
+                .await
+                .unwrap();
+        }
         store.close().await;
         remove(&path);
     }

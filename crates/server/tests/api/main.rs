@@ -17,6 +17,7 @@ mod customer_references;
 mod customers;
 mod durability;
 mod errors;
+mod hangups;
 mod helpers;
 mod in_store;
 mod messages;

@@ -25,6 +25,16 @@ where
     F: Fn(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    each_backend_at(|store, _| story(store)).await;
+}
+
+/// [`each_backend`] for stories that also need the database's URL (to reach the database
+/// beside the store, e.g. to install a failure).
+pub(crate) async fn each_backend_at<F, Fut>(story: F)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let db = TestDb::sqlite().await;
     db.run("sqlite", &story).await;
     match std::env::var(POSTGRES_URL_VAR) {
@@ -54,6 +64,7 @@ enum Cleanup {
 
 struct TestDb {
     store: Arc<dyn Store>,
+    url: String,
     cleanup: Cleanup,
 }
 
@@ -63,14 +74,13 @@ impl TestDb {
             "clientele-store-test-{}.db",
             uuid::Uuid::new_v4().simple()
         ));
-        let store = open(
-            &format!("sqlite://{}", path.display()),
-            StoreOptions::default(),
-        )
-        .await
-        .expect("open SQLite test database");
+        let url = format!("sqlite://{}", path.display());
+        let store = open(&url, StoreOptions::default())
+            .await
+            .expect("open SQLite test database");
         TestDb {
             store,
+            url,
             cleanup: Cleanup::File(path),
         }
     }
@@ -85,11 +95,13 @@ impl TestDb {
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let store = open(&with_database(admin_url, &name), StoreOptions::default())
+        let url = with_database(admin_url, &name);
+        let store = open(&url, StoreOptions::default())
             .await
             .expect("open PostgreSQL test database");
         TestDb {
             store,
+            url,
             cleanup: Cleanup::Database {
                 admin_url: admin_url.to_owned(),
                 name,
@@ -100,11 +112,11 @@ impl TestDb {
     /// Runs the story in its own task so a failing assertion still reaches the cleanup.
     async fn run<F, Fut>(self, backend: &str, story: &F)
     where
-        F: Fn(Arc<dyn Store>) -> Fut,
+        F: Fn(Arc<dyn Store>, String) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         eprintln!("conformance story on {backend}");
-        let outcome = tokio::spawn(story(self.store.clone())).await;
+        let outcome = tokio::spawn(story(self.store.clone(), self.url.clone())).await;
         self.store.close().await;
         drop(self.store);
         match self.cleanup {
