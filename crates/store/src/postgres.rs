@@ -262,6 +262,7 @@ async fn sync_email_rows(
     if current == wanted {
         return Ok(());
     }
+    lock_email(conn, project, &row.lowercase_email).await?;
     check_email_free(conn, project, row).await?;
     sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
         .bind(&row.id)
@@ -401,14 +402,9 @@ async fn update_customer_on(
     expected: Version,
     messages: &[Message],
 ) -> Result<(), StoreError> {
-    // The advisory lock comes before the row lock in every writer, so two writers never
-    // wait on each other in opposite orders.
-    lock_email(conn, project, &row.lowercase_email).await?;
-    // Share locks on what the customer references: no delete of them can commit before this
-    // transaction does, and one that committed earlier makes this write fail. Only delete and
-    // update of those resources conflict with the locks, and neither waits for customer rows,
-    // so taking them after the customer row lock (token redemption) cannot deadlock either.
-    resources::postgres::lock_existing(conn, project, &row.references).await?;
+    // The conditional UPDATE comes first: it takes the row lock, and a writer whose version is
+    // stale either finds no row at once or, waiting for the lock, re-checks after the holder
+    // commits and touches no row (409) — it never queues for any other lock.
     let done = sqlx::query(
         "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
          customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
@@ -437,14 +433,21 @@ async fn update_customer_on(
         return Err(missed_write(conn, project, &row.id).await?);
     }
     sync_email_rows(conn, project, row).await?;
+    // Share locks on what the customer references: no delete of them can commit before this
+    // transaction does, and one that committed earlier makes this write fail. Only delete and
+    // update of those resources conflict with the locks, and neither waits for customer rows
+    // or email locks, so taking them last cannot deadlock.
+    resources::postgres::lock_existing(conn, project, &row.references).await?;
     insert_messages(conn, project, messages).await
 }
 
 // ---- Customer tokens (password reset, email verification) ----
 //
-// Lock order, shared with every customer writer: the email advisory lock, then the customer
-// row, then its token rows (customer deletion cascades to tokens in that order too). Token
-// writers take the customer row first, so none of them can wait in the opposite order.
+// Lock order, shared with every customer writer: the customer row, then (only when the write
+// adds an email row) the email's advisory lock, then share locks on referenced resources, then
+// token rows (customer deletion cascades to tokens in that order too). A new customer takes
+// the email lock first, but holds no other customer's row. Token writers take the customer row
+// first, so none of them can wait in the opposite order.
 
 /// Marks every unused token of `kind` of `customer_id` used (invalidation).
 async fn invalidate_customer_tokens(
@@ -1037,9 +1040,8 @@ impl Store for PostgresStore {
         let row = CustomerRow::of(&change.customer)?;
         let mut tx = self.begin_write().await?;
         let result: Result<_, StoreError> = async {
-            // Email lock, then the customer row, then tokens (see the lock order above). Concurrent
-            // redemptions for one customer queue here; each then sees the previous one's claim.
-            lock_email(&mut tx, project, &row.lowercase_email).await?;
+            // The customer row, then tokens (see the lock order above). Concurrent redemptions
+            // for one customer queue here; each then sees the previous one's claim.
             sqlx::query("SELECT 1 FROM customers WHERE id = $1 AND project = $2 FOR UPDATE")
                 .bind(&row.id)
                 .bind(project)

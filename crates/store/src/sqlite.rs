@@ -430,8 +430,6 @@ async fn update_customer_on(
     expected: Version,
     messages: &[Message],
 ) -> Result<(), StoreError> {
-    // Under the write lock, so what the customer references cannot be deleted before commit.
-    resources::sqlite::check_exist(conn, project, &row.references).await?;
     let done = sqlx::query(
         "UPDATE customers SET version = ?, key = ?, email = ?, lowercase_email = ?, \
          customer_number = ?, external_id = ?, first_name = ?, last_name = ?, \
@@ -460,6 +458,8 @@ async fn update_customer_on(
         return Err(missed_write(conn, project, &row.id).await?);
     }
     sync_email_rows(conn, project, row).await?;
+    // Under the write lock, so what the customer references cannot be deleted before commit.
+    resources::sqlite::check_exist(conn, project, &row.references).await?;
     insert_messages(conn, project, messages).await
 }
 
