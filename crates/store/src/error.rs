@@ -8,17 +8,10 @@
 
 use crate::StoreError;
 
-/// A unique constraint a statement may violate and the API field it stands for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Unique<'a> {
-    /// How the backend names the constraint: the index/constraint name on PostgreSQL, the
-    /// `table.column, …` list of SQLite's "UNIQUE constraint failed: …" message.
-    pub(crate) constraint: &'static str,
-    /// The commercetools field name (`email`, `key`, `customerNumber`, …).
-    pub(crate) field: &'static str,
-    /// The value as the client sent it, echoed in the error.
-    pub(crate) value: &'a str,
-}
+/// A unique field a statement may violate: the commercetools field name (`email`, `key`,
+/// `customerNumber`, …) and the value as the client sent it, echoed in the error. Which
+/// constraint stands for which field is each backend's `UNIQUES` table.
+pub(crate) type Unique<'a> = (&'static str, &'a str);
 
 /// `sqlx::Result` helpers that end in a [`StoreError`].
 pub(crate) trait SqlxResultExt<T> {
@@ -35,13 +28,18 @@ impl<T> SqlxResultExt<T> for Result<T, sqlx::Error> {
 
     fn on_unique(self, what: &'static str, targets: &[Unique<'_>]) -> Result<T, StoreError> {
         self.map_err(|e| {
-            if let Some(name) = violated_unique(&e) {
-                if let Some(t) = targets.iter().find(|t| t.constraint == name) {
-                    return StoreError::DuplicateField {
-                        field: t.field.to_owned(),
-                        value: t.value.to_owned(),
-                    };
-                }
+            let field = violated_unique(&e).and_then(|name| {
+                crate::sqlite::UNIQUES
+                    .iter()
+                    .chain(crate::postgres::UNIQUES)
+                    .find(|(constraint, _)| *constraint == name)
+                    .map(|(_, field)| *field)
+            });
+            if let Some((field, value)) = targets.iter().find(|(f, _)| Some(*f) == field) {
+                return StoreError::DuplicateField {
+                    field: (*field).to_owned(),
+                    value: (*value).to_owned(),
+                };
             }
             backend(what, &e)
         })
