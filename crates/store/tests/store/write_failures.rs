@@ -8,16 +8,11 @@
 //! foreign key) that fails only when the transaction commits. Runs on SQLite always and on
 //! PostgreSQL when `CLIENTELE_TEST_POSTGRES_URL` is set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[allow(dead_code)]
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{created, customer, each_backend_at};
 use clientele_domain::Version;
 use clientele_store::{CustomerLookup, Store, StoreError};
-use common::{created, customer, each_backend_at};
 use sqlx::{Connection, Executor};
 
 const P: &str = "proj";
