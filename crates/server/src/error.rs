@@ -136,6 +136,10 @@ pub enum ApiError {
         /// Seconds until a new attempt is allowed.
         retry_after_secs: u64,
     },
+    /// 503 `OverCapacity`: the database cannot write (or answer) right now — an I/O error, a
+    /// full disk, a lost connection. Nothing was changed; the same request may work later.
+    #[error("The service cannot write right now. Please try again later.")]
+    StorageUnavailable,
     /// 504 `QueryTimedOut`.
     #[error("The query timed out. If your query constantly times out, please check that it follows the performance best practices.")]
     QueryTimedOut,
@@ -205,6 +209,7 @@ impl ApiError {
             ContentTooLarge => ("ContentTooLarge", StatusCode::PAYLOAD_TOO_LARGE),
             MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
             OverCapacity => ("OverCapacity", StatusCode::SERVICE_UNAVAILABLE),
+            StorageUnavailable => ("OverCapacity", StatusCode::SERVICE_UNAVAILABLE),
             QueryTimedOut => ("QueryTimedOut", StatusCode::GATEWAY_TIMEOUT),
             ShuttingDown => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
             TooManyAttempts { .. } => ("TooManyRequests", StatusCode::TOO_MANY_REQUESTS),
@@ -449,6 +454,7 @@ impl From<StoreError> for ApiError {
                 })
             }
             StoreError::QueryTimedOut => ApiError::QueryTimedOut,
+            StoreError::Unavailable => ApiError::StorageUnavailable,
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
     }
@@ -527,6 +533,22 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR
         );
         assert!(!backend.body().to_string().contains("refused"));
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_a_commercetools_body() {
+        let e = ApiError::from(StoreError::Unavailable);
+        assert_eq!(
+            e.body(),
+            json!({
+                "statusCode": 503,
+                "message": "The service cannot write right now. Please try again later.",
+                "errors": [{
+                    "code": "OverCapacity",
+                    "message": "The service cannot write right now. Please try again later."
+                }]
+            })
+        );
     }
 
     #[test]

@@ -105,6 +105,13 @@ impl Application {
         self.address
     }
 
+    /// Hashes passwords with `hasher` from now on, at most `workers` at a time with `queue`
+    /// more waiting. Test servers use a cheap cost, so suites spend their time on behaviour.
+    pub fn with_hasher(mut self, hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
+        self.state.hasher = HashPool::new(hasher, workers, queue);
+        self
+    }
+
     /// The shared state, for tests that need the store or the clock.
     pub fn state(&self) -> &AppState {
         &self.state

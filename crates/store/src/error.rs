@@ -2,22 +2,16 @@
 //!
 //! Owns the one place where `sqlx::Error` is inspected: unique violations become
 //! `DuplicateField` through [`SqlxResultExt::on_unique`] (the `on_constraint` idea from
-//! realworld-axum-sqlx), cancelled statements become `QueryTimedOut`, and everything else is
-//! logged and flattened to `Backend(String)`. No sqlx type leaves this crate.
+//! realworld-axum-sqlx), cancelled statements become `QueryTimedOut`, I/O and capacity
+//! failures (full disk, lost connection) become `Unavailable`, and everything else is logged and
+//! flattened to `Backend(String)`. No sqlx type leaves this crate.
 
 use crate::StoreError;
 
-/// A unique constraint a statement may violate and the API field it stands for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Unique<'a> {
-    /// How the backend names the constraint: the index/constraint name on PostgreSQL, the
-    /// `table.column, …` list of SQLite's "UNIQUE constraint failed: …" message.
-    pub(crate) constraint: &'static str,
-    /// The commercetools field name (`email`, `key`, `customerNumber`, …).
-    pub(crate) field: &'static str,
-    /// The value as the client sent it, echoed in the error.
-    pub(crate) value: &'a str,
-}
+/// A unique field a statement may violate: the commercetools field name (`email`, `key`,
+/// `customerNumber`, …) and the value as the client sent it, echoed in the error. Which
+/// constraint stands for which field is each backend's `UNIQUES` table.
+pub(crate) type Unique<'a> = (&'static str, &'a str);
 
 /// `sqlx::Result` helpers that end in a [`StoreError`].
 pub(crate) trait SqlxResultExt<T> {
@@ -34,13 +28,18 @@ impl<T> SqlxResultExt<T> for Result<T, sqlx::Error> {
 
     fn on_unique(self, what: &'static str, targets: &[Unique<'_>]) -> Result<T, StoreError> {
         self.map_err(|e| {
-            if let Some(name) = violated_unique(&e) {
-                if let Some(t) = targets.iter().find(|t| t.constraint == name) {
-                    return StoreError::DuplicateField {
-                        field: t.field.to_owned(),
-                        value: t.value.to_owned(),
-                    };
-                }
+            let field = violated_unique(&e).and_then(|name| {
+                crate::sqlite::UNIQUES
+                    .iter()
+                    .chain(crate::postgres::UNIQUES)
+                    .find(|(constraint, _)| *constraint == name)
+                    .map(|(_, field)| *field)
+            });
+            if let Some((field, value)) = targets.iter().find(|(f, _)| Some(*f) == field) {
+                return StoreError::DuplicateField {
+                    field: (*field).to_owned(),
+                    value: (*value).to_owned(),
+                };
             }
             backend(what, &e)
         })
@@ -53,6 +52,10 @@ pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
         tracing::warn!(operation = what, error = %err, "query cancelled by the timeout");
         return StoreError::QueryTimedOut;
     }
+    if is_unavailable(err) {
+        tracing::error!(operation = what, error = %err, "database unavailable");
+        return StoreError::Unavailable;
+    }
     tracing::error!(operation = what, error = %err, "database error");
     StoreError::Backend(format!("{what}: {err}"))
 }
@@ -63,6 +66,32 @@ pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
 fn is_cancelled(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57014") | Some("9")),
+        _ => false,
+    }
+}
+
+/// Whether `err` says the database cannot work right now rather than that our statement is
+/// wrong: connection and I/O failures, an exhausted or closed pool, SQLite's BUSY, LOCKED,
+/// NOMEM, READONLY, IOERR, FULL and CANTOPEN (primary codes 5–8, 10, 13, 14), PostgreSQL's
+/// classes 08 (connection), 53 (insufficient resources: disk full, out of memory, too many
+/// connections), 57P (shutdown) and 58 (system / I/O error).
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let Some(code) = db.code() else { return false };
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
+                matches!(primary, 5..=8 | 10 | 13 | 14)
+            } else {
+                ["08", "53", "57P", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            }
+        }
         _ => false,
     }
 }

@@ -1,10 +1,14 @@
-//! Persistence behind one [`Store`] trait, with an SQLite backend (the embedded default) and a
-//! PostgreSQL backend, each with its own migrations.
+//! Persistence behind one [`Store`] trait, implemented once (`store`, `customers`,
+//! `resources`) over SQLite (the embedded default) and PostgreSQL; each backend module is only
+//! the seam of what differs (connecting, migrations, the query deadline, dialect snippets,
+//! constraint names).
 //!
 //! The store never sees HTTP. It translates database facts (unique-constraint names, row
 //! counts of conditional updates) into [`StoreError`] variants at this boundary; no driver error
 //! type leaks upward.
 
+mod customers;
+mod db;
 mod error;
 mod inspect;
 mod pool_stats;
@@ -12,6 +16,7 @@ mod postgres;
 mod resources;
 mod rows;
 mod sqlite;
+mod store;
 mod tokens;
 
 use std::sync::Arc;
@@ -73,7 +78,12 @@ pub enum StoreError {
     /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
     #[error("query timed out")]
     QueryTimedOut,
-    /// The database is unreachable or answered in a way we do not expect. Logged, never shown.
+    /// The database cannot take writes (or answer) right now: an I/O error, a full disk, no
+    /// connection within the acquire timeout, a server shutting down. Nothing was written; the
+    /// same call may work once the cause is gone.
+    #[error("database unavailable")]
+    Unavailable,
+    /// The database answered in a way we do not expect. Logged, never shown.
     #[error("backend: {0}")]
     Backend(String),
 }
@@ -102,17 +112,18 @@ impl Default for StoreOptions {
 /// `sqlite://clientele.db`, `sqlite:path/to.db` and `sqlite::memory:` open SQLite (the file is
 /// created if missing); `postgres://…` and `postgresql://…` open PostgreSQL.
 pub async fn open(url: &str, opts: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url, &opts).await?))
+    let backend = if url.starts_with("sqlite:") {
+        sqlite::open(url, &opts).await?
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PostgresStore::open(url, &opts).await?))
+        postgres::open(url, &opts).await?
     } else {
         // The URL may hold a password, so only its scheme goes into the error.
         let scheme = url.split(':').next().unwrap_or_default();
-        Err(StoreError::Backend(format!(
+        return Err(StoreError::Backend(format!(
             "unsupported database URL scheme '{scheme}' (use sqlite: or postgres:)"
-        )))
-    }
+        )));
+    };
+    Ok(Arc::new(store::SqlStore::new(backend, &opts)))
 }
 
 /// An API client (OAuth2 client credentials) of one project.

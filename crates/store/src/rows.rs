@@ -346,6 +346,15 @@ impl<'a> PageTarget<'a> {
         }
     }
 
+    /// The listing of resources of `type_id` in the generic table (second column NULL).
+    pub(crate) fn resources(dialect: Dialect, schema: &'a Schema, type_id: &'a str) -> Self {
+        PageTarget {
+            type_filter: Some(type_id),
+            table: "resources",
+            ..PageTarget::messages(dialect, schema)
+        }
+    }
+
     /// The message listing of `dialect` (the second column is always NULL).
     pub(crate) fn messages(dialect: Dialect, schema: &'a Schema) -> Self {
         PageTarget {

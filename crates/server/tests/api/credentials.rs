@@ -7,7 +7,7 @@
 //! Password-mode customers cost an Argon2id hash each, so tests create them only where a
 //! password matters and use ExternalAuth customers elsewhere.
 
-use crate::helpers::{spawn_app, spawn_app_with, Resp, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with_production_hashing, Resp, TestApp};
 use clientele_domain::serde_formats::format_datetime;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -892,8 +892,9 @@ async fn authentication_modes_decide_who_can_sign_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_hashing_queue_answers_503_at_once_while_reads_go_on() {
+    // Only a real hashing cost keeps the single worker busy long enough for a burst to queue.
     let app = Arc::new(
-        spawn_app_with(|c| {
+        spawn_app_with_production_hashing(|c| {
             c.hash_workers = Some(1);
             c.hash_queue = 0;
         })

@@ -6,21 +6,21 @@
 //! then every test gets its own database on the server named by `CLIENTELE_TEST_POSTGRES_URL`,
 //! dropped when the test's `TestApp` goes away, also when the test panics.
 
+use clientele_domain::PasswordHasher;
 use clientele_domain::Project;
 use clientele_server::clock::{ManualClock, OsRandom};
 use clientele_server::state::AppState;
 use clientele_server::{Application, ServeConfig};
+use clientele_testing::PgDatabase;
 use reqwest::Method;
 use serde_json::{json, Value};
-use sqlx::Connection;
 use std::path::PathBuf;
 use std::sync::{Arc, Once};
 use time::OffsetDateTime;
 
 /// Picks the backend of the suite: `postgres` or unset / `sqlite`.
 pub(crate) const BACKEND_VAR: &str = "CLIENTELE_TEST_API_BACKEND";
-/// Names the PostgreSQL server (an admin URL: tests create and drop databases through it).
-pub(crate) const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
+pub(crate) use clientele_testing::POSTGRES_URL_VAR;
 /// Prefix of every database the API tests create, so a leak is recognisable.
 pub(crate) const DB_PREFIX: &str = "clientele_api_";
 
@@ -38,18 +38,13 @@ pub(crate) struct TestApp {
     _db: TestDb,
 }
 
-/// A test's own database; removing it is the `Drop`, which also runs while a failing test
-/// unwinds.
+/// A test's own database, removed when this value is dropped (also while a failing test
+/// unwinds).
 pub(crate) enum TestDb {
     /// An SQLite file (with its WAL and shared-memory files).
     Sqlite(PathBuf),
     /// A database on the PostgreSQL server.
-    Postgres {
-        /// The admin URL the database was created through.
-        admin_url: String,
-        /// The database name.
-        name: String,
-    },
+    Postgres(PgDatabase),
 }
 
 impl TestDb {
@@ -82,63 +77,25 @@ impl TestDb {
 
     /// Creates a new, empty database on the server behind `admin_url`.
     pub(crate) async fn postgres(admin_url: &str) -> TestDb {
-        let name = format!("{DB_PREFIX}{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("connect to {POSTGRES_URL_VAR}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        TestDb::Postgres {
-            admin_url: admin_url.to_owned(),
-            name,
-        }
+        TestDb::Postgres(PgDatabase::create(admin_url, DB_PREFIX, &[]).await)
     }
 
     /// The URL the server opens.
     pub(crate) fn url(&self) -> String {
         match self {
             TestDb::Sqlite(path) => format!("sqlite://{}", path.display()),
-            TestDb::Postgres { admin_url, name } => with_database(admin_url, name),
+            TestDb::Postgres(db) => db.url.clone(),
         }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        match self {
-            TestDb::Sqlite(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-            TestDb::Postgres { admin_url, name } => {
-                // Drop runs inside the test's runtime (or while it shuts down), where we may
-                // not block on a future; a thread with its own runtime may. FORCE ends the
-                // connections the test's server still holds.
-                let (admin_url, db) = (admin_url.clone(), name.clone());
-                let dropped = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    rt.block_on(async {
-                        let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
-                            .execute(&mut admin)
-                            .await
-                            .ok()?;
-                        admin.close().await.ok()
-                    })
-                })
-                .join();
-                if !matches!(dropped, Ok(Some(()))) {
-                    eprintln!("could not drop test database {name}");
-                }
+        if let TestDb::Sqlite(path) = self {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
             }
         }
     }
@@ -149,25 +106,6 @@ impl Drop for TestDb {
 pub(crate) fn notice(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "notice: {message}");
-}
-
-/// `url` with its database name replaced by `name` (query string kept).
-pub(crate) fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }
 
 /// An HTTP answer: status, parsed JSON body (Null when empty) and the raw text.
@@ -219,8 +157,30 @@ pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts a server after letting the test adjust the configuration.
+/// Starts a server after letting the test adjust the configuration. Passwords are hashed at a
+/// cheap Argon2id cost (1 MiB, one pass, as the domain tests do): the suite tests what is
+/// hashed and verified when, not the cost, and spends its time on behaviour.
 pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn(configure, Some(cheap_hasher())).await
+}
+
+/// Starts a server hashing at the production cost (OWASP's Argon2id minimum), for tests whose
+/// point is how long hashing takes.
+pub(crate) async fn spawn_app_with_production_hashing(
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
+    spawn(configure, None).await
+}
+
+/// The test-cost password hasher.
+fn cheap_hasher() -> PasswordHasher {
+    PasswordHasher::with_params(1024, 1, 1).expect("valid Argon2 parameters")
+}
+
+async fn spawn(
+    configure: impl FnOnce(&mut ServeConfig),
+    hasher: Option<PasswordHasher>,
+) -> TestApp {
     let db = TestDb::for_suite().await;
     let mut config = ServeConfig::for_tests(&db.url());
     // Two hashing workers are plenty and keep a parallel test run from oversubscribing CI.
@@ -228,9 +188,12 @@ pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> 
     configure(&mut config);
     let start = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let app = Application::build(config, clock.clone(), Arc::new(OsRandom))
+    let mut app = Application::build(config.clone(), clock.clone(), Arc::new(OsRandom))
         .await
         .expect("server builds");
+    if let Some(hasher) = hasher {
+        app = app.with_hasher(hasher, config.hash_workers.unwrap_or(2), config.hash_queue);
+    }
     let base = format!("http://{}", app.address());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());

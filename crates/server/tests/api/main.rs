@@ -20,6 +20,7 @@ mod customers;
 mod durability;
 mod errors;
 mod expansion;
+mod hangups;
 mod helpers;
 mod in_store;
 mod input_limits;

@@ -9,7 +9,8 @@
 //! Runs when `CLIENTELE_TEST_POSTGRES_URL` is set (whatever `CLIENTELE_TEST_API_BACKEND` says);
 //! otherwise prints a notice and passes.
 
-use crate::helpers::{notice, TestDb, POSTGRES_URL_VAR};
+use crate::helpers::{notice, DB_PREFIX, POSTGRES_URL_VAR};
+use clientele_testing::PgDatabase;
 use serde_json::{json, Value};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -164,24 +165,20 @@ async fn two_server_processes_on_one_postgres_database_keep_every_guarantee() {
         ));
         return;
     };
-    let db = TestDb::postgres(&admin_url).await;
-    let url = db.url();
-    let TestDb::Postgres { name, .. } = &db else {
-        unreachable!("a PostgreSQL database")
-    };
-    let db_name = name.clone();
     // A database whose default isolation is stricter than PostgreSQL's default: the store must
     // pin READ COMMITTED itself, or racing writers fail with serialization errors (500) instead
     // of 409, and the email check after the advisory lock reads a stale snapshot.
+    let db = PgDatabase::create(
+        &admin_url,
+        DB_PREFIX,
+        &["default_transaction_isolation TO 'repeatable read'"],
+    )
+    .await;
+    let url = db.url.clone();
+    let db_name = db.name().to_owned();
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
         .await
         .expect("admin connection");
-    sqlx::query(&format!(
-        "ALTER DATABASE \"{db_name}\" SET default_transaction_isolation TO 'repeatable read'"
-    ))
-    .execute(&mut admin)
-    .await
-    .expect("set default isolation");
 
     // Both processes migrate and seed one empty database at the same time.
     let (a, b) = tokio::join!(serve(&url), serve(&url));

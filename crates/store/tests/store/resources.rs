@@ -3,20 +3,13 @@
 //! the delete guard against references. Each story runs on SQLite and, when
 //! `CLIENTELE_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-// Story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not reach them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves conformance.rs; this suite uses only part of it.
-#[allow(dead_code)]
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::common::{at, created, customer, each_backend, new_id};
 use clientele_domain::{Address, CustomFields, CustomerGroupAssignment, Reference, Version};
 use clientele_query::schema::{customer_group_schema, type_schema};
 use clientele_store::{ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError};
-use common::{at, created, customer, each_backend, new_id};
 use serde_json::{json, Value};
 
 const P: &str = "proj";

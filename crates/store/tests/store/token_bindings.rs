@@ -3,15 +3,9 @@
 //! session ids claimed once. Each story runs on SQLite and, when `CLIENTELE_TEST_POSTGRES_URL`
 //! is set, on PostgreSQL.
 
-// Story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not reach them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves conformance.rs; this suite uses only part of it.
-#[allow(dead_code)]
-mod common;
-
 use clientele_store::{AccessTokenRecord, StoreError, TokenBinding};
-use common::{at, each_backend};
+
+use crate::common::{at, each_backend};
 
 fn token(hash: &str, customer: Option<&str>) -> AccessTokenRecord {
     AccessTokenRecord {

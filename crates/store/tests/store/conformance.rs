@@ -4,23 +4,15 @@
 //! Customers are built as struct literals: the suite depends on the `Store` contract only, not
 //! on the domain's apply logic.
 
-// Shared story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not
-// reach them; failing loudly is what a test helper is for.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves other suites; this one leaves some seeding helpers unused.
-#[allow(dead_code)]
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::common::{at, created, customer, each_backend, message, new_id, seed_stores};
 use clientele_domain::{Customer, MessagePayload, PasswordHash, Project, Version};
 use clientele_query::schema::customer_schema;
 use clientele_store::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, ResourceQuery, Store, StoreError,
 };
-use common::{at, created, customer, each_backend, message, new_id, seed_stores};
 
 const P: &str = "proj";
 

@@ -3,22 +3,14 @@
 //! invalidation, and the single-transaction redemption (claim, invalidate, customer change,
 //! Messages, OAuth revocation) with exactly one winner among concurrent redeemers.
 
-// Shared story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not
-// reach them; failing loudly is what a test helper is for.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves other suites; this one leaves some seeding helpers unused.
-#[allow(dead_code)]
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{at, created, customer, each_backend, message, new_id};
 use clientele_domain::{Customer, MessagePayload, Reference};
 use clientele_store::{
     AccessTokenRecord, CustomerLookup, CustomerTokenRecord, RedeemOutcome, Store, StoreError,
     TokenKind, TokenRedemption,
 };
-use common::{at, created, customer, each_backend, message, new_id};
 
 const P: &str = "proj";
 
@@ -73,6 +65,17 @@ async fn insert(store: &Arc<dyn Store>, t: &CustomerTokenRecord, invalidate_olde
         .insert_customer_token(P, t, invalidate_older, vec![token_created(t)])
         .await
         .expect("insert token");
+}
+
+/// Stores a token of `c` valid for a minute from `at(created)`, without invalidating others.
+async fn insert_valid(
+    store: &Arc<dyn Store>,
+    c: &Customer,
+    kind: TokenKind,
+    hash: &str,
+    created: i64,
+) {
+    insert(store, &token(c, kind, hash, created, 60_000), false).await;
 }
 
 async fn find(store: &Arc<dyn Store>, hash: &str, kind: TokenKind) -> Option<CustomerTokenRecord> {
@@ -175,30 +178,10 @@ async fn invalidate_older_marks_only_that_customers_tokens_of_that_kind() {
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
         let other = stored_customer(&store, "b@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p2", 1, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::EmailVerification, "e1", 2, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&other, TokenKind::PasswordReset, "o1", 3, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p2", 1).await;
+        insert_valid(&store, &c, TokenKind::EmailVerification, "e1", 2).await;
+        insert_valid(&store, &other, TokenKind::PasswordReset, "o1", 3).await;
         // Without the flag, older tokens stay valid.
         assert!(!is_used(&store, "p1", TokenKind::PasswordReset).await);
         assert!(!is_used(&store, "p2", TokenKind::PasswordReset).await);
@@ -223,24 +206,9 @@ async fn a_redemption_claims_the_token_invalidates_the_others_and_saves_the_chan
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
         let other = stored_customer(&store, "b@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p2", 1, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::EmailVerification, "e1", 2, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p2", 1).await;
+        insert_valid(&store, &c, TokenKind::EmailVerification, "e1", 2).await;
         let oauth = |hash: &str, customer_id: &str| AccessTokenRecord {
             token_hash: hash.to_owned(),
             kind: "refresh".to_owned(),
@@ -330,12 +298,7 @@ async fn expired_unknown_and_foreign_tokens_change_nothing() {
             false,
         )
         .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::EmailVerification, "e2", 0, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::EmailVerification, "e2", 0).await;
 
         // At the expiry instant the token no longer works.
         let expired = store
@@ -401,18 +364,8 @@ async fn expired_unknown_and_foreign_tokens_change_nothing() {
 async fn a_failed_customer_update_does_not_burn_the_token() {
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p2", 0, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p2", 0).await;
         // Someone else changes the customer first.
         let mut moved = c.clone();
         moved.version = c.version.next();
@@ -453,12 +406,7 @@ async fn a_failed_customer_update_does_not_burn_the_token() {
 async fn of_sixteen_concurrent_redemptions_exactly_one_wins() {
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
         let tasks: Vec<_> = (0..16)
             .map(|_| {
                 let store = store.clone();
@@ -488,12 +436,7 @@ async fn of_sixteen_concurrent_redemptions_exactly_one_wins() {
 async fn deleting_the_customer_deletes_its_tokens() {
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
         store
             .delete_customer(P, &c.id, c.version, false, vec![])
             .await
@@ -507,12 +450,7 @@ async fn deleting_the_customer_deletes_its_tokens() {
 async fn a_redemption_naming_a_missing_resource_fails_and_keeps_the_token() {
     each_backend(|store| async move {
         let c = stored_customer(&store, "a@example.com").await;
-        insert(
-            &store,
-            &token(&c, TokenKind::PasswordReset, "p1", 0, 60_000),
-            false,
-        )
-        .await;
+        insert_valid(&store, &c, TokenKind::PasswordReset, "p1", 0).await;
         // The redemption's customer write checks its references like any other.
         let missing = new_id();
         let mut change = reset_of(&c, true);

@@ -9,9 +9,6 @@
 //! Customers carry custom fields: declared ones (typed through `CustomFieldTypes`, usually with
 //! a value of their type, sometimes not) and undeclared, untyped ones.
 
-// Test helpers outside `#[test]` functions: failing loudly is their job.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -27,16 +24,12 @@ use clientele_query::{
 };
 use clientele_store::{open, ResourceQuery, Store, StoreOptions};
 
-// Only the seeding helpers of the shared plumbing; this suite keeps one database per backend.
-#[allow(dead_code)]
-mod common;
+use crate::common::postgres_or_notice;
+use clientele_testing::PgDatabase;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sqlx::Connection;
 use time::{Date, Duration, Month, OffsetDateTime};
 use tokio::runtime::Runtime;
-
-const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
 
 // ---- backends -------------------------------------------------------------------------------
 
@@ -58,72 +51,20 @@ fn each_backend(rt: &Runtime, body: impl Fn(&Runtime, &Arc<dyn Store>)) {
     body(rt, &store);
     rt.block_on(store.close());
 
-    let Some(admin_url) = std::env::var(POSTGRES_URL_VAR)
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!("skipping PostgreSQL: {POSTGRES_URL_VAR} not set");
+    let Some(admin_url) = postgres_or_notice() else {
         return;
     };
-    let name = format!("clientele_oracle_{}", uuid::Uuid::new_v4().simple());
-    rt.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        // Thousands of one-row commits: durability of a throw-away test database is not
-        // what is under test here.
-        sqlx::query(&format!(
-            "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
-        ))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-        admin.close().await.ok();
-    });
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let store = rt
-            .block_on(open(
-                &with_database(&admin_url, &name),
-                StoreOptions::default(),
-            ))
-            .unwrap();
-        eprintln!("running on postgres");
-        body(rt, &store);
-        rt.block_on(store.close());
-    }));
-    rt.block_on(async {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin)
-                .await
-                .ok();
-            admin.close().await.ok();
-        }
-    });
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e);
-    }
-}
-
-/// `url` with its database name replaced by `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
+    // Thousands of one-row commits: durability of a throw-away test database is not what is
+    // under test here.
+    let db = rt.block_on(PgDatabase::create(
+        &admin_url,
+        "clientele_oracle_",
+        &["synchronous_commit = off"],
+    ));
+    let store = rt.block_on(open(&db.url, StoreOptions::default())).unwrap();
+    eprintln!("running on postgres");
+    body(rt, &store);
+    rt.block_on(store.close());
 }
 
 fn new_scope() -> String {
@@ -748,8 +689,8 @@ async fn check_case(
         .map(|(i, s)| build(&scope, i, s))
         .collect();
     // What the customers may reference must exist in the project.
-    common::seed_stores(store, &project, STORES).await;
-    common::seed_resource(store, &project, "type", &type_id(&scope)).await;
+    crate::common::seed_stores(store, &project, STORES).await;
+    crate::common::seed_resource(store, &project, "type", &type_id(&scope)).await;
     for c in &customers {
         store
             .insert_customer(&project, c, Vec::new())

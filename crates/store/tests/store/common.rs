@@ -13,11 +13,8 @@ use clientele_domain::{
     AuthenticationMode, Customer, KeyReference, Message, MessagePayload, Reference, Version,
 };
 use clientele_store::{open, ResourceRecord, Store, StoreOptions};
-use sqlx::Connection;
+use clientele_testing::{postgres_admin_url, PgDatabase, POSTGRES_URL_VAR};
 use time::{Duration, OffsetDateTime};
-
-/// The env var naming the PostgreSQL server for the suite.
-pub(crate) const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
 
 /// Runs `story` once per available backend, each time on a fresh, migrated database.
 pub(crate) async fn each_backend<F, Fut>(story: F)
@@ -25,130 +22,87 @@ where
     F: Fn(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let db = TestDb::sqlite().await;
-    db.run("sqlite", &story).await;
-    match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => {
-            let db = TestDb::postgres(&url).await;
-            db.run("postgres", &story).await;
-        }
-        _ => {
-            // Once per test binary, on the real stderr: the harness captures `eprintln!` of
-            // passing tests, and a skipped backend must be visible.
-            static NOTICE: std::sync::Once = std::sync::Once::new();
-            NOTICE.call_once(|| {
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "notice: skipping PostgreSQL conformance: {POSTGRES_URL_VAR} not set"
-                );
-            });
-        }
+    each_backend_at(|store, _| story(store)).await;
+}
+
+/// [`each_backend`] for stories that also need the database's URL (to reach the database
+/// beside the store, e.g. to install a failure).
+pub(crate) async fn each_backend_at<F, Fut>(story: F)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let file = SqliteFile::new();
+    run("sqlite", &file.url, &story).await;
+    if let Some(admin_url) = postgres_or_notice() {
+        let db = PgDatabase::create(&admin_url, "clientele_test_", &[]).await;
+        run("postgres", &db.url, &story).await;
     }
 }
 
-enum Cleanup {
-    File(PathBuf),
-    Database { admin_url: String, name: String },
+/// The PostgreSQL admin URL, or `None` after a notice (once per test binary, on the real
+/// stderr: the harness captures `eprintln!` of passing tests, and a skipped backend must be
+/// visible).
+pub(crate) fn postgres_or_notice() -> Option<String> {
+    let url = postgres_admin_url();
+    if url.is_none() {
+        static NOTICE: std::sync::Once = std::sync::Once::new();
+        NOTICE.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: skipping PostgreSQL: {POSTGRES_URL_VAR} not set"
+            );
+        });
+    }
+    url
 }
 
-struct TestDb {
-    store: Arc<dyn Store>,
-    cleanup: Cleanup,
+/// A new SQLite file in the temp dir, removed (with its WAL and shared memory) on drop.
+pub(crate) struct SqliteFile {
+    path: PathBuf,
+    /// The URL to open it with.
+    pub(crate) url: String,
 }
 
-impl TestDb {
-    async fn sqlite() -> TestDb {
+impl SqliteFile {
+    pub(crate) fn new() -> Self {
         let path = std::env::temp_dir().join(format!(
             "clientele-store-test-{}.db",
             uuid::Uuid::new_v4().simple()
         ));
-        let store = open(
-            &format!("sqlite://{}", path.display()),
-            StoreOptions::default(),
-        )
-        .await
-        .expect("open SQLite test database");
-        TestDb {
-            store,
-            cleanup: Cleanup::File(path),
-        }
+        let url = format!("sqlite://{}", path.display());
+        SqliteFile { path, url }
     }
+}
 
-    async fn postgres(admin_url: &str) -> TestDb {
-        let name = format!("clientele_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .expect("connect to CLIENTELE_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        let store = open(&with_database(admin_url, &name), StoreOptions::default())
-            .await
-            .expect("open PostgreSQL test database");
-        TestDb {
-            store,
-            cleanup: Cleanup::Database {
-                admin_url: admin_url.to_owned(),
-                name,
-            },
-        }
-    }
-
-    /// Runs the story in its own task so a failing assertion still reaches the cleanup.
-    async fn run<F, Fut>(self, backend: &str, story: &F)
-    where
-        F: Fn(Arc<dyn Store>) -> Fut,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        eprintln!("conformance story on {backend}");
-        let outcome = tokio::spawn(story(self.store.clone())).await;
-        self.store.close().await;
-        drop(self.store);
-        match self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    std::fs::remove_file(PathBuf::from(p)).ok();
-                }
-            }
-            Cleanup::Database { admin_url, name } => {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await
-                        .ok();
-                    admin.close().await.ok();
-                }
-            }
-        }
-        if let Err(e) = outcome {
-            eprintln!("story failed on {backend}");
-            std::panic::resume_unwind(e.into_panic());
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            std::fs::remove_file(PathBuf::from(p)).ok();
         }
     }
 }
 
-/// `url` with its database name replaced by `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
+/// Opens the database at `url` and runs the story in its own task, so that a failing
+/// assertion still closes the store before the database goes.
+async fn run<F, Fut>(backend: &str, url: &str, story: &F)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    eprintln!("story on {backend}");
+    let store = open(url, StoreOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("open {backend} test database: {e}"));
+    let outcome = tokio::spawn(story(store.clone(), url.to_owned())).await;
+    store.close().await;
+    if let Err(e) = outcome {
+        eprintln!("story failed on {backend}");
+        std::panic::resume_unwind(e.into_panic());
     }
-    out
 }
 
 /// A fixed instant plus `ms` milliseconds: tests never read the clock.

@@ -3,20 +3,13 @@
 //! Store, and in-store customer listings (the Store's customers plus the global ones). Each
 //! story runs on SQLite and, when `CLIENTELE_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-// Story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not reach them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves conformance.rs; this suite uses only part of it.
-#[allow(dead_code)]
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::common::{at, created, customer, each_backend, new_id, seed_stores};
 use clientele_domain::Version;
 use clientele_query::schema::{customer_schema, store_schema};
 use clientele_store::{ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError};
-use common::{at, created, customer, each_backend, new_id, seed_stores};
 use serde_json::json;
 
 const P: &str = "proj";

@@ -7,9 +7,6 @@
 //! `CLIENTELE_TEST_POSTGRES_URL` is set (`EXPLAIN (FORMAT JSON)` with `enable_seqscan = off`,
 //! because test tables are so small that a sequential scan would otherwise always win).
 
-// Test helpers outside `#[test]` functions: failing loudly is their job.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,14 +18,10 @@ use clientele_query::schema::{customer_schema, message_schema};
 use clientele_query::{parse_sort, parse_where, Dialect, SqlParam};
 use clientele_store::{open, page_statements, Listing, ResourceQuery, Store, StoreOptions};
 
-// Only the seeding helpers of the shared plumbing; this suite opens its own databases.
-#[allow(dead_code)]
-mod common;
 use serde_json::Value;
 use sqlx::{Connection, Row};
 use time::{Duration, OffsetDateTime};
 
-const POSTGRES_URL_VAR: &str = "CLIENTELE_TEST_POSTGRES_URL";
 const P: &str = "plans";
 /// Customers seeded; every 40th is in store `s1`, every 20th also has a `CustomerLastNameSet`
 /// message (selective values, as an index is meant for).
@@ -118,7 +111,7 @@ fn message(c: &Customer, payload: MessagePayload) -> Message {
 
 async fn seed(store: &Arc<dyn Store>) {
     // Every 40th customer belongs to Store s1, which must exist for the insert.
-    common::seed_stores(store, P, &["s1"]).await;
+    crate::common::seed_stores(store, P, &["s1"]).await;
     for i in 0..CUSTOMERS {
         let c = customer(i);
         let mut messages = vec![created(&c)];
@@ -470,58 +463,14 @@ fn describe(nodes: &[Value]) -> String {
         .join("\n    ")
 }
 
-/// Runs `story` on a fresh database of the server at `admin_url`, dropping it afterwards even
-/// when the story panics (it runs in its own task for that reason).
-async fn with_pg_database<Fut>(admin_url: &str, story: impl FnOnce(String) -> Fut)
-where
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let name = format!("clientele_plans_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let outcome = tokio::spawn(story(with_database(admin_url, &name))).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .ok();
-    admin.close().await.ok();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// `url` with its database name replaced by `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 #[tokio::test]
 async fn postgres_serves_indexed_predicates_from_indexes() {
-    let Some(admin_url) = std::env::var(POSTGRES_URL_VAR)
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!("skipping PostgreSQL query plans: {POSTGRES_URL_VAR} not set");
+    let Some(admin_url) = crate::common::postgres_or_notice() else {
         return;
     };
-    with_pg_database(&admin_url, |url: String| async move {
+    let db = clientele_testing::PgDatabase::create(&admin_url, "clientele_plans_", &[]).await;
+    let url = db.url.clone();
+    let outcome = tokio::spawn(async move {
         let store = open(&url, StoreOptions::default()).await.unwrap();
         seed(&store).await;
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -561,6 +510,11 @@ async fn postgres_serves_indexed_predicates_from_indexes() {
         );
     })
     .await;
+    // The database goes with `db` only after the store closed, also when the story failed.
+    drop(db);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }
 
 /// PostgreSQL plans by statistics, and with a few hundred rows a hash join over the whole

@@ -4,22 +4,15 @@
 //! Each story runs on SQLite and, when `CLIENTELE_TEST_POSTGRES_URL` is set, on PostgreSQL
 //! (where the race with a concurrent delete is real: writers run in parallel).
 
-// Story helpers are not `#[test]` functions, so clippy's allow-*-in-tests does not reach them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The shared plumbing also serves conformance.rs; this suite uses only part of it.
-#[allow(dead_code)]
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{at, created, customer, each_backend, new_id, seed_stores};
 use clientele_domain::{
     Address, CustomFields, Customer, CustomerGroupAssignment, Reference, Version,
 };
 use clientele_store::{
     CustomerLookup, ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError,
 };
-use common::{at, created, customer, each_backend, new_id, seed_stores};
 use serde_json::json;
 
 const P: &str = "proj";

@@ -1,0 +1,354 @@
+//! The statements of customer writes, written once for both databases: the email rows and their
+//! cross-scope uniqueness, the customer row, its Messages and their numbering, the conditional
+//! update, and customer tokens. Each runs inside the caller's write transaction.
+//!
+//! Lock order, shared with every customer writer (it matters on PostgreSQL, where writers run in
+//! parallel): the customer row, then — only when the write adds an email row — the email's
+//! advisory lock, then share locks on referenced resources, then token rows (customer deletion
+//! cascades to tokens in that order too). A new customer takes the email lock first but holds no
+//! other customer's row. Must not open or end transactions.
+
+use clientele_domain::{Message, Version};
+
+use crate::db::{Conn, Sql};
+use crate::error::SqlxResultExt;
+use crate::resources;
+use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
+use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
+use crate::{CustomerTokenRecord, StoreError, TokenKind};
+
+/// Serializes writers of one email in one project until the transaction ends, where the
+/// database does not serialize writers anyway.
+pub(crate) async fn lock_email(
+    conn: &mut Conn,
+    project: &str,
+    lowercase_email: &str,
+) -> Result<(), StoreError> {
+    if let Some(lock) = conn.dialect().lock_email {
+        let key = format!("{project}:{lowercase_email}");
+        conn.execute(Sql::new(lock).bind(key.as_str()))
+            .await
+            .or_backend("lock email")?;
+    }
+    Ok(())
+}
+
+/// Fails with `DuplicateField{email}` when another customer holds `row`'s email in an
+/// overlapping scope. A global customer overlaps every store, so a global row conflicts with
+/// any row and a store row conflicts with the global row and the same store.
+pub(crate) async fn check_email_free(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
+    let mut text = "SELECT customer_id FROM customer_emails \
+                    WHERE project = $1 AND lowercase_email = $2 AND customer_id <> $3"
+        .to_owned();
+    let store_scoped = row.scopes.iter().any(|s| s != GLOBAL_SCOPE);
+    if store_scoped {
+        let list: Vec<String> = (0..row.scopes.len())
+            .map(|i| format!("${}", i + 5))
+            .collect();
+        text.push_str(&format!(
+            " AND (scope = $4 OR scope IN ({}))",
+            list.join(", ")
+        ));
+    }
+    text.push_str(" LIMIT 1");
+    let mut sql = Sql::new(text)
+        .bind(project)
+        .bind(&row.lowercase_email)
+        .bind(&row.id);
+    if store_scoped {
+        sql = sql.bind(GLOBAL_SCOPE);
+        for scope in &row.scopes {
+            sql = sql.bind(scope);
+        }
+    }
+    let taken = conn.optional(sql).await.or_backend("check email")?;
+    match taken {
+        Some(_) => Err(StoreError::DuplicateField {
+            field: "email".to_owned(),
+            value: row.email.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Inserts one email row per scope of `row`.
+pub(crate) async fn insert_email_rows(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
+    for scope in &row.scopes {
+        let sql = Sql::new(
+            "INSERT INTO customer_emails (project, scope, lowercase_email, customer_id) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(project)
+        .bind(scope)
+        .bind(&row.lowercase_email)
+        .bind(&row.id);
+        conn.execute(sql)
+            .await
+            .on_unique("insert customer email", &[("email", &row.email)])?;
+    }
+    Ok(())
+}
+
+/// Brings the customer's email rows in line with `row`, checking the new scopes first (under
+/// the email lock).
+async fn sync_email_rows(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
+    let current = conn
+        .all(
+            Sql::new(
+                "SELECT scope, lowercase_email FROM customer_emails \
+                 WHERE customer_id = $1 ORDER BY scope",
+            )
+            .bind(&row.id),
+        )
+        .await
+        .or_backend("read customer emails")?;
+    let current = current
+        .iter()
+        .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read customer emails")?;
+    let wanted: Vec<(String, String)> = row
+        .scopes
+        .iter()
+        .map(|s| (s.clone(), row.lowercase_email.clone()))
+        .collect();
+    if current == wanted {
+        return Ok(());
+    }
+    lock_email(conn, project, &row.lowercase_email).await?;
+    check_email_free(conn, project, row).await?;
+    conn.execute(Sql::new("DELETE FROM customer_emails WHERE customer_id = $1").bind(&row.id))
+        .await
+        .or_backend("delete customer emails")?;
+    insert_email_rows(conn, project, row).await
+}
+
+/// The unique fields a customer row may violate, with `row`'s values.
+fn customer_uniques(row: &CustomerRow) -> [(&'static str, &str); 3] {
+    [
+        ("key", row.key.as_deref().unwrap_or_default()),
+        (
+            "customerNumber",
+            row.customer_number.as_deref().unwrap_or_default(),
+        ),
+        ("id", &row.id),
+    ]
+}
+
+/// Inserts the customer row itself.
+pub(crate) async fn insert_customer_row(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
+    let doc = (conn.dialect().doc_in)(14);
+    let sql = Sql::new(format!(
+        "INSERT INTO customers (id, project, version, key, email, lowercase_email, \
+         customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
+         password_hash, doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc})"
+    ))
+    .bind(&row.id)
+    .bind(project)
+    .bind(row.version)
+    .bind(&row.key)
+    .bind(&row.email)
+    .bind(&row.lowercase_email)
+    .bind(&row.customer_number)
+    .bind(&row.external_id)
+    .bind(&row.first_name)
+    .bind(&row.last_name)
+    .bind(&row.created_at)
+    .bind(&row.last_modified_at)
+    .bind(&row.password_hash)
+    .bind(&row.doc);
+    conn.execute(sql)
+        .await
+        .on_unique("insert customer", &customer_uniques(row))?;
+    Ok(())
+}
+
+/// Stores `messages`, numbering each one after the last message of its resource.
+pub(crate) async fn insert_messages(
+    conn: &mut Conn,
+    project: &str,
+    messages: &[Message],
+) -> Result<(), StoreError> {
+    for m in messages {
+        let next = next_sequence_number(conn, &m.resource.id).await?;
+        let row = MessageRow::of(m, next)?;
+        let doc = (conn.dialect().doc_in)(9);
+        let sql = Sql::new(format!(
+            "INSERT INTO messages (id, project, resource_id, resource_type_id, \
+             sequence_number, resource_version, type, created_at, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {doc})"
+        ))
+        .bind(&row.id)
+        .bind(project)
+        .bind(&row.resource_id)
+        .bind(&row.resource_type_id)
+        .bind(row.sequence_number)
+        .bind(row.resource_version)
+        .bind(&row.type_)
+        .bind(&row.created_at)
+        .bind(&row.doc);
+        conn.execute(sql)
+            .await
+            .on_unique("insert message", &[("id", &row.id)])?;
+    }
+    Ok(())
+}
+
+/// The next `sequenceNumber` of resource `resource_id`'s Messages.
+pub(crate) async fn next_sequence_number(
+    conn: &mut Conn,
+    resource_id: &str,
+) -> Result<i64, StoreError> {
+    conn.int(
+        Sql::new(
+            "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM messages WHERE resource_id = $1",
+        )
+        .bind(resource_id),
+    )
+    .await
+    .or_backend("next sequence number")
+}
+
+/// After a conditional write touched no row: why not?
+pub(crate) async fn missed_write(
+    conn: &mut Conn,
+    project: &str,
+    id: &str,
+) -> Result<StoreError, StoreError> {
+    let current = conn
+        .optional(
+            Sql::new("SELECT version FROM customers WHERE id = $1 AND project = $2")
+                .bind(id)
+                .bind(project),
+        )
+        .await
+        .or_backend("read customer version")?;
+    Ok(match current {
+        None => StoreError::NotFound,
+        Some(r) => StoreError::ConcurrentModification {
+            current: to_u64(
+                r.get::<i64>(0).or_backend("read customer version")?,
+                "customer version",
+            )?,
+        },
+    })
+}
+
+/// Replaces a customer if its stored version is `expected` and stores its Messages, inside the
+/// caller's write transaction (shared by `update_customer` and token redemption).
+pub(crate) async fn update_customer_on(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+    expected: Version,
+    messages: &[Message],
+) -> Result<(), StoreError> {
+    // The conditional UPDATE comes first: it takes the row lock, and a writer whose version is
+    // stale either finds no row at once or, waiting for the lock, re-checks after the holder
+    // commits and touches no row (409) — it never queues for any other lock.
+    let doc = (conn.dialect().doc_in)(12);
+    let sql = Sql::new(format!(
+        "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
+         customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
+         created_at = $9, last_modified_at = $10, password_hash = $11, doc = {doc} \
+         WHERE id = $13 AND project = $14 AND version = $15"
+    ))
+    .bind(row.version)
+    .bind(&row.key)
+    .bind(&row.email)
+    .bind(&row.lowercase_email)
+    .bind(&row.customer_number)
+    .bind(&row.external_id)
+    .bind(&row.first_name)
+    .bind(&row.last_name)
+    .bind(&row.created_at)
+    .bind(&row.last_modified_at)
+    .bind(&row.password_hash)
+    .bind(&row.doc)
+    .bind(&row.id)
+    .bind(project)
+    .bind(to_i64(expected.get())?);
+    let done = conn
+        .execute(sql)
+        .await
+        .on_unique("update customer", &customer_uniques(row))?;
+    if done == 0 {
+        return Err(missed_write(conn, project, &row.id).await?);
+    }
+    sync_email_rows(conn, project, row).await?;
+    // What the customer references must exist at commit: under SQLite's write lock a plain
+    // probe is enough; PostgreSQL share-locks the rows, so no delete of them can commit before
+    // this transaction does, and one that committed earlier makes this write fail. Only delete
+    // and update of those resources conflict with the locks, and neither waits for customer
+    // rows or email locks, so taking them last cannot deadlock.
+    resources::check_exist(conn, project, &row.references).await?;
+    insert_messages(conn, project, messages).await
+}
+
+/// Marks every unused token of `kind` of `customer_id` used (invalidation).
+pub(crate) async fn invalidate_customer_tokens(
+    conn: &mut Conn,
+    project: &str,
+    customer_id: &str,
+    kind: TokenKind,
+) -> Result<(), StoreError> {
+    let sql = Sql::new(
+        "UPDATE customer_tokens SET used = true \
+         WHERE project = $1 AND customer_id = $2 AND kind = $3 AND used = false",
+    )
+    .bind(project)
+    .bind(customer_id)
+    .bind(kind_column(kind));
+    conn.execute(sql)
+        .await
+        .or_backend("invalidate customer tokens")?;
+    Ok(())
+}
+
+/// Reads a customer token by the hash of its value and its kind.
+pub(crate) async fn find_token_on(
+    conn: &mut Conn,
+    project: &str,
+    value_hash: &str,
+    kind: TokenKind,
+) -> Result<Option<CustomerTokenRecord>, StoreError> {
+    let sql = Sql::new(format!(
+        "SELECT {TOKEN_COLUMNS} FROM customer_tokens \
+         WHERE project = $1 AND value_hash = $2 AND kind = $3"
+    ))
+    .bind(project)
+    .bind(value_hash)
+    .bind(kind_column(kind));
+    let row = conn.optional(sql).await.or_backend("find customer token")?;
+    let Some(r) = row else { return Ok(None) };
+    let row = (|| {
+        Ok::<_, sqlx::Error>(TokenRow {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            kind: r.get(2)?,
+            value_hash: r.get(3)?,
+            expires_at: r.get(4)?,
+            created_at: r.get(5)?,
+            used: r.get(6)?,
+        })
+    })()
+    .or_backend("read customer token")?;
+    row.into_record().map(Some)
+}

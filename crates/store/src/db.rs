@@ -1,0 +1,353 @@
+//! The thin layer every store operation runs SQL through, whatever the database: a statement
+//! ([`Sql`]: one text with `$n` placeholders, which both SQLite and PostgreSQL accept, and its
+//! [`Arg`]s), a pooled connection of either backend ([`Conn`]), the rows it returns ([`Row`]),
+//! what differs between the two SQL dialects ([`Dialect`], one static per backend module), and
+//! the write runner ([`Backend::write`]).
+//!
+//! Writes are cancellation-safe by construction: the transaction runs on a task of its own that
+//! the caller only awaits, so a request dropped at any point (a client hanging up) cannot stop
+//! it half-way; it commits or rolls back completely. A connection whose transaction state is
+//! unknown after a failure (failed `COMMIT` or `ROLLBACK`, an error of the database itself) is
+//! closed instead of going back to the pool, so the next writer gets a fresh one.
+//!
+//! Must not know any table: the SQL of the operations lives in `store`, `customers` and
+//! `resources`; connection settings, migrations and the query deadline in the backend modules.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use clientele_query::SqlParam;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
+
+use crate::error::{backend, SqlxResultExt};
+use crate::{postgres, sqlite, StoreError};
+
+/// A boxed, sendable future borrowing for `'a`.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What differs between the two SQL dialects, besides connecting and the query deadline.
+pub(crate) struct Dialect {
+    /// How the query compiler writes predicates for this database.
+    pub(crate) query: clientele_query::Dialect,
+    /// The statement that opens a write transaction.
+    pub(crate) begin_write: &'static str,
+    /// `doc_in(n)`: placeholder `$n`, bound to JSON text, as a document value.
+    pub(crate) doc_in: fn(usize) -> String,
+    /// `doc_out(column)`: a document column read back as JSON text.
+    pub(crate) doc_out: fn(&str) -> String,
+    /// Appended to a `SELECT` that must keep the rows it finds from being deleted until
+    /// commit (empty where writers are serialized anyway).
+    pub(crate) share_lock: &'static str,
+    /// Appended to a `SELECT` that must keep the rows it finds from any other writer.
+    pub(crate) update_lock: &'static str,
+    /// Serializes writers of one email (`$1`: project and lowercase email) until commit, where
+    /// writers are not serialized anyway.
+    pub(crate) lock_email: Option<&'static str>,
+    /// The queries that find something still referencing resource `$2` of project `$1`, per
+    /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
+    /// the referencing resource's `type_id`.
+    pub(crate) reference_checks: fn(&str) -> &'static [(&'static str, &'static str)],
+}
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    /// Text or NULL.
+    Text(Option<String>),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+impl From<&SqlParam> for Arg {
+    fn from(p: &SqlParam) -> Self {
+        match p {
+            SqlParam::Text(s) => Arg::Text(Some(s.clone())),
+            SqlParam::Int(i) => Arg::Int(*i),
+            SqlParam::Float(f) => Arg::Float(*f),
+            SqlParam::Bool(b) => Arg::Bool(*b),
+        }
+    }
+}
+
+/// One statement: SQL text with `$n` placeholders and its arguments in placeholder order.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// A statement without arguments yet.
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds the next placeholder.
+    pub(crate) fn bind(mut self, arg: impl Into<Arg>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Binds the next placeholders, in order.
+    pub(crate) fn bind_all<'a>(mut self, args: impl IntoIterator<Item = &'a SqlParam>) -> Self {
+        self.args.extend(args.into_iter().map(Arg::from));
+        self
+    }
+}
+
+/// `sql` as a sqlx query of `DB` with its arguments bound.
+fn bound<'q, DB>(sql: &'q Sql) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    DB: Database,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+{
+    let mut q = sqlx::query(&sql.text);
+    for a in &sql.args {
+        q = match a {
+            Arg::Text(s) => q.bind(s.as_deref()),
+            Arg::Int(i) => q.bind(*i),
+            Arg::Float(f) => q.bind(*f),
+            Arg::Bool(b) => q.bind(*b),
+        };
+    }
+    q
+}
+
+/// A row of either database.
+pub(crate) enum Row {
+    /// From SQLite.
+    Sqlite(SqliteRow),
+    /// From PostgreSQL.
+    Postgres(PgRow),
+}
+
+impl Row {
+    /// Column `i` as `T`.
+    pub(crate) fn get<T>(&self, i: usize) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> Decode<'r, Sqlite>
+            + Type<Sqlite>
+            + for<'r> Decode<'r, Postgres>
+            + Type<Postgres>,
+    {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+}
+
+/// A pooled connection of either database.
+pub(crate) enum Conn {
+    /// To SQLite.
+    Sqlite(PoolConnection<Sqlite>),
+    /// To PostgreSQL.
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    /// The dialect of this connection's database.
+    pub(crate) fn dialect(&self) -> &'static Dialect {
+        match self {
+            Conn::Sqlite(_) => &sqlite::DIALECT,
+            Conn::Postgres(_) => &postgres::DIALECT,
+        }
+    }
+
+    /// Runs `sql`; the number of rows it changed.
+    pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Conn::Sqlite(c) => bound(&sql).execute(&mut **c).await?.rows_affected(),
+            Conn::Postgres(c) => bound(&sql).execute(&mut **c).await?.rows_affected(),
+        })
+    }
+
+    /// Runs `sql`; its first row, if any.
+    pub(crate) async fn optional(&mut self, sql: Sql) -> Result<Option<Row>, sqlx::Error> {
+        Ok(match self {
+            Conn::Sqlite(c) => bound(&sql).fetch_optional(&mut **c).await?.map(Row::Sqlite),
+            Conn::Postgres(c) => bound(&sql)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(Row::Postgres),
+        })
+    }
+
+    /// Runs `sql`; every row.
+    pub(crate) async fn all(&mut self, sql: Sql) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(match self {
+            Conn::Sqlite(c) => bound(&sql)
+                .fetch_all(&mut **c)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Conn::Postgres(c) => bound(&sql)
+                .fetch_all(&mut **c)
+                .await?
+                .into_iter()
+                .map(Row::Postgres)
+                .collect(),
+        })
+    }
+
+    /// Runs `sql`, which yields one integer (a count, a number).
+    pub(crate) async fn int(&mut self, sql: Sql) -> Result<i64, sqlx::Error> {
+        match self.optional(sql).await? {
+            Some(row) => row.get(0),
+            None => Err(sqlx::Error::RowNotFound),
+        }
+    }
+
+    /// Closes this connection when it is dropped instead of returning it to the pool.
+    pub(crate) fn close_on_drop(&mut self) {
+        match self {
+            Conn::Sqlite(c) => c.close_on_drop(),
+            Conn::Postgres(c) => c.close_on_drop(),
+        }
+    }
+}
+
+/// The pools of the open database.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    /// SQLite.
+    Sqlite(sqlite::Pools),
+    /// PostgreSQL.
+    Postgres(sqlx::PgPool),
+}
+
+impl Backend {
+    /// A connection for reads.
+    pub(crate) async fn read(&self) -> Result<Conn, StoreError> {
+        match self {
+            Backend::Sqlite(p) => p.read.acquire().await.map(Conn::Sqlite),
+            Backend::Postgres(p) => p.acquire().await.map(Conn::Postgres),
+        }
+        .or_backend("acquire connection")
+    }
+
+    /// A connection for a write transaction (SQLite's single writer).
+    async fn writer(&self) -> Result<Conn, StoreError> {
+        match self {
+            Backend::Sqlite(p) => p.write.acquire().await.map(Conn::Sqlite),
+            Backend::Postgres(p) => p.acquire().await.map(Conn::Postgres),
+        }
+        .or_backend("acquire write connection")
+    }
+
+    /// Runs `body` in one write transaction on a task of its own and returns what it returns:
+    /// committed when it is `Ok`, rolled back otherwise. Dropping the returned future does not
+    /// stop the transaction.
+    pub(crate) async fn write<T, F>(&self, what: &'static str, body: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let pools = self.clone();
+        tokio::spawn(async move {
+            let mut conn = pools.writer().await?;
+            let begin = conn.dialect().begin_write;
+            if let Err(e) = conn.execute(Sql::new(begin)).await {
+                // BEGIN may have started a transaction without answering.
+                conn.close_on_drop();
+                return Err(backend("begin write transaction", &e));
+            }
+            let result = body(&mut conn).await;
+            finish(conn, result, what).await
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "write task failed");
+            StoreError::Backend(format!("write task: {e}"))
+        })?
+    }
+
+    /// Closes the pools, waiting for checked-out connections.
+    pub(crate) async fn close(&self) {
+        match self {
+            Backend::Sqlite(p) => {
+                p.read.close().await;
+                p.write.close().await;
+            }
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Commits when `result` is `Ok`, rolls back otherwise, and returns `result` (or the commit's
+/// failure). The connection goes back to the pool only when that worked and the body did not
+/// fail inside the database; otherwise it is closed, which rolls back anything uncommitted.
+async fn finish<T>(
+    mut conn: Conn,
+    result: Result<T, StoreError>,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => match conn.execute(Sql::new("COMMIT")).await {
+            Ok(_) => Ok(value),
+            Err(e) => {
+                conn.close_on_drop();
+                Err(backend(what, &e))
+            }
+        },
+        Err(error) => {
+            let rolled_back = conn.execute(Sql::new("ROLLBACK")).await.is_ok();
+            // A refusal (version, duplicate, not found) leaves a healthy connection; a failure
+            // of the database may have left anything.
+            let database_failed = matches!(
+                error,
+                StoreError::Backend(_) | StoreError::Unavailable | StoreError::QueryTimedOut
+            );
+            if !rolled_back || database_failed {
+                tracing::warn!("closing a write connection whose transaction state is unknown");
+                conn.close_on_drop();
+            }
+            Err(error)
+        }
+    }
+}

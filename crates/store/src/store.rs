@@ -1,0 +1,744 @@
+//! The one implementation of [`Store`], for both databases: every operation is written once,
+//! as SQL with `$n` placeholders run through [`Conn`], with the few dialect differences taken
+//! from the connection's [`crate::db::Dialect`]. Writes run through [`Backend::write`] (one
+//! transaction on a task of its own: cancellation-safe); page queries through the backend's
+//! query deadline.
+//!
+//! Must not hold anything that depends on which database is open beyond dispatching to its
+//! seam (`sqlite`, `postgres`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use clientele_domain::{Customer, Message, Project, Version};
+use clientele_query::schema::{customer_schema, message_schema};
+use time::OffsetDateTime;
+
+use crate::customers::{
+    check_email_free, find_token_on, insert_customer_row, insert_email_rows, insert_messages,
+    invalidate_customer_tokens, lock_email, missed_write, next_sequence_number, update_customer_on,
+};
+use crate::db::{Backend, Conn, Row, Sql};
+use crate::error::SqlxResultExt;
+use crate::rows::{
+    cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
+    to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
+};
+use crate::tokens::kind_column;
+use crate::{
+    postgres, resources, sqlite, AccessTokenRecord, ApiClientRecord, CustomerLookup,
+    CustomerTokenRecord, Page, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store,
+    StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+};
+
+/// The rows of one page (document text and, for customers, the password hash) and the count.
+pub(crate) type PageRows = (Vec<(String, Option<String>)>, Option<i64>);
+
+/// The [`Store`] over either database.
+pub(crate) struct SqlStore {
+    backend: Backend,
+    query_timeout: Duration,
+}
+
+impl SqlStore {
+    /// Wraps an opened backend.
+    pub(crate) fn new(backend: Backend, opts: &StoreOptions) -> Self {
+        SqlStore {
+            backend,
+            query_timeout: opts.query_timeout,
+        }
+    }
+
+    /// Runs `sql` on a read connection; its first row, if any.
+    async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
+        self.backend
+            .read()
+            .await?
+            .optional(sql)
+            .await
+            .or_backend(what)
+    }
+
+    /// Runs `sql` alone as a write transaction; a violation of the unique `field` is
+    /// `DuplicateField` with `value`.
+    async fn write_one(
+        &self,
+        what: &'static str,
+        sql: Sql,
+        unique: Option<(&'static str, String)>,
+    ) -> Result<(), StoreError> {
+        self.backend
+            .write(what, move |c| {
+                Box::pin(async move {
+                    let done = c.execute(sql).await;
+                    match &unique {
+                        Some((field, value)) => done.on_unique(what, &[(field, value)])?,
+                        None => done.or_backend(what)?,
+                    };
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Runs a page query (and its count) under the backend's query deadline.
+    pub(crate) async fn run_page(&self, sql: PageSql) -> Result<PageRows, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
+            Backend::Postgres(p) => postgres::run_page(p, sql, self.query_timeout).await,
+        }
+    }
+
+    /// The dialect of the open database.
+    fn dialect(&self) -> &'static crate::db::Dialect {
+        match &self.backend {
+            Backend::Sqlite(_) => &sqlite::DIALECT,
+            Backend::Postgres(_) => &postgres::DIALECT,
+        }
+    }
+
+    /// One page of `target` rows, each turned into a `T` by `read`.
+    async fn page<T>(
+        &self,
+        target: &PageTarget<'_>,
+        project: &str,
+        query: &ResourceQuery,
+        read: impl Fn(String, Option<String>) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let sql = PageSql::build(target, project, query)?;
+        let (rows, total) = self.run_page(sql).await?;
+        Ok(Page {
+            results: rows
+                .into_iter()
+                .map(|(doc, hash)| read(doc, hash))
+                .collect::<Result<_, _>>()?,
+            total: total
+                .map(|n| cap_total(n, query.predicate.is_some()))
+                .transpose()?,
+        })
+    }
+}
+
+/// Runs a page query and its count on `conn` (inside the backend's deadline).
+pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, StoreError> {
+    let rows = conn
+        .all(Sql::new(sql.select.as_str()).bind_all(&sql.select_params))
+        .await
+        .or_backend("page query")?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read page row")?;
+    let total = match &sql.count {
+        Some((count_sql, params)) => Some(
+            conn.int(Sql::new(count_sql.as_str()).bind_all(params))
+                .await
+                .or_backend("count query")?,
+        ),
+        None => None,
+    };
+    Ok((rows, total))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn health(&self) -> Result<(), StoreError> {
+        self.read_one(Sql::new("SELECT 1"), "health check").await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.backend.close().await;
+    }
+
+    async fn create_project(&self, project: &Project) -> Result<(), StoreError> {
+        let lists = ProjectLists::of(project)?;
+        let sql = Sql::new(
+            "INSERT INTO projects (key, name, languages, countries, currencies) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&project.key)
+        .bind(&project.name)
+        .bind(&lists.languages)
+        .bind(&lists.countries)
+        .bind(&lists.currencies);
+        self.write_one("create project", sql, Some(("key", project.key.clone())))
+            .await
+    }
+
+    async fn get_project(&self, key: &str) -> Result<Option<Project>, StoreError> {
+        let sql = Sql::new(
+            "SELECT key, name, languages, countries, currencies FROM projects WHERE key = $1",
+        )
+        .bind(key);
+        let Some(r) = self.read_one(sql, "get project").await? else {
+            return Ok(None);
+        };
+        let (key, name, languages, countries, currencies) =
+            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))()
+                .or_backend("read project")?;
+        ProjectLists {
+            languages,
+            countries,
+            currencies,
+        }
+        .into_project(key, name)
+        .map(Some)
+    }
+
+    async fn count_projects(&self) -> Result<u64, StoreError> {
+        let n = self
+            .backend
+            .read()
+            .await?
+            .int(Sql::new("SELECT COUNT(*) FROM projects"))
+            .await
+            .or_backend("count projects")?;
+        to_u64(n, "project count")
+    }
+
+    async fn create_api_client(&self, client: &ApiClientRecord) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "INSERT INTO api_clients (client_id, secret_hash, project_key, scope, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&client.client_id)
+        .bind(&client.secret_hash)
+        .bind(&client.project_key)
+        .bind(&client.scope)
+        .bind(&ts(client.created_at));
+        let unique = Some(("clientId", client.client_id.clone()));
+        self.write_one("create API client", sql, unique).await
+    }
+
+    async fn get_api_client(&self, client_id: &str) -> Result<Option<ApiClientRecord>, StoreError> {
+        let sql = Sql::new(
+            "SELECT client_id, secret_hash, project_key, scope, created_at FROM api_clients \
+             WHERE client_id = $1",
+        )
+        .bind(client_id);
+        let Some(r) = self.read_one(sql, "get API client").await? else {
+            return Ok(None);
+        };
+        let (client_id, secret_hash, project_key, scope, created_at) = (|| {
+            Ok::<_, sqlx::Error>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<String>(4)?,
+            ))
+        })()
+        .or_backend("read API client")?;
+        Ok(Some(ApiClientRecord {
+            client_id,
+            secret_hash,
+            project_key,
+            scope,
+            created_at: parse_ts(&created_at, "API client created_at")?,
+        }))
+    }
+
+    async fn insert_token(&self, token: &AccessTokenRecord) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "INSERT INTO oauth_tokens (token_hash, kind, client_id, project_key, scope, \
+             customer_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&token.token_hash)
+        .bind(&token.kind)
+        .bind(&token.client_id)
+        .bind(&token.project_key)
+        .bind(&token.scope)
+        .bind(&token.customer_id)
+        .bind(&ts(token.expires_at));
+        let unique = Some(("tokenHash", token.token_hash.clone()));
+        self.write_one("insert token", sql, unique).await
+    }
+
+    async fn get_token(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+        let sql = Sql::new(
+            "SELECT token_hash, kind, client_id, project_key, scope, customer_id, expires_at \
+             FROM oauth_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash);
+        let Some(r) = self.read_one(sql, "get token").await? else {
+            return Ok(None);
+        };
+        let (token_hash, kind, client_id, project_key, scope, customer_id, expires_at) = (|| {
+            Ok::<_, sqlx::Error>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get::<String>(6)?,
+            ))
+        })(
+        )
+        .or_backend("read token")?;
+        Ok(Some(AccessTokenRecord {
+            token_hash,
+            kind,
+            client_id,
+            project_key,
+            scope,
+            customer_id,
+            expires_at: parse_ts(&expires_at, "token expires_at")?,
+        }))
+    }
+
+    async fn extend_token(
+        &self,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new("UPDATE oauth_tokens SET expires_at = $1 WHERE token_hash = $2")
+            .bind(&ts(expires_at))
+            .bind(token_hash);
+        self.write_one("extend token", sql, None).await
+    }
+
+    async fn revoke_customer_tokens(
+        &self,
+        project: &str,
+        customer_id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = revoke_sql(project, customer_id);
+        self.write_one("revoke customer tokens", sql, None).await
+    }
+
+    async fn insert_bound_token(
+        &self,
+        token: &AccessTokenRecord,
+        binding: &TokenBinding,
+    ) -> Result<(), StoreError> {
+        let sql = Sql::new(
+            "INSERT INTO oauth_tokens (token_hash, kind, client_id, project_key, scope, \
+             customer_id, expires_at, store_key, anonymous_id, credential) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&token.token_hash)
+        .bind(&token.kind)
+        .bind(&token.client_id)
+        .bind(&token.project_key)
+        .bind(&token.scope)
+        .bind(&token.customer_id)
+        .bind(&ts(token.expires_at))
+        .bind(&binding.store_key)
+        .bind(&binding.anonymous_id)
+        .bind(&binding.credential);
+        let unique = Some(("tokenHash", token.token_hash.clone()));
+        self.write_one("insert bound token", sql, unique).await
+    }
+
+    async fn get_token_binding(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<TokenBinding>, StoreError> {
+        let sql = Sql::new(
+            "SELECT store_key, anonymous_id, credential FROM oauth_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash);
+        let Some(r) = self.read_one(sql, "get token binding").await? else {
+            return Ok(None);
+        };
+        let (store_key, anonymous_id, credential) =
+            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?)))()
+                .or_backend("read token binding")?;
+        Ok(Some(TokenBinding {
+            store_key,
+            anonymous_id,
+            credential,
+        }))
+    }
+
+    async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        let sql = Sql::new("DELETE FROM oauth_tokens WHERE token_hash = $1").bind(token_hash);
+        self.write_one("delete token", sql, None).await
+    }
+
+    async fn claim_anonymous_id(
+        &self,
+        project: &str,
+        anonymous_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let sql = Sql::new(
+            "INSERT INTO anonymous_ids (project_key, anonymous_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(project)
+        .bind(anonymous_id)
+        .bind(&ts(now));
+        let unique = Some(("anonymousId", anonymous_id.to_owned()));
+        match self.write_one("claim anonymous id", sql, unique).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::DuplicateField { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn pool_stats(&self) -> crate::PoolStats {
+        match &self.backend {
+            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write]),
+            Backend::Postgres(p) => crate::pool_stats::of(&[p]),
+        }
+    }
+
+    async fn get_customer(
+        &self,
+        project: &str,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<Customer>, StoreError> {
+        let d = self.dialect();
+        let sql = match lookup {
+            CustomerLookup::Id(id) => Sql::new(format!(
+                "SELECT {}, password_hash FROM customers WHERE project = $1 AND id = $2",
+                (d.doc_out)("doc")
+            ))
+            .bind(project)
+            .bind(id),
+            CustomerLookup::Key(key) => Sql::new(format!(
+                "SELECT {}, password_hash FROM customers WHERE project = $1 AND key = $2",
+                (d.doc_out)("doc")
+            ))
+            .bind(project)
+            .bind(key),
+            CustomerLookup::Email { email, store } => Sql::new(format!(
+                "SELECT {}, c.password_hash FROM customer_emails e \
+                 JOIN customers c ON c.id = e.customer_id \
+                 WHERE e.project = $1 AND e.scope = $2 AND e.lowercase_email = $3",
+                (d.doc_out)("c.doc")
+            ))
+            .bind(project)
+            .bind(store.as_deref().unwrap_or(GLOBAL_SCOPE))
+            .bind(&email.to_lowercase()),
+        };
+        let Some(r) = self.read_one(sql, "get customer").await? else {
+            return Ok(None);
+        };
+        let (doc, hash): (String, Option<String>) =
+            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?)))().or_backend("read customer")?;
+        customer_from_row(&doc, hash).map(Some)
+    }
+
+    async fn insert_customer(
+        &self,
+        project: &str,
+        customer: &Customer,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let row = CustomerRow::of(customer)?;
+        let project = project.to_owned();
+        self.backend
+            .write("commit insert customer", move |c| {
+                Box::pin(async move {
+                    lock_email(c, &project, &row.lowercase_email).await?;
+                    resources::check_exist(c, &project, &row.references).await?;
+                    check_email_free(c, &project, &row).await?;
+                    insert_customer_row(c, &project, &row).await?;
+                    insert_email_rows(c, &project, &row).await?;
+                    insert_messages(c, &project, &messages).await
+                })
+            })
+            .await
+    }
+
+    async fn update_customer(
+        &self,
+        project: &str,
+        customer: &Customer,
+        expected: Version,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let row = CustomerRow::of(customer)?;
+        let project = project.to_owned();
+        self.backend
+            .write("commit update customer", move |c| {
+                Box::pin(
+                    async move { update_customer_on(c, &project, &row, expected, &messages).await },
+                )
+            })
+            .await
+    }
+
+    async fn delete_customer(
+        &self,
+        project: &str,
+        id: &str,
+        expected: Version,
+        data_erasure: bool,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let (project, id) = (project.to_owned(), id.to_owned());
+        let expected = to_i64(expected.get())?;
+        self.backend
+            .write("commit delete customer", move |c| {
+                Box::pin(async move {
+                    // Email rows go with the customer (ON DELETE CASCADE).
+                    let sql = Sql::new(
+                        "DELETE FROM customers WHERE id = $1 AND project = $2 AND version = $3",
+                    )
+                    .bind(&id)
+                    .bind(&project)
+                    .bind(expected);
+                    if c.execute(sql).await.or_backend("delete customer")? == 0 {
+                        return Err(missed_write(c, &project, &id).await?);
+                    }
+                    // Messages written now continue the numbering; everything numbered below
+                    // goes when the caller asked for data erasure.
+                    let first_new = next_sequence_number(c, &id).await?;
+                    insert_messages(c, &project, &messages).await?;
+                    if data_erasure {
+                        let sql = Sql::new(
+                            "DELETE FROM messages WHERE project = $1 AND resource_id = $2 \
+                             AND sequence_number < $3",
+                        )
+                        .bind(&project)
+                        .bind(&id)
+                        .bind(first_new);
+                        c.execute(sql).await.or_backend("erase customer messages")?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn query_customers(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<Customer>, StoreError> {
+        let schema = customer_schema();
+        let target = PageTarget::customers(self.dialect().query, &schema);
+        self.page(&target, project, query, |doc, hash| {
+            customer_from_row(&doc, hash)
+        })
+        .await
+    }
+
+    async fn get_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        lookup: &ResourceLookup,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        resources::get(&mut conn, project, type_id, lookup).await
+    }
+
+    async fn insert_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+    ) -> Result<(), StoreError> {
+        let row = ResourceRow::of(record)?;
+        let (project, type_id) = (project.to_owned(), type_id.to_owned());
+        self.backend
+            .write("commit insert resource", move |c| {
+                Box::pin(async move { resources::insert(c, &project, &type_id, &row).await })
+            })
+            .await
+    }
+
+    async fn update_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        let row = ResourceRow::of(record)?;
+        let (project, type_id) = (project.to_owned(), type_id.to_owned());
+        self.backend
+            .write("commit update resource", move |c| {
+                Box::pin(
+                    async move { resources::update(c, &project, &type_id, &row, expected).await },
+                )
+            })
+            .await
+    }
+
+    async fn delete_resource(
+        &self,
+        project: &str,
+        type_id: &str,
+        id: &str,
+        expected: Version,
+    ) -> Result<(), StoreError> {
+        let (project, type_id, id) = (project.to_owned(), type_id.to_owned(), id.to_owned());
+        self.backend
+            .write("commit delete resource", move |c| {
+                Box::pin(
+                    async move { resources::delete(c, &project, &type_id, &id, expected).await },
+                )
+            })
+            .await
+    }
+
+    async fn query_resources(
+        &self,
+        project: &str,
+        type_id: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<serde_json::Value>, StoreError> {
+        let schema = resource_schema(type_id);
+        let target = PageTarget::resources(self.dialect().query, &schema, type_id);
+        self.page(&target, project, query, |doc, _| resource_from_row(&doc))
+            .await
+    }
+
+    async fn get_message(&self, project: &str, id: &str) -> Result<Option<Message>, StoreError> {
+        let sql = Sql::new(format!(
+            "SELECT {} FROM messages WHERE project = $1 AND id = $2",
+            (self.dialect().doc_out)("doc")
+        ))
+        .bind(project)
+        .bind(id);
+        let Some(r) = self.read_one(sql, "get message").await? else {
+            return Ok(None);
+        };
+        let doc: String = r.get(0).or_backend("read message")?;
+        message_from_row(&doc).map(Some)
+    }
+
+    async fn query_messages(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<Message>, StoreError> {
+        let schema = message_schema();
+        let target = PageTarget::messages(self.dialect().query, &schema);
+        self.page(&target, project, query, |doc, _| message_from_row(&doc))
+            .await
+    }
+
+    // ---- Customer tokens (password reset, email verification) ----
+
+    async fn insert_customer_token(
+        &self,
+        project: &str,
+        token: &CustomerTokenRecord,
+        invalidate_older: bool,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let (project, token) = (project.to_owned(), token.clone());
+        self.backend
+            .write("commit insert customer token", move |c| {
+                Box::pin(async move {
+                    // A share lock (or SQLite's write lock) keeps the customer from being
+                    // deleted before the insert commits.
+                    let lock = c.dialect().share_lock;
+                    let sql = Sql::new(format!(
+                        "SELECT 1 FROM customers WHERE id = $1 AND project = $2{lock}"
+                    ))
+                    .bind(&token.customer_id)
+                    .bind(&project);
+                    if c.optional(sql)
+                        .await
+                        .or_backend("check token customer")?
+                        .is_none()
+                    {
+                        return Err(StoreError::NotFound);
+                    }
+                    if invalidate_older {
+                        invalidate_customer_tokens(c, &project, &token.customer_id, token.kind)
+                            .await?;
+                    }
+                    let sql = Sql::new(
+                        "INSERT INTO customer_tokens (id, project, customer_id, kind, \
+                         value_hash, expires_at, created_at, used) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&token.id)
+                    .bind(&project)
+                    .bind(&token.customer_id)
+                    .bind(kind_column(token.kind))
+                    .bind(&token.value_hash)
+                    .bind(&ts(token.expires_at))
+                    .bind(&ts(token.created_at))
+                    .bind(token.used);
+                    c.execute(sql).await.or_backend("insert customer token")?;
+                    insert_messages(c, &project, &messages).await
+                })
+            })
+            .await
+    }
+
+    async fn find_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+    ) -> Result<Option<CustomerTokenRecord>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        find_token_on(&mut conn, project, value_hash, kind).await
+    }
+
+    async fn redeem_customer_token(
+        &self,
+        project: &str,
+        value_hash: &str,
+        kind: TokenKind,
+        now: OffsetDateTime,
+        change: TokenRedemption,
+    ) -> Result<RedeemOutcome, StoreError> {
+        let row = CustomerRow::of(&change.customer)?;
+        let (project, value_hash) = (project.to_owned(), value_hash.to_owned());
+        self.backend
+            .write("commit redeem customer token", move |c| {
+                Box::pin(async move {
+                    // The customer row, then tokens (see the lock order in `customers`).
+                    // Concurrent redemptions for one customer queue here; each then sees the
+                    // previous one's claim.
+                    let lock = c.dialect().update_lock;
+                    let sql = Sql::new(format!(
+                        "SELECT 1 FROM customers WHERE id = $1 AND project = $2{lock}"
+                    ))
+                    .bind(&row.id)
+                    .bind(&project);
+                    c.optional(sql).await.or_backend("lock token customer")?;
+                    // Timestamps are fixed-width API strings (in the "C" collation on
+                    // PostgreSQL), so text order is time order.
+                    let sql = Sql::new(
+                        "UPDATE customer_tokens SET used = true WHERE project = $1 \
+                         AND value_hash = $2 AND kind = $3 AND customer_id = $4 \
+                         AND used = false AND expires_at > $5",
+                    )
+                    .bind(&project)
+                    .bind(&value_hash)
+                    .bind(kind_column(kind))
+                    .bind(&row.id)
+                    .bind(&ts(now));
+                    if c.execute(sql).await.or_backend("claim customer token")? == 0 {
+                        // Nothing was written.
+                        let token = find_token_on(c, &project, &value_hash, kind).await?;
+                        return Ok(match token {
+                            Some(t) if !t.used && t.customer_id == row.id => RedeemOutcome::Expired,
+                            _ => RedeemOutcome::NotFound,
+                        });
+                    }
+                    invalidate_customer_tokens(c, &project, &row.id, kind).await?;
+                    update_customer_on(c, &project, &row, change.expected, &change.messages)
+                        .await?;
+                    if change.revoke_oauth_tokens {
+                        c.execute(revoke_sql(&project, &row.id))
+                            .await
+                            .or_backend("revoke customer tokens")?;
+                    }
+                    Ok(RedeemOutcome::Redeemed)
+                })
+            })
+            .await
+    }
+}
+
+/// Deletes every OAuth token issued to a customer.
+fn revoke_sql(project: &str, customer_id: &str) -> Sql {
+    Sql::new("DELETE FROM oauth_tokens WHERE project_key = $1 AND customer_id = $2")
+        .bind(project)
+        .bind(customer_id)
+}
