@@ -109,6 +109,8 @@ impl Application {
     /// more waiting. Test servers use a cheap cost, so suites spend their time on behaviour.
     pub fn with_hasher(mut self, hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
         self.state.hasher = HashPool::new(hasher, workers, queue);
+        // The metrics count the rejections of the pool that serves.
+        self.state.metrics = crate::metrics::Metrics::new(self.state.hasher.rejections());
         self
     }
 
