@@ -111,9 +111,7 @@ pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Re
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::ContentTooLarge
         } else {
-            ApiError::InvalidJsonInput {
-                detail: e.body_text(),
-            }
+            ApiError::invalid_json(e.body_text())
         }
     })?;
     parse_json(&bytes)
@@ -432,10 +430,10 @@ pub(super) async fn delete_customer(
 /// The `version` query parameter a `DELETE` must carry.
 pub fn required_version(params: &QueryParams) -> Result<i64, ApiError> {
     let raw = params.get("version").ok_or_else(|| {
-        ApiError::InvalidInput("Missing required query parameter 'version'.".to_owned())
+        ApiError::invalid_input("Missing required query parameter 'version'.".to_owned())
     })?;
     raw.trim().parse().map_err(|_| {
-        ApiError::InvalidInput(format!(
+        ApiError::invalid_input(format!(
             "Malformed parameter: version: '{raw}' is not an integer."
         ))
     })

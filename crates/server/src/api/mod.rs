@@ -71,7 +71,7 @@ async fn refuse_nul(request: Request, next: Next) -> Response {
             .find(|(name, value)| name.contains('\0') || value.contains('\0'))
         {
             let name = name.replace('\0', "\\u0000");
-            return ApiError::InvalidInput(format!(
+            return ApiError::invalid_input(format!(
                 "Malformed parameter: {name}: the value contains the NUL character (U+0000)."
             ))
             .into_response();

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::service::import::{import_customer, Outcome, Preserved};
 use crate::service::Actor;
 use crate::state::AppState;
-use clientele_domain::{Customer, CustomerDraft, PasswordHash, Project};
+use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub const IMPORT_CLIENT_ID: &str = "clientele-import";
 /// `passwordHash` when exported `--with-credentials`); an Import API `CustomerImport`
 /// (references by key, typed custom field values `{"type": …, "value": …}`).
 pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiError> {
-    let bad = |detail: String| ApiError::InvalidJsonInput { detail };
+    let bad = |detail: String| ApiError::invalid_json(detail);
     let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     let Value::Object(object) = value else {
         return Err(bad("a line must be a JSON object".to_owned()));
@@ -241,7 +241,9 @@ impl Importer {
                 self.counts.failed += 1;
                 let (code, _) = e.code_and_status();
                 let detail = match &e {
-                    ApiError::InvalidJsonInput { detail } => format!(" ({detail})"),
+                    ApiError::Domain(DomainError::InvalidJsonInput { detail }) => {
+                        format!(" ({detail})")
+                    }
                     _ => String::new(),
                 };
                 self.progress
