@@ -9,6 +9,7 @@ pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod params;
+pub mod request;
 pub mod resources;
 pub mod stores;
 pub mod types;
