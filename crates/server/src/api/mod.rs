@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod request;
@@ -35,7 +36,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(types::router())
         .merge(stores::router())
         .merge(crate::admin::router())
-        .merge(crate::metrics::router())
+        .merge(metrics::router())
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
