@@ -8,7 +8,7 @@
 //! changes one customer twice applies the changes in file order.
 
 use super::progress::Progress;
-use super::{cpus, offline_state, project_of, ImportArgs};
+use super::{open_for_import, ImportArgs};
 use crate::cli::CliResult;
 use crate::error::ApiError;
 use crate::service::import::{import_customer, Outcome, Preserved};
@@ -323,15 +323,9 @@ pub fn verdict(counts: Counts) -> CliResult {
     }
 }
 
-/// Runs `clientele import`.
+/// Runs `clientele import` from a file or stdin (`--from-api` is `transfer::from_api`).
 pub async fn run(args: ImportArgs) -> CliResult {
-    let limit = args.concurrency.unwrap_or(4 * cpus());
-    let pool = u32::try_from(limit.clamp(2, 16)).unwrap_or(16);
-    let state = offline_state(&args.database, pool).await?;
-    let project = project_of(&state, &args.project).await?;
-    if args.from_api.is_some() {
-        return super::from_api::run(state, project, &args, limit).await;
-    }
+    let (state, project, limit) = open_for_import(&args).await?;
     let path = args.file.as_deref().unwrap_or("-");
     let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if path == "-"
     {
