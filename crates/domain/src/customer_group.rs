@@ -5,9 +5,10 @@
 //! `custom_fields`). It must not check key uniqueness (the store does) nor whether customers
 //! still reference the group (the store does, on delete).
 
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_fields::{build_custom_fields, set_custom_field, set_custom_type};
-use crate::customer::{ClientLogging, CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
+use crate::logging::ClientLogging;
 use crate::newtypes::{Key, Version};
 use crate::reference::ResourceIdentifier;
 use crate::resolve::{Resolved, Wanted, CUSTOMER_GROUP};

@@ -7,8 +7,9 @@
 //! not do IO: loading is the caller's job, so the domain stays testable without a store.
 
 use crate::action::CustomerUpdateAction;
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_type::Type;
-use crate::customer::{CustomFields, CustomFieldsDraft, Customer, CustomerDraft};
+use crate::customer::{Customer, CustomerDraft};
 use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;
 use crate::reference::{KeyReference, ResourceIdentifier};

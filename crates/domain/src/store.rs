@@ -7,10 +7,11 @@
 //! and Product Selections do not exist in Clientele: the fields are always empty and drafts
 //! naming any are refused with `ReferencedResourceNotFound`.
 
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_fields::{build_custom_fields, set_custom_field, set_custom_type};
 use crate::custom_type::LocalizedString;
-use crate::customer::{ClientLogging, CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
+use crate::logging::ClientLogging;
 use crate::newtypes::{Key, Version};
 use crate::project::Project;
 use crate::reference::ResourceIdentifier;
