@@ -20,6 +20,7 @@ mod references;
 mod test_support;
 #[cfg(test)]
 mod tests;
+mod wanted;
 
 use crate::action::CustomerUpdateAction;
 use crate::address::AddressRole;
