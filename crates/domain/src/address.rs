@@ -1,8 +1,8 @@
 //! Addresses: the stored `Address` (server-assigned `id`, optional unique `key`) and the
 //! `AddressDraft` (`BaseAddress` on the wire) that drafts and actions send.
 
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_fields::build_custom_fields;
-use crate::customer::{CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
 use crate::newtypes::{is_country_code, Key};
 use crate::resolve::Resolved;

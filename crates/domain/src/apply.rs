@@ -12,6 +12,7 @@
 //! Messages.
 
 mod addresses;
+mod context;
 mod create;
 #[cfg(test)]
 mod reference_tests;
@@ -20,6 +21,7 @@ mod references;
 mod test_support;
 #[cfg(test)]
 mod tests;
+mod wanted;
 
 use crate::action::CustomerUpdateAction;
 use crate::address::AddressRole;
@@ -27,26 +29,12 @@ use crate::customer::{AuthenticationMode, Customer};
 use crate::error::DomainError;
 use crate::message::MessagePayload;
 use crate::newtypes::{Email, Key};
-use crate::password::PasswordHash;
 use crate::project::Project;
 use crate::resolve::Resolved;
 use serde_json::Value;
-use time::OffsetDateTime;
 
+pub use context::ApplyContext;
 pub use create::{create_customer, create_customer_with};
-
-/// Everything the pure logic needs from outside: project settings, the clock, fresh ids and the
-/// (slow) password hasher.
-pub struct ApplyContext<'a> {
-    /// The project the customer lives in.
-    pub project: &'a Project,
-    /// The time of the request.
-    pub now: OffsetDateTime,
-    /// Produces fresh ids (addresses); tests pass a deterministic one.
-    pub new_id: &'a mut dyn FnMut() -> String,
-    /// Hashes a plain-text password; the caller runs this off the async executor.
-    pub hash_password: &'a mut dyn FnMut(&str) -> Result<PasswordHash, DomainError>,
-}
 
 /// The error type of this module (kept as an alias of [`DomainError`]).
 pub use crate::error::DomainError as ApplyError;

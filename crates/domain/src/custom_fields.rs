@@ -6,8 +6,8 @@
 //! the returned [`TypeChange`] / [`FieldChange`] into their own Messages. Must not resolve
 //! references itself; Types come from the caller's [`Resolved`].
 
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_type::{check_field_name, FieldDefinition, FieldType, Type};
-use crate::customer::{CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
 use crate::reference::{Reference, ResourceIdentifier};
 use crate::resolve::Resolved;

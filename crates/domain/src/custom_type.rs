@@ -6,8 +6,8 @@
 //! Type: validating values against a definition lives in `custom_fields`, and whether a Type is
 //! still referenced is the store's question.
 
-use crate::customer::ClientLogging;
 use crate::error::DomainError;
+use crate::logging::ClientLogging;
 use crate::newtypes::{Key, Version};
 use crate::serde_formats::datetime;
 use serde::{Deserialize, Serialize};

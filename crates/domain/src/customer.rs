@@ -1,12 +1,13 @@
 //! The Customer resource, its draft, and the small types hanging off it.
 
 use crate::address::{Address, AddressDraft, AddressRole};
+use crate::custom::{CustomFields, CustomFieldsDraft};
+use crate::logging::ClientLogging;
 use crate::newtypes::Version;
 use crate::password::PasswordHash;
 use crate::reference::{KeyReference, Reference, ResourceIdentifier};
 use crate::serde_formats::{date_opt, datetime};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use time::{Date, OffsetDateTime};
 
 /// Whether a customer signs in with a password managed here or with an external system.
@@ -17,46 +18,6 @@ pub enum AuthenticationMode {
     Password,
     /// Authentication happens elsewhere; no password is stored.
     ExternalAuth,
-}
-
-/// `createdBy` / `lastModifiedBy`: which API client made the change.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientLogging {
-    /// The API client's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The customer acting through a password-flow token, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<Reference>,
-    /// The anonymous session acting through an anonymous-session token, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anonymous_id: Option<String>,
-    /// Always false here: no change is made by the platform itself.
-    #[serde(default)]
-    pub is_platform_client: bool,
-}
-
-/// Custom Fields as stored on a resource: a Type reference plus field values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomFields {
-    /// The Type that defines the fields.
-    #[serde(rename = "type")]
-    pub type_: Reference,
-    /// Field name → value.
-    #[serde(default)]
-    pub fields: Map<String, Value>,
-}
-
-/// Custom Fields as sent in drafts: a Type by id or key plus field values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomFieldsDraft {
-    /// The Type that defines the fields.
-    #[serde(rename = "type")]
-    pub type_: ResourceIdentifier,
-    /// Field name → value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Map<String, Value>>,
 }
 
 /// One Customer Group a customer belongs to.

@@ -5,46 +5,18 @@
 //! `custom_fields`). It must not check key uniqueness (the store does) nor whether customers
 //! still reference the group (the store does, on delete).
 
+mod model;
+
+use crate::custom::CustomFieldsDraft;
 use crate::custom_fields::{build_custom_fields, set_custom_field, set_custom_type};
-use crate::customer::{ClientLogging, CustomFields, CustomFieldsDraft};
 use crate::error::DomainError;
 use crate::newtypes::{Key, Version};
 use crate::reference::ResourceIdentifier;
 use crate::resolve::{Resolved, Wanted, CUSTOMER_GROUP};
-use crate::serde_formats::datetime;
+pub use model::CustomerGroup;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-
-/// The commercetools `CustomerGroup` resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerGroup {
-    /// Server-generated UUID.
-    pub id: String,
-    /// Current version.
-    pub version: Version,
-    /// When it was created.
-    #[serde(with = "datetime")]
-    pub created_at: OffsetDateTime,
-    /// When it was last changed.
-    #[serde(with = "datetime")]
-    pub last_modified_at: OffsetDateTime,
-    /// Who last changed it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<ClientLogging>,
-    /// Who created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<ClientLogging>,
-    /// User-defined unique key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The group's name.
-    pub name: String,
-    /// Custom Fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<CustomFields>,
-}
 
 /// What `POST /{projectKey}/customer-groups` accepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,8 +34,9 @@ pub enum DomainError {
         /// The values that would have been accepted, where finite.
         allowed_values: Option<Vec<Value>>,
     },
-    /// `DuplicateField`: a value that must be unique already exists.
-    #[error("A duplicate value {duplicate_value} exists for field {field}.")]
+    /// `DuplicateField`: a value that must be unique already exists. commercetools words the
+    /// customer email case on its own.
+    #[error("{}", duplicate_message(field, duplicate_value))]
     DuplicateField {
         /// The field that must be unique.
         field: String,
@@ -60,6 +61,15 @@ pub enum DomainError {
         /// The languages the project lacks.
         languages: Vec<String>,
     },
+}
+
+/// The `DuplicateField` message: a taken email names no value (it would confirm an account).
+fn duplicate_message(field: &str, duplicate_value: &Value) -> String {
+    if field == "email" {
+        "There is already an existing customer with the provided email.".to_owned()
+    } else {
+        format!("A duplicate value {duplicate_value} exists for field {field}.")
+    }
 }
 
 impl DomainError {

@@ -7,12 +7,14 @@
 pub mod action;
 pub mod address;
 pub mod apply;
+pub mod custom;
 pub mod custom_fields;
 pub mod custom_type;
 pub mod customer;
 pub mod customer_group;
 pub mod error;
 pub mod limits;
+pub mod logging;
 pub mod me;
 pub mod message;
 pub mod newtypes;
@@ -30,14 +32,15 @@ pub use apply::{
     apply, apply_all, apply_all_with, apply_with, create_customer, create_customer_with,
     ApplyContext,
 };
+pub use custom::{CustomFields, CustomFieldsDraft};
 pub use custom_type::{Type, TypeDraft, TypeUpdateAction};
 pub use customer::{
-    AuthenticationMode, ClientLogging, CustomFields, CustomFieldsDraft, Customer, CustomerDraft,
-    CustomerGroupAssignment, CustomerGroupAssignmentDraft, CustomerSignInResult,
-    PagedQueryResponse,
+    AuthenticationMode, Customer, CustomerDraft, CustomerGroupAssignment,
+    CustomerGroupAssignmentDraft, CustomerSignInResult, PagedQueryResponse,
 };
 pub use customer_group::{CustomerGroup, CustomerGroupDraft, CustomerGroupUpdateAction};
 pub use error::DomainError;
+pub use logging::ClientLogging;
 pub use message::{Message, MessagePayload, UserProvidedIdentifiers};
 pub use newtypes::{Email, Key, Version};
 pub use password::{PasswordHash, PasswordHasher};

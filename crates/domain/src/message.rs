@@ -2,7 +2,9 @@
 //! change. The envelope (`Message`) carries the payload's fields flattened beside `type`.
 
 use crate::address::{Address, AddressRole};
-use crate::customer::{ClientLogging, CustomFields, Customer, CustomerGroupAssignment};
+use crate::custom::CustomFields;
+use crate::customer::{Customer, CustomerGroupAssignment};
+use crate::logging::ClientLogging;
 use crate::reference::{KeyReference, Reference};
 use crate::serde_formats::{date_opt, datetime};
 use serde::{Deserialize, Serialize};

@@ -1,14 +1,13 @@
 //! Reference resolution as pure data: [`Wanted`] lists the Customer Groups, Types and Stores a
-//! customer draft or update names, the service loads them from the store into a [`Resolved`],
+//! draft or update names (for customers it is filled in `apply::wanted`), the service loads them from the store into a [`Resolved`],
 //! and the apply logic looks them up there. An identifier missing from `Resolved` is a
 //! `ReferencedResourceNotFound`.
 //!
 //! Owns the `ResourceIdentifier` rules (exactly one of `id` / `key`, matching `typeId`). It must
 //! not do IO: loading is the caller's job, so the domain stays testable without a store.
 
-use crate::action::CustomerUpdateAction;
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_type::Type;
-use crate::customer::{CustomFields, CustomFieldsDraft, Customer, CustomerDraft};
 use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;
 use crate::reference::{KeyReference, ResourceIdentifier};
@@ -82,7 +81,7 @@ impl Wanted {
         self.customer_groups.is_empty() && self.types.is_empty() && self.stores.is_empty()
     }
 
-    fn store(&mut self, ri: &ResourceIdentifier) {
+    pub(crate) fn store(&mut self, ri: &ResourceIdentifier) {
         if let Ok(l) = Lookup::of(ri, STORE) {
             if !self.stores.contains(&l) {
                 self.stores.push(l);
@@ -90,7 +89,7 @@ impl Wanted {
         }
     }
 
-    fn group(&mut self, ri: &ResourceIdentifier) {
+    pub(crate) fn group(&mut self, ri: &ResourceIdentifier) {
         // Malformed identifiers are reported by the apply logic, with the action's context.
         if let Ok(l) = Lookup::of(ri, CUSTOMER_GROUP) {
             if !self.customer_groups.contains(&l) {
@@ -99,13 +98,13 @@ impl Wanted {
         }
     }
 
-    fn type_(&mut self, ri: &ResourceIdentifier) {
+    pub(crate) fn type_(&mut self, ri: &ResourceIdentifier) {
         if let Ok(l) = Lookup::of(ri, TYPE) {
             self.type_id_or_key(l);
         }
     }
 
-    fn type_id_or_key(&mut self, l: Lookup) {
+    pub(crate) fn type_id_or_key(&mut self, l: Lookup) {
         if !self.types.contains(&l) {
             self.types.push(l);
         }
@@ -135,86 +134,6 @@ impl Wanted {
         if let Some(c) = current {
             self.types.push(Lookup::Id(c.type_.id.clone()));
         }
-    }
-
-    /// What a `CustomerDraft` names: its group, group assignments, and the Types of its
-    /// custom fields and of its addresses' custom fields.
-    pub fn for_draft(draft: &CustomerDraft) -> Wanted {
-        let mut w = Wanted::default();
-        if let Some(g) = &draft.customer_group {
-            w.group(g);
-        }
-        for a in draft.customer_group_assignments.iter().flatten() {
-            w.group(&a.customer_group);
-        }
-        if let Some(c) = &draft.custom {
-            w.type_(&c.type_);
-        }
-        for a in draft.addresses.iter().flatten() {
-            if let Some(c) = &a.custom {
-                w.type_(&c.type_);
-            }
-        }
-        for s in draft.stores.iter().flatten() {
-            w.store(s);
-        }
-        w
-    }
-
-    /// What applying `actions` to `customer` may need: every group and Type the actions name,
-    /// plus the Types the customer and its addresses already use (for `setCustomField`).
-    pub fn for_update(customer: &Customer, actions: &[CustomerUpdateAction]) -> Wanted {
-        use CustomerUpdateAction as A;
-        let mut w = Wanted::default();
-        let mut custom_actions = false;
-        for action in actions {
-            match action {
-                A::SetCustomerGroup {
-                    customer_group: Some(g),
-                } => w.group(g),
-                A::SetCustomerGroupAssignments {
-                    customer_group_assignments,
-                } => {
-                    for a in customer_group_assignments {
-                        w.group(&a.customer_group);
-                    }
-                }
-                A::AddCustomerGroupAssignment {
-                    customer_group_assignment,
-                } => w.group(&customer_group_assignment.customer_group),
-                A::RemoveCustomerGroupAssignment { customer_group } => w.group(customer_group),
-                A::SetStores { stores } => {
-                    for s in stores {
-                        w.store(s);
-                    }
-                }
-                A::AddStore { store } | A::RemoveStore { store } => w.store(store),
-                A::SetCustomType { type_, .. } | A::SetAddressCustomType { type_, .. } => {
-                    if let Some(t) = type_ {
-                        w.type_(t);
-                    }
-                }
-                A::SetCustomField { .. } | A::SetAddressCustomField { .. } => {
-                    custom_actions = true;
-                }
-                A::AddAddress { address } | A::ChangeAddress { address, .. } => {
-                    if let Some(c) = &address.custom {
-                        w.type_(&c.type_);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if custom_actions {
-            let current = customer
-                .custom
-                .iter()
-                .chain(customer.addresses.iter().filter_map(|a| a.custom.as_ref()));
-            for c in current {
-                w.type_id_or_key(Lookup::Id(c.type_.id.clone()));
-            }
-        }
-        w
     }
 }
 

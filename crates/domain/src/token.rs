@@ -1,8 +1,8 @@
 //! Customer tokens for password reset and email verification, and the request bodies of the
 //! token flows.
 
-use crate::customer::ClientLogging;
 use crate::error::DomainError;
+use crate::logging::ClientLogging;
 use crate::newtypes::Version;
 use crate::reference::ResourceIdentifier;
 use crate::serde_formats::datetime;

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::{char_pos, QueryError};
+use crate::error::{char_pos, QueryError};
 
 /// One parsed expansion path.
 #[derive(Debug, Clone, PartialEq, Eq)]

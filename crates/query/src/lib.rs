@@ -95,6 +95,7 @@
 mod ast;
 mod check;
 mod custom;
+mod error;
 mod eval;
 mod expand;
 mod lexer;
@@ -106,8 +107,11 @@ mod sql;
 use std::collections::HashMap;
 
 pub use custom::{CustomFieldType, CustomFieldTypes};
+use error::char_pos;
+pub use error::QueryError;
 pub use expand::{ExpandPath, ExpandSegment};
 pub use sort::SortKey;
+pub use sql::{Dialect, SqlFragment, SqlParam};
 
 /// Maximum length of one `where` parameter, in bytes.
 pub const MAX_PREDICATE_BYTES: usize = 10_000;
@@ -125,49 +129,6 @@ pub const MAX_TOTAL_PREDICATE_BYTES: usize = 30_000;
 /// `QueryComplexityLimitExceeded` on both backends.
 pub const MAX_CONDITIONS: usize = 500;
 
-/// The SQL dialect to compile for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// SQLite 3 with the JSON1 functions; the document column holds JSON text.
-    Sqlite,
-    /// PostgreSQL; the document column is `jsonb`.
-    Postgres,
-}
-
-/// A bound SQL parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlParam {
-    /// Text.
-    Text(String),
-    /// Integer.
-    Int(i64),
-    /// Floating point.
-    Float(f64),
-    /// Boolean.
-    Bool(bool),
-}
-
-/// A piece of SQL with its parameters, in placeholder order.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SqlFragment {
-    /// The SQL text. Placeholders are `?` for SQLite and `$N` for PostgreSQL, numbered from the
-    /// `first_param` passed to the compiler.
-    pub sql: String,
-    /// Parameters, in order.
-    pub params: Vec<SqlParam>,
-}
-
-/// Why a query parameter was rejected (always a 400 `InvalidInput` or
-/// `QueryComplexityLimitExceeded` at the HTTP layer).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct QueryError {
-    /// The commercetools-style message, e.g. `Malformed parameter: where: Syntax error while parsing 'where'. ...`.
-    pub message: String,
-    /// True when the complexity/length limit was hit (`QueryComplexityLimitExceeded`).
-    pub complexity: bool,
-}
-
 /// A parsed and type-checked predicate (all `where` parameters ANDed, variables bound).
 ///
 /// Self-contained: it carries the resolved columns and JSON paths, so compiling it needs no
@@ -176,12 +137,6 @@ pub struct QueryError {
 pub struct Predicate {
     cond: check::Cond,
     doc_column: &'static str,
-}
-
-/// 0-based character position of byte offset `at` in `input` (clamped to the input).
-pub(crate) fn char_pos(input: &str, at: usize) -> usize {
-    let at = at.min(input.len());
-    input.char_indices().take_while(|(i, _)| *i < at).count()
 }
 
 fn where_error(input: &str, detail: &str, at: usize, syntax: bool, complexity: bool) -> QueryError {

@@ -10,9 +10,10 @@
 
 use crate::check::Key;
 use crate::custom::{CustomFieldTypes, TYPED_PREFIX};
+use crate::error::{char_pos, QueryError};
 use crate::lexer::is_ident;
 use crate::schema::{Column, Field, FieldType, Fields, Schema};
-use crate::{char_pos, Dialect, QueryError};
+use crate::sql::Dialect;
 
 /// One parsed and checked `sort` key.
 #[derive(Debug, Clone, PartialEq)]

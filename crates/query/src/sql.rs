@@ -24,7 +24,38 @@ use serde_json::Value as Json;
 use crate::ast::CmpOp;
 use crate::check::{Access, Cond, Key, Kind, ScopeMode, Shape, Test, Value};
 use crate::schema::{Column, KeyIndex};
-use crate::{Dialect, SqlFragment, SqlParam};
+
+/// The SQL dialect to compile for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3 with the JSON1 functions; the document column holds JSON text.
+    Sqlite,
+    /// PostgreSQL; the document column is `jsonb`.
+    Postgres,
+}
+
+/// A bound SQL parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+    /// Floating point.
+    Float(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// A piece of SQL with its parameters, in placeholder order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SqlFragment {
+    /// The SQL text. Placeholders are `?` for SQLite and `$N` for PostgreSQL, numbered from the
+    /// `first_param` passed to the compiler.
+    pub sql: String,
+    /// Parameters, in order.
+    pub params: Vec<SqlParam>,
+}
 
 /// Compiles `cond`; placeholders for PostgreSQL start at `$first_param`.
 pub(crate) fn compile(

@@ -1,8 +1,11 @@
-//! The one API error type and its table from commercetools error `code` to HTTP status.
+//! The one API error type and its one table from variant to commercetools error `code`, HTTP
+//! status and the error object's extra fields.
 //!
 //! Every failure a client can see is an [`ApiError`]; its body is commercetools'
 //! `{statusCode, message, errors:[{code, message, ...}]}` (plus `error`/`error_description` for
-//! OAuth and scope failures). 5xx bodies say nothing specific; the cause goes to the log.
+//! OAuth and scope failures). Each code is listed once, in [`ApiError::wire`] (domain codes in
+//! [`domain_wire`]); rules of the domain stay [`DomainError`]s, wrapped, not copied. 5xx bodies
+//! say nothing specific; the cause goes to the log. This module knows no store or handler.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,56 +16,10 @@ use serde_json::{json, Map, Value};
 /// Everything an API request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 400 `InvalidJsonInput`: the body is not JSON of the documented shape.
-    #[error("Request body does not contain valid JSON.")]
-    InvalidJsonInput {
-        /// For `detailedErrorMessage`.
-        detail: String,
-    },
-    /// 400 `InvalidInput`: a parameter or value is not acceptable.
-    #[error("{0}")]
-    InvalidInput(String),
-    /// 400 `InvalidOperation`: not allowed in the current state.
-    #[error("{0}")]
-    InvalidOperation(String),
-    /// 400 `RequiredField`.
-    #[error("A value is required for field {field}.")]
-    RequiredField {
-        /// The missing field.
-        field: String,
-    },
-    /// 400 `InvalidField`.
-    #[error("The value {invalid_value} is not valid for field {field}.")]
-    InvalidField {
-        /// The field.
-        field: String,
-        /// The rejected value.
-        invalid_value: Value,
-        /// Allowed values, where finite.
-        allowed_values: Option<Vec<Value>>,
-    },
-    /// 400 `DuplicateField`.
-    #[error("{message}")]
-    DuplicateField {
-        /// The field.
-        field: String,
-        /// The duplicate value.
-        duplicate_value: Value,
-        /// The message (commercetools words the email case specially).
-        message: String,
-    },
-    /// 400 `ReferencedResourceNotFound`.
-    #[error("{message}")]
-    ReferencedResourceNotFound {
-        /// The referenced type.
-        type_id: String,
-        /// Id, if by id.
-        id: Option<String>,
-        /// Key, if by key.
-        key: Option<String>,
-        /// Full message.
-        message: String,
-    },
+    /// A rule of the Customers API the request broke (400; `InvalidInput`, `InvalidJsonInput`,
+    /// `DuplicateField`, …), as the domain states it.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
     /// 400 `ReferenceExists`: the resource is still referenced and cannot be deleted.
     #[error("Can not delete a {resource} while it is referenced by at least one {referenced_by}.")]
     ReferenceExists {
@@ -70,14 +27,6 @@ pub enum ApiError {
         resource: String,
         /// The `typeId` of a resource that references it.
         referenced_by: String,
-    },
-    /// 400 `ProjectNotConfiguredForLanguages`: a Store names languages the project lacks.
-    #[error("{message}")]
-    ProjectNotConfiguredForLanguages {
-        /// The languages the project lacks.
-        languages: Vec<String>,
-        /// Full message.
-        message: String,
     },
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
@@ -125,6 +74,10 @@ pub enum ApiError {
     /// 503 `OverCapacity`: the password-hashing queue is full.
     #[error("The service is over capacity. Please try again later.")]
     OverCapacity,
+    /// 503 `OverCapacity`: the database cannot write (or answer) right now — an I/O error, a
+    /// full disk, a lost connection. Nothing was changed; the same request may work later.
+    #[error("The service cannot write right now. Please try again later.")]
+    StorageUnavailable,
     /// 503 `ServiceUnavailable`: the server is shutting down and its grace period ended
     /// before this request finished; nothing of it was committed unless it had finished.
     #[error("The server is shutting down. Please retry the request.")]
@@ -136,10 +89,6 @@ pub enum ApiError {
         /// Seconds until a new attempt is allowed.
         retry_after_secs: u64,
     },
-    /// 503 `OverCapacity`: the database cannot write (or answer) right now — an I/O error, a
-    /// full disk, a lost connection. Nothing was changed; the same request may work later.
-    #[error("The service cannot write right now. Please try again later.")]
-    StorageUnavailable,
     /// 504 `QueryTimedOut`.
     #[error("The query timed out. If your query constantly times out, please check that it follows the performance best practices.")]
     QueryTimedOut,
@@ -175,131 +124,152 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// How one error looks on the wire: its code, status and the error object's extra fields.
+#[derive(Debug)]
+pub struct Wire {
+    /// The commercetools error `code`.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// OAuth-style errors repeat code and message as `error` / `error_description`.
+    oauth: bool,
+    /// Error-specific fields of the error object (`field`, `currentVersion`, …).
+    fields: Map<String, Value>,
+}
+
+impl Wire {
+    fn new(code: &'static str, status: StatusCode) -> Self {
+        Wire {
+            code,
+            status,
+            oauth: false,
+            fields: Map::new(),
+        }
+    }
+
+    fn bad_request(code: &'static str) -> Self {
+        Wire::new(code, StatusCode::BAD_REQUEST)
+    }
+
+    fn oauth(code: &'static str, status: StatusCode) -> Self {
+        Wire {
+            oauth: true,
+            ..Wire::new(code, status)
+        }
+    }
+
+    fn field(mut self, name: &str, value: Value) -> Self {
+        self.fields.insert(name.to_owned(), value);
+        self
+    }
+
+    fn field_if(self, name: &str, value: Option<Value>) -> Self {
+        match value {
+            Some(value) => self.field(name, value),
+            None => self,
+        }
+    }
+}
+
+/// The table row of each domain error: every domain code, listed once.
+fn domain_wire(e: &DomainError) -> Wire {
+    use DomainError::*;
+    match e {
+        InvalidInput(_) => Wire::bad_request("InvalidInput"),
+        InvalidOperation(_) => Wire::bad_request("InvalidOperation"),
+        InvalidJsonInput { detail } => {
+            Wire::bad_request("InvalidJsonInput").field("detailedErrorMessage", json!(detail))
+        }
+        RequiredField { field } => Wire::bad_request("RequiredField").field("field", json!(field)),
+        InvalidField {
+            field,
+            invalid_value,
+            allowed_values,
+        } => Wire::bad_request("InvalidField")
+            .field("field", json!(field))
+            .field("invalidValue", invalid_value.clone())
+            .field_if("allowedValues", allowed_values.as_ref().map(|a| json!(a))),
+        DuplicateField {
+            field,
+            duplicate_value,
+        } => Wire::bad_request("DuplicateField")
+            .field("field", json!(field))
+            .field("duplicateValue", duplicate_value.clone()),
+        ReferencedResourceNotFound {
+            type_id, id, key, ..
+        } => Wire::bad_request("ReferencedResourceNotFound")
+            .field("typeId", json!(type_id))
+            .field_if("id", id.as_ref().map(|id| json!(id)))
+            .field_if("key", key.as_ref().map(|key| json!(key))),
+        ProjectNotConfiguredForLanguages { languages } => {
+            Wire::bad_request("ProjectNotConfiguredForLanguages")
+                .field("languages", json!(languages))
+        }
+    }
+}
+
 impl ApiError {
-    /// The commercetools error `code` and HTTP status: the one table.
-    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+    /// The one table: each variant's code, status and extra fields.
+    pub fn wire(&self) -> Wire {
         use ApiError::*;
         match self {
-            InvalidJsonInput { .. } => ("InvalidJsonInput", StatusCode::BAD_REQUEST),
-            InvalidInput(_) => ("InvalidInput", StatusCode::BAD_REQUEST),
-            InvalidOperation(_) => ("InvalidOperation", StatusCode::BAD_REQUEST),
-            RequiredField { .. } => ("RequiredField", StatusCode::BAD_REQUEST),
-            InvalidField { .. } => ("InvalidField", StatusCode::BAD_REQUEST),
-            DuplicateField { .. } => ("DuplicateField", StatusCode::BAD_REQUEST),
-            ReferencedResourceNotFound { .. } => {
-                ("ReferencedResourceNotFound", StatusCode::BAD_REQUEST)
+            Domain(e) => domain_wire(e),
+            ReferenceExists { referenced_by, .. } => {
+                Wire::bad_request("ReferenceExists").field("referencedBy", json!(referenced_by))
             }
-            ReferenceExists { .. } => ("ReferenceExists", StatusCode::BAD_REQUEST),
-            ProjectNotConfiguredForLanguages { .. } => {
-                ("ProjectNotConfiguredForLanguages", StatusCode::BAD_REQUEST)
+            InvalidCredentials => Wire::bad_request("InvalidCredentials"),
+            AnonymousIdAlreadyInUse => Wire::bad_request("AnonymousIdAlreadyInUse"),
+            InvalidCurrentPassword => Wire::bad_request("InvalidCurrentPassword"),
+            ExpiredCustomerPasswordToken => Wire::bad_request("ExpiredCustomerPasswordToken"),
+            ExpiredCustomerEmailToken => Wire::bad_request("ExpiredCustomerEmailToken"),
+            QueryComplexityLimitExceeded(_) => Wire::bad_request("QueryComplexityLimitExceeded"),
+            ResourceNotFound(_) => Wire::new("ResourceNotFound", StatusCode::NOT_FOUND),
+            ConcurrentModification { current, .. } => {
+                Wire::new("ConcurrentModification", StatusCode::CONFLICT)
+                    .field("currentVersion", json!(current))
             }
-            InvalidCredentials => ("InvalidCredentials", StatusCode::BAD_REQUEST),
-            AnonymousIdAlreadyInUse => ("AnonymousIdAlreadyInUse", StatusCode::BAD_REQUEST),
-            InvalidCurrentPassword => ("InvalidCurrentPassword", StatusCode::BAD_REQUEST),
-            ExpiredCustomerPasswordToken => {
-                ("ExpiredCustomerPasswordToken", StatusCode::BAD_REQUEST)
+            LockedField { field } => {
+                Wire::new("LockedField", StatusCode::CONFLICT).field("field", json!(field))
             }
-            ExpiredCustomerEmailToken => ("ExpiredCustomerEmailToken", StatusCode::BAD_REQUEST),
-            QueryComplexityLimitExceeded(_) => {
-                ("QueryComplexityLimitExceeded", StatusCode::BAD_REQUEST)
+            ContentTooLarge => Wire::new("ContentTooLarge", StatusCode::PAYLOAD_TOO_LARGE),
+            MethodNotAllowed => Wire::new("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
+            OverCapacity | StorageUnavailable => {
+                Wire::new("OverCapacity", StatusCode::SERVICE_UNAVAILABLE)
             }
-            ResourceNotFound(_) => ("ResourceNotFound", StatusCode::NOT_FOUND),
-            ConcurrentModification { .. } => ("ConcurrentModification", StatusCode::CONFLICT),
-            LockedField { .. } => ("LockedField", StatusCode::CONFLICT),
-            ContentTooLarge => ("ContentTooLarge", StatusCode::PAYLOAD_TOO_LARGE),
-            MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
-            OverCapacity => ("OverCapacity", StatusCode::SERVICE_UNAVAILABLE),
-            StorageUnavailable => ("OverCapacity", StatusCode::SERVICE_UNAVAILABLE),
-            QueryTimedOut => ("QueryTimedOut", StatusCode::GATEWAY_TIMEOUT),
-            ShuttingDown => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
-            TooManyAttempts { .. } => ("TooManyRequests", StatusCode::TOO_MANY_REQUESTS),
-            InvalidToken => ("invalid_token", StatusCode::UNAUTHORIZED),
-            InsufficientScope { .. } => ("insufficient_scope", StatusCode::FORBIDDEN),
-            InvalidClient => ("invalid_client", StatusCode::UNAUTHORIZED),
-            InvalidScope(_) => ("invalid_scope", StatusCode::BAD_REQUEST),
-            UnsupportedGrantType(_) => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
-            InvalidRequest(_) => ("invalid_request", StatusCode::BAD_REQUEST),
-            InvalidGrant => ("invalid_grant", StatusCode::BAD_REQUEST),
-            InvalidCustomerAccountCredentials => (
+            QueryTimedOut => Wire::new("QueryTimedOut", StatusCode::GATEWAY_TIMEOUT),
+            ShuttingDown => Wire::new("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
+            TooManyAttempts { .. } => Wire::new("TooManyRequests", StatusCode::TOO_MANY_REQUESTS),
+            InvalidToken => Wire::oauth("invalid_token", StatusCode::UNAUTHORIZED),
+            InsufficientScope { .. } => Wire::oauth("insufficient_scope", StatusCode::FORBIDDEN),
+            InvalidClient => Wire::oauth("invalid_client", StatusCode::UNAUTHORIZED),
+            InvalidScope(_) => Wire::oauth("invalid_scope", StatusCode::BAD_REQUEST),
+            UnsupportedGrantType(_) => {
+                Wire::oauth("unsupported_grant_type", StatusCode::BAD_REQUEST)
+            }
+            InvalidRequest(_) => Wire::oauth("invalid_request", StatusCode::BAD_REQUEST),
+            InvalidGrant => Wire::oauth("invalid_grant", StatusCode::BAD_REQUEST),
+            InvalidCustomerAccountCredentials => Wire::oauth(
                 "invalid_customer_account_credentials",
                 StatusCode::BAD_REQUEST,
             ),
-            Internal(_) => ("General", StatusCode::INTERNAL_SERVER_ERROR),
+            Internal(_) => Wire::new("General", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
-    /// OAuth-style errors carry `error` / `error_description` at the top level too.
-    fn is_auth_error(&self) -> bool {
-        use ApiError::*;
-        matches!(
-            self,
-            InvalidToken
-                | InsufficientScope { .. }
-                | InvalidClient
-                | InvalidScope(_)
-                | UnsupportedGrantType(_)
-                | InvalidRequest(_)
-                | InvalidGrant
-                | InvalidCustomerAccountCredentials
-        )
-    }
-
-    /// Error-specific fields of the error object.
-    fn extra_fields(&self, obj: &mut Map<String, Value>) {
-        use ApiError::*;
-        match self {
-            InvalidJsonInput { detail } => {
-                obj.insert("detailedErrorMessage".into(), json!(detail));
-            }
-            RequiredField { field } | LockedField { field } => {
-                obj.insert("field".into(), json!(field));
-            }
-            InvalidField {
-                field,
-                invalid_value,
-                allowed_values,
-            } => {
-                obj.insert("field".into(), json!(field));
-                obj.insert("invalidValue".into(), invalid_value.clone());
-                if let Some(a) = allowed_values {
-                    obj.insert("allowedValues".into(), json!(a));
-                }
-            }
-            DuplicateField {
-                field,
-                duplicate_value,
-                ..
-            } => {
-                obj.insert("field".into(), json!(field));
-                obj.insert("duplicateValue".into(), duplicate_value.clone());
-            }
-            ReferencedResourceNotFound {
-                type_id, id, key, ..
-            } => {
-                obj.insert("typeId".into(), json!(type_id));
-                if let Some(id) = id {
-                    obj.insert("id".into(), json!(id));
-                }
-                if let Some(key) = key {
-                    obj.insert("key".into(), json!(key));
-                }
-            }
-            ConcurrentModification { current, .. } => {
-                obj.insert("currentVersion".into(), json!(current));
-            }
-            ReferenceExists { referenced_by, .. } => {
-                obj.insert("referencedBy".into(), json!(referenced_by));
-            }
-            ProjectNotConfiguredForLanguages { languages, .. } => {
-                obj.insert("languages".into(), json!(languages));
-            }
-            _ => {}
-        }
+    /// The commercetools error `code` and HTTP status (from [`ApiError::wire`]).
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        let wire = self.wire();
+        (wire.code, wire.status)
     }
 
     /// The commercetools JSON body for this error.
     pub fn body(&self) -> Value {
-        let (code, status) = self.code_and_status();
+        let Wire {
+            code,
+            status,
+            oauth,
+            fields,
+        } = self.wire();
         let message = match self {
             ApiError::Internal(_) => "Internal Server Error".to_owned(),
             other => other.to_string(),
@@ -307,17 +277,39 @@ impl ApiError {
         let mut obj = Map::new();
         obj.insert("code".into(), json!(code));
         obj.insert("message".into(), json!(message));
-        self.extra_fields(&mut obj);
+        obj.extend(fields);
         let mut body = json!({
             "statusCode": status.as_u16(),
             "message": message,
             "errors": [Value::Object(obj)],
         });
-        if self.is_auth_error() {
+        if oauth {
             body["error"] = json!(code);
             body["error_description"] = json!(message);
         }
         body
+    }
+
+    /// A 400 `InvalidInput` with `message`.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        ApiError::Domain(DomainError::InvalidInput(message.into()))
+    }
+
+    /// A 400 `InvalidOperation` with `message`.
+    pub fn invalid_operation(message: impl Into<String>) -> Self {
+        ApiError::Domain(DomainError::invalid_operation(message))
+    }
+
+    /// A 400 `InvalidJsonInput` whose `detailedErrorMessage` is `detail`.
+    pub fn invalid_json(detail: impl Into<String>) -> Self {
+        ApiError::Domain(DomainError::invalid_json(detail))
+    }
+
+    /// A 400 `RequiredField` for `field`.
+    pub fn required_field(field: impl Into<String>) -> Self {
+        ApiError::Domain(DomainError::RequiredField {
+            field: field.into(),
+        })
     }
 
     /// A `ResourceNotFound` for a lookup by id.
@@ -329,6 +321,36 @@ impl ApiError {
     pub fn not_found_key(key: &str) -> Self {
         ApiError::ResourceNotFound(format!("The Resource with key '{key}' was not found."))
     }
+
+    /// A failed store write on the resource `subject`: version conflicts, `NotFound` and
+    /// `ReferenceExists` name it; everything else maps as [`From<StoreError>`].
+    pub fn from_store_write(e: StoreError, subject: &Subject<'_>) -> Self {
+        match e {
+            StoreError::ConcurrentModification { current } => ApiError::ConcurrentModification {
+                id: subject.id.to_owned(),
+                expected: subject.expected,
+                current,
+            },
+            StoreError::NotFound => ApiError::not_found_id(subject.id),
+            StoreError::ReferenceExists { referenced_by } => ApiError::ReferenceExists {
+                resource: subject.type_id.to_owned(),
+                referenced_by,
+            },
+            other => other.into(),
+        }
+    }
+}
+
+/// The resource a conditional store write was about: what a version conflict or a refused
+/// delete must name.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Its `typeId` (`customer`, `customer-group`, …).
+    pub type_id: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// The version the write expected.
+    pub expected: u64,
 }
 
 impl IntoResponse for ApiError {
@@ -357,87 +379,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<DomainError> for ApiError {
-    fn from(e: DomainError) -> Self {
-        match e {
-            DomainError::InvalidInput(m) => ApiError::InvalidInput(m),
-            DomainError::InvalidOperation(m) => ApiError::InvalidOperation(m),
-            DomainError::InvalidJsonInput { detail } => ApiError::InvalidJsonInput { detail },
-            DomainError::RequiredField { field } => ApiError::RequiredField { field },
-            DomainError::InvalidField {
-                field,
-                invalid_value,
-                allowed_values,
-            } => ApiError::InvalidField {
-                field,
-                invalid_value,
-                allowed_values,
-            },
-            DomainError::DuplicateField {
-                field,
-                duplicate_value,
-            } => ApiError::DuplicateField {
-                message: format!("A duplicate value {duplicate_value} exists for field {field}."),
-                field,
-                duplicate_value,
-            },
-            e @ DomainError::ProjectNotConfiguredForLanguages { .. } => {
-                let message = e.to_string();
-                match e {
-                    DomainError::ProjectNotConfiguredForLanguages { languages } => {
-                        ApiError::ProjectNotConfiguredForLanguages { languages, message }
-                    }
-                    _ => ApiError::Internal("unreachable".into()),
-                }
-            }
-            e @ DomainError::ReferencedResourceNotFound { .. } => {
-                let message = e.to_string();
-                match e {
-                    DomainError::ReferencedResourceNotFound {
-                        type_id, id, key, ..
-                    } => ApiError::ReferencedResourceNotFound {
-                        type_id,
-                        id,
-                        key,
-                        message,
-                    },
-                    _ => ApiError::Internal("unreachable".into()),
-                }
-            }
-        }
-    }
-}
-
 impl From<StoreError> for ApiError {
+    /// Store failures that need no subject. A version conflict or a refused delete must be
+    /// mapped with [`ApiError::from_store_write`], which knows the resource; reaching here with
+    /// one is a bug, answered as one rather than with a 409 naming no resource.
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => {
                 ApiError::ResourceNotFound("The Resource was not found.".to_owned())
             }
-            // Callers that know the id map ConcurrentModification themselves; this is the fallback.
-            StoreError::ConcurrentModification { current } => ApiError::ConcurrentModification {
-                id: String::new(),
-                expected: 0,
-                current,
-            },
+            e
+            @ (StoreError::ConcurrentModification { .. } | StoreError::ReferenceExists { .. }) => {
+                ApiError::Internal(format!(
+                    "{e}: a conditional write's error was mapped without its subject"
+                ))
+            }
             StoreError::DuplicateField { field, value } => {
-                let message = if field == "email" {
-                    "There is already an existing customer with the provided email.".to_owned()
-                } else {
-                    format!("A duplicate value \"{value}\" exists for field {field}.")
-                };
-                ApiError::DuplicateField {
+                ApiError::Domain(DomainError::DuplicateField {
                     field,
                     duplicate_value: Value::String(value),
-                    message,
-                }
+                })
             }
             StoreError::LockedField { field } => ApiError::LockedField { field },
-            // Callers that know the deleted resource's type name it; this is the fallback.
-            StoreError::ReferenceExists { referenced_by } => ApiError::ReferenceExists {
-                resource: "resource".to_owned(),
-                referenced_by,
-            },
             // A referenced resource deleted after the request resolved it: the same answer
             // as when it was missing from the start.
             StoreError::ReferencedResourceNotFound { type_id, id, key } => {
@@ -446,7 +409,7 @@ impl From<StoreError> for ApiError {
                     (None, Some(key)) => format!("with key '{key}'"),
                     (None, None) => String::new(),
                 };
-                ApiError::from(DomainError::ReferencedResourceNotFound {
+                ApiError::Domain(DomainError::ReferencedResourceNotFound {
                     type_id,
                     predicate,
                     id,
@@ -465,7 +428,7 @@ impl From<clientele_query::QueryError> for ApiError {
         if e.complexity {
             ApiError::QueryComplexityLimitExceeded(e.message)
         } else {
-            ApiError::InvalidInput(e.message)
+            ApiError::invalid_input(e.message)
         }
     }
 }
@@ -556,5 +519,58 @@ mod tests {
         let body = ApiError::Internal("db password is hunter2".into()).body();
         assert_eq!(body["statusCode"], 500);
         assert!(!body.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn conflicts_name_their_subject_and_are_never_anonymous() {
+        let subject = Subject {
+            type_id: "customer-group",
+            id: "g1",
+            expected: 3,
+        };
+        let e =
+            ApiError::from_store_write(StoreError::ConcurrentModification { current: 4 }, &subject);
+        assert_eq!(e.body()["errors"][0]["currentVersion"], 4);
+        assert!(e
+            .to_string()
+            .starts_with("Object g1 has a different version"));
+        let e = ApiError::from_store_write(
+            StoreError::ReferenceExists {
+                referenced_by: "customer".into(),
+            },
+            &subject,
+        );
+        assert_eq!(
+            e.to_string(),
+            "Can not delete a customer-group while it is referenced by at least one customer."
+        );
+        // Without a subject there is nothing true to say in a 409: it is a bug.
+        let e = ApiError::from(StoreError::ConcurrentModification { current: 4 });
+        assert_eq!(e.code_and_status().1, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn store_duplicates_read_as_domain_duplicates() {
+        let email = ApiError::from(StoreError::DuplicateField {
+            field: "email".into(),
+            value: "a@b.c".into(),
+        });
+        assert_eq!(
+            email.body()["errors"][0],
+            json!({
+                "code": "DuplicateField",
+                "message": "There is already an existing customer with the provided email.",
+                "field": "email",
+                "duplicateValue": "a@b.c"
+            })
+        );
+        let key = ApiError::from(StoreError::DuplicateField {
+            field: "key".into(),
+            value: "k1".into(),
+        });
+        assert_eq!(
+            key.to_string(),
+            "A duplicate value \"k1\" exists for field key."
+        );
     }
 }

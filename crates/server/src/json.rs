@@ -16,14 +16,11 @@ pub struct AppJson<T>(pub T);
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error_free(&mut de)?;
-    de.end().map_err(|e| ApiError::InvalidJsonInput {
-        detail: format!("Unexpected trailing content: {e}"),
-    })?;
+    de.end()
+        .map_err(|e| ApiError::invalid_json(format!("Unexpected trailing content: {e}")))?;
     // The typed parse succeeded, so this one does too; its errors keep their wording above.
     let raw: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJsonInput {
-            detail: describe(&e),
-        })?;
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_json(describe(&e)))?;
     clientele_domain::limits::check_body(&raw)?;
     Ok(value)
 }
@@ -31,9 +28,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn serde_path_to_error_free<'de, T: DeserializeOwned>(
     de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
 ) -> Result<T, ApiError> {
-    T::deserialize(de).map_err(|e| ApiError::InvalidJsonInput {
-        detail: describe(&e),
-    })
+    T::deserialize(de).map_err(|e| ApiError::invalid_json(describe(&e)))
 }
 
 fn describe(e: &serde_json::Error) -> String {
@@ -57,9 +52,7 @@ where
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::ContentTooLarge
             } else {
-                ApiError::InvalidJsonInput {
-                    detail: e.body_text(),
-                }
+                ApiError::invalid_json(e.body_text())
             }
         })?;
         parse_json(&bytes).map(AppJson)

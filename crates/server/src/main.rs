@@ -13,6 +13,9 @@ async fn main() -> ExitCode {
         Command::Project(cmd) => clientele_server::cli::project(cmd).await,
         Command::ApiClient(cmd) => clientele_server::cli::api_client(cmd).await,
         Command::Export(args) => clientele_server::transfer::export::run(args).await,
+        Command::Import(args) if args.from_api.is_some() => {
+            clientele_server::transfer::from_api::run(args).await
+        }
         Command::Import(args) => clientele_server::transfer::import::run(args).await,
     };
     match result {

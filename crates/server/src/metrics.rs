@@ -1,4 +1,4 @@
-//! Server metrics in the Prometheus text format, served at `GET /-/metrics`.
+//! Server metrics in the Prometheus text format (served at `GET /-/metrics` by `api::metrics`).
 //!
 //! Owns one registry per server (not a process-global recorder, so several servers in one test
 //! process keep their own counts) and the collectors: requests by route template and status,
@@ -7,13 +7,6 @@
 //! status codes and token kinds: never a project key, an id, an email or any other customer
 //! data. Must not log, and must not touch the database beyond the store's pool counters.
 
-use crate::state::AppState;
-use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -26,7 +19,8 @@ use std::sync::Arc;
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// The Prometheus content type of the text format.
-const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The Prometheus text exposition format's content type.
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -174,12 +168,14 @@ impl Metrics {
     }
 
     /// Reads the gauges that are sampled rather than counted, then encodes everything.
-    fn render(&self, state: &AppState) -> Result<String, std::fmt::Error> {
-        let pool = state.store.pool_stats();
+    pub fn render(
+        &self,
+        pool: clientele_store::PoolStats,
+        hashing: crate::hashing::Occupancy,
+    ) -> Result<String, std::fmt::Error> {
         self.inner.pool_open.set(i64::from(pool.open));
         self.inner.pool_in_use.set(i64::from(pool.in_use));
         self.inner.pool_max.set(i64::from(pool.max));
-        let hashing = state.hasher.occupancy();
         self.inner.hash_running.set(saturating_i64(hashing.running));
         self.inner.hash_queued.set(saturating_i64(hashing.queued));
         let mut out = String::new();
@@ -190,20 +186,4 @@ impl Metrics {
 
 fn saturating_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The `/-/metrics` route. Unauthenticated like `/-/health`: it carries no customer data, and
-/// operators usually restrict `/-/` paths at the load balancer.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/-/metrics", get(metrics))
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    match state.metrics.render(&state) {
-        Ok(text) => ([(CONTENT_TYPE, TEXT_FORMAT)], text).into_response(),
-        Err(e) => {
-            tracing::error!(cause = %e, "encoding metrics failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
 }

@@ -190,7 +190,7 @@ async fn seed_demo(state: &AppState, config: &ServeConfig) -> Result<Option<Stri
         Err(clientele_store::StoreError::DuplicateField { .. }) => return Ok(None),
         Err(e) => return Err(StartupError::Database(e.to_string())),
     }
-    let (id, secret) = crate::cli::create_api_client(
+    let (id, secret) = crate::service::api_clients::create(
         state.store.as_ref(),
         state.clock.as_ref(),
         state.random.as_ref(),

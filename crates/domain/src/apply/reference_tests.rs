@@ -5,10 +5,10 @@ use super::test_support::{address, minimal_draft, s, TestEnv};
 use super::{apply_all_with, apply_with, create_customer_with};
 use crate::action::CustomerUpdateAction as A;
 use crate::address::AddressDraft;
+use crate::custom::{CustomFields, CustomFieldsDraft};
 use crate::custom_type::{FieldDefinition, FieldType, Type};
 use crate::customer::{
-    CustomFields, CustomFieldsDraft, Customer, CustomerDraft, CustomerGroupAssignment,
-    CustomerGroupAssignmentDraft,
+    Customer, CustomerDraft, CustomerGroupAssignment, CustomerGroupAssignmentDraft,
 };
 use crate::customer_group::CustomerGroup;
 use crate::error::DomainError;

@@ -5,9 +5,8 @@ use super::test_support::{address, minimal_draft, s, stored, TestEnv, NOW};
 use super::{apply_all, ApplyContext};
 use crate::action::CustomerUpdateAction as A;
 use crate::address::{AddressDraft, AddressRole};
-use crate::customer::{
-    AuthenticationMode, CustomFieldsDraft, CustomerDraft, CustomerGroupAssignmentDraft,
-};
+use crate::custom::CustomFieldsDraft;
+use crate::customer::{AuthenticationMode, CustomerDraft, CustomerGroupAssignmentDraft};
 use crate::error::DomainError;
 use crate::message::MessagePayload as M;
 use crate::newtypes::Version;

@@ -24,8 +24,8 @@ use clientele_query::schema::{
 use clientele_query::{
     compile_order_by, compile_where, evaluate, CustomFieldType, CustomFieldTypes, Dialect,
 };
-use clientele_server::api::customers::{expansions, required_version, resource_query_with};
 use clientele_server::api::params::QueryParams;
+use clientele_server::api::request::{expansions, required_version, resource_query_with};
 use clientele_store::{page_statements, Listing, ResourceQuery, Store, StoreError, StoreOptions};
 use tokio::runtime::Runtime;
 

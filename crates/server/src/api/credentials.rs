@@ -5,13 +5,14 @@
 //! `StoreContext`).
 //!
 //! The token lookups `GET /{p}/customers/password-token={value}` and `email-token={value}`
-//! share their path shape with `GET /{p}/customers/{id}`, so `api::customers` hands such
-//! segments to [`get_customer_by_token`]. Handlers extract (scope first), call
-//! `service::credentials` and shape the response; no rules live here.
+//! share their path shape with `GET /{p}/customers/{id}`, so `api::customers` serves them.
+//! Handlers extract (scope first), call `service::credentials` and shape the response; no
+//! rules live here.
 
-use super::customers::{self, actor, expanded, expanded_sign_in, expansions, store_context};
+use super::customers;
 use super::params::QueryParams;
-use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
+use super::request::{actor, expanded, expanded_sign_in, expansions, store_context};
+use crate::auth::{Authorized, ManageCustomers};
 use crate::error::ApiError;
 use crate::json::AppJson;
 use crate::service::credentials as service;
@@ -21,7 +22,7 @@ use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
 use clientele_domain::token::{
     CustomerChangePassword, CustomerCreateEmailToken, CustomerCreatePasswordResetToken,
-    CustomerEmailVerify, CustomerResetPassword, CustomerSignin, TokenKind,
+    CustomerEmailVerify, CustomerResetPassword, CustomerSignin,
 };
 use clientele_domain::{CustomerSignInResult, CustomerToken};
 use serde_json::Value;
@@ -64,31 +65,6 @@ fn customer_lookalike(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
         .get(customers::get_customer)
         .head(customers::head_customer)
         .delete(customers::delete_customer)
-}
-
-/// The token a `/customers/{segment}` names, if the segment is a token lookup
-/// (`password-token=…` or `email-token=…`).
-pub fn token_segment(segment: &str) -> Option<(TokenKind, &str)> {
-    if let Some(value) = segment.strip_prefix("password-token=") {
-        return Some((TokenKind::PasswordReset, value));
-    }
-    segment
-        .strip_prefix("email-token=")
-        .map(|value| (TokenKind::EmailVerification, value))
-}
-
-/// `GET /{p}/customers/password-token={value}` and `email-token={value}`: the token's customer
-/// (`expand` supported). Reached through `GET /{p}/customers/{id}`, whose scope it shares.
-pub async fn get_customer_by_token(
-    auth: &Authorized<ViewCustomers>,
-    state: &AppState,
-    (kind, value): (TokenKind, &str),
-    raw_query: Option<&str>,
-) -> Result<Json<Value>, ApiError> {
-    let paths = expansions(&QueryParams::parse(raw_query))?;
-    let ctx = store_context(auth);
-    let customer = service::customer_by_token(state, &auth.project_key, &ctx, kind, value).await?;
-    expanded(state, &auth.project_key, &customer, &paths).await
 }
 
 /// `POST /{p}/login`: 200 `CustomerSignInResult` (`expand` supported), or 400

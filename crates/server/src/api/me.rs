@@ -5,8 +5,8 @@
 //! before reading the body), turn the `My*` body into the project endpoint's body with the rules of
 //! `clientele_domain::me`, call `service::me` and shape the response. No rules live here.
 
-use super::customers::{custom_types, expanded, expansions, json_body, required_version};
 use super::params::QueryParams;
+use super::request::{custom_types, expanded, expansions, json_body, required_version};
 use crate::auth::session::{Identity, MyToken};
 use crate::error::ApiError;
 use crate::json::{parse_json, AppJson};

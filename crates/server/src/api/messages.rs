@@ -2,8 +2,8 @@
 //! all needing `view_messages` (or `manage_project`). Read-only: Messages are written by the
 //! customer services together with the change they record.
 
-use super::customers::{expanded, expanded_page, expansions, predicate, resource_query};
 use super::params::QueryParams;
+use super::request::{expanded, expanded_page, expansions, predicate, resource_query};
 use crate::auth::{Authorized, ViewMessages};
 use crate::error::ApiError;
 use crate::service::messages as service;

@@ -7,8 +7,10 @@ pub mod customers;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod request;
 pub mod resources;
 pub mod stores;
 pub mod types;
@@ -34,7 +36,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(types::router())
         .merge(stores::router())
         .merge(crate::admin::router())
-        .merge(crate::metrics::router())
+        .merge(metrics::router())
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -71,7 +73,7 @@ async fn refuse_nul(request: Request, next: Next) -> Response {
             .find(|(name, value)| name.contains('\0') || value.contains('\0'))
         {
             let name = name.replace('\0', "\\u0000");
-            return ApiError::InvalidInput(format!(
+            return ApiError::invalid_input(format!(
                 "Malformed parameter: {name}: the value contains the NUL character (U+0000)."
             ))
             .into_response();

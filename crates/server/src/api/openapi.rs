@@ -43,6 +43,8 @@ pub enum Query {
     Listing,
     /// `version` (required), `dataErasure`, `expand`.
     Delete,
+    /// `version` (required) only: `DELETE /me`.
+    Version,
 }
 
 fn op(
@@ -133,6 +135,15 @@ pub fn operations() -> Vec<Operation> {
             Q::None,
         ),
         op(
+            "post",
+            "/oauth/{projectKey}/anonymous/token",
+            "/oauth/{project}/anonymous/token",
+            "Anonymous-session flow: a token for `/me` bound to an anonymous id",
+            Some("TokenRequest"),
+            (200, Some("TokenResponse")),
+            Q::None,
+        ),
+        op(
             "get",
             "/{projectKey}/messages",
             "/{project}/messages",
@@ -179,6 +190,81 @@ pub fn operations() -> Vec<Operation> {
     ] {
         let c = format!("{route}/customers");
         let one = format!("{route}/customers/{{id_or_key}}");
+        let me = format!("{route}/me");
+        ops.extend([
+            op(
+                "get",
+                format!("{api}/me"),
+                me.clone(),
+                format!("The customer{scope} of a customer-bound token (`where` may narrow it)"),
+                None,
+                (200, Some("Customer")),
+                Q::Expand,
+            ),
+            op(
+                "post",
+                format!("{api}/me"),
+                me.clone(),
+                format!("Update the token's customer{scope} (the My Customer actions)"),
+                Some("CustomerUpdate"),
+                (200, Some("Customer")),
+                Q::None,
+            ),
+            op(
+                "delete",
+                format!("{api}/me"),
+                me.clone(),
+                format!("Delete the token's customer{scope}"),
+                None,
+                (200, Some("Customer")),
+                Q::Version,
+            ),
+            op(
+                "post",
+                format!("{api}/me/signup"),
+                format!("{me}/signup"),
+                format!("Sign up a customer{scope} with an anonymous-session token"),
+                Some("CustomerDraft"),
+                (201, Some("CustomerSignInResult")),
+                Q::None,
+            ),
+            op(
+                "post",
+                format!("{api}/me/login"),
+                format!("{me}/login"),
+                format!("Sign in{scope} with an anonymous-session token"),
+                Some("CustomerSignin"),
+                (200, Some("CustomerSignInResult")),
+                Q::None,
+            ),
+            op(
+                "post",
+                format!("{api}/me/password"),
+                format!("{me}/password"),
+                format!("Change the token's customer's password{scope}"),
+                Some("MyCustomerChangePassword"),
+                (200, Some("Customer")),
+                Q::None,
+            ),
+            op(
+                "post",
+                format!("{api}/me/password/reset"),
+                format!("{me}/password/reset"),
+                format!("Reset the token's customer's password with a token{scope}"),
+                Some("CustomerResetPassword"),
+                (200, Some("Customer")),
+                Q::None,
+            ),
+            op(
+                "post",
+                format!("{api}/me/email/confirm"),
+                format!("{me}/email/confirm"),
+                format!("Verify the token's customer's email with a token{scope}"),
+                Some("CustomerEmailVerify"),
+                (200, Some("Customer")),
+                Q::None,
+            ),
+        ]);
         ops.extend([
             op(
                 "post",
@@ -483,6 +569,12 @@ fn query_parameters(query: Query) -> Vec<Value> {
             ),
             expand,
         ],
+        Query::Version => vec![param(
+            "version",
+            json!({"type": "integer", "minimum": 1}),
+            true,
+            "The expected version",
+        )],
     }
 }
 
@@ -710,6 +802,8 @@ fn schemas() -> Value {
             "anonymousCartSignInMode": string, "anonymousId": string, "updateProductData": boolean})),
         "CustomerChangePassword": object(&["id", "version", "currentPassword", "newPassword"], json!({
             "id": string, "version": int, "currentPassword": string, "newPassword": string})),
+        "MyCustomerChangePassword": object(&["version", "currentPassword", "newPassword"], json!({
+            "version": int, "currentPassword": string, "newPassword": string})),
         "CustomerCreatePasswordResetToken": object(&["email"], json!({"email": string,
             "ttlMinutes": int, "invalidateOlderTokens": boolean})),
         "CustomerResetPassword": object(&["tokenValue", "newPassword"], json!({"tokenValue": string,

@@ -53,7 +53,7 @@ impl QueryParams {
             None => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-            Some(v) => Err(ApiError::InvalidInput(format!(
+            Some(v) => Err(ApiError::invalid_input(format!(
                 "Malformed parameter: {name}: '{v}' is not a boolean."
             ))),
         }
@@ -65,7 +65,7 @@ impl QueryParams {
             return Ok(default);
         };
         let n: i64 = v.trim().parse().map_err(|_| {
-            ApiError::InvalidInput(format!(
+            ApiError::invalid_input(format!(
                 "Malformed parameter: {name}: '{v}' is not an integer."
             ))
         })?;
@@ -73,7 +73,7 @@ impl QueryParams {
             .ok()
             .filter(|n| (min..=max).contains(n))
             .ok_or_else(|| {
-                ApiError::InvalidInput(format!(
+                ApiError::invalid_input(format!(
                     "Malformed parameter: {name}: must be between {min} and {max}, but was {n}."
                 ))
             })

@@ -6,11 +6,11 @@
 //! [`ManagedResource`] (its own create and update use cases). The handlers here extract (scope first), call the
 //! resource's service or `service::resources` and shape the response; no rules and no SQL.
 
-use super::customers::{
+use super::params::QueryParams;
+use super::request::{
     actor, custom_types, expanded, expanded_page, expansions, json_body, predicate_with, presence,
     required_version, resource_query_with,
 };
-use super::params::QueryParams;
 use crate::auth::{Authorized, Requirement};
 use crate::error::ApiError;
 use crate::json::AppJson;

@@ -171,7 +171,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
         // Tokens of a customer or an anonymous session act only through `/me` (auth::session).
         if record.project_key != project_key
             || record.customer_id.is_some()
-            || super::session::names_identity(&scopes)
+            || super::scope::names_identity(&scopes)
             || !allows(&scopes, R::ANY_OF, &project_key, store.as_deref())
         {
             return Err(ApiError::InsufficientScope {

@@ -1,6 +1,7 @@
 //! OAuth2 for Clientele: the token endpoint (client credentials), scope parsing and the
 //! scope-checking extractor that every API handler names in its signature.
 
+pub mod client;
 pub mod extract;
 pub mod oauth;
 pub mod scope;

@@ -81,6 +81,14 @@ pub fn allows(granted: &[Scope], any_of: &[&str], project: &str, store: Option<&
     })
 }
 
+/// Whether a scope list holds an identity entry (`customer_id:…`, `anonymous_id:…`): such a
+/// token speaks for a customer or an anonymous session and is for `/me` only.
+pub fn names_identity(scopes: &[Scope]) -> bool {
+    scopes
+        .iter()
+        .any(|s| IDENTITY_SCOPES.contains(&s.name.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

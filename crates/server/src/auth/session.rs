@@ -13,8 +13,8 @@
 //! dead is deleted on the spot; the `/me` services also delete a customer's tokens eagerly when
 //! they change its password or delete it. Must not hold business rules of the customer itself.
 
+use super::client::{authenticate_client, grant_scopes, oauth_params, REFRESH_TOKEN_TTL_SECS};
 use super::extract::{bearer_token, project_key_of, store_key_of};
-use super::oauth::{authenticate_client, grant_scopes, oauth_params, REFRESH_TOKEN_TTL_SECS};
 use super::scope::{allows, Scope};
 use super::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
@@ -223,14 +223,6 @@ pub async fn refresh_binding(
     Ok(binding)
 }
 
-/// Whether a scope list holds an identity entry (`customer_id:…`, `anonymous_id:…`): such a
-/// token speaks for a customer or an anonymous session and is for `/me` only.
-pub fn names_identity(scopes: &[Scope]) -> bool {
-    scopes
-        .iter()
-        .any(|s| super::scope::IDENTITY_SCOPES.contains(&s.name.as_str()))
-}
-
 /// A session id the token's scope can carry: 1 to 256 of `A-Z a-z 0-9 . _ ~ @ + = -` (no
 /// space or `:`, which would break the scope list).
 fn valid_anonymous_id(id: &str) -> bool {
@@ -394,6 +386,7 @@ impl FromRequestParts<AppState> for MyToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::scope::names_identity;
 
     #[test]
     fn anonymous_ids_fit_in_a_scope_list() {

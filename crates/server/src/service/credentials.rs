@@ -505,7 +505,7 @@ fn expired(kind: TokenKind) -> ApiError {
 /// A validated `ttlMinutes`: at least 1.
 fn ttl_minutes(ttl: i64) -> Result<i64, ApiError> {
     if ttl < 1 {
-        return Err(ApiError::InvalidInput(format!(
+        return Err(ApiError::invalid_input(format!(
             "Invalid ttlMinutes '{ttl}'. It must be a positive integer."
         )));
     }
@@ -518,7 +518,7 @@ fn expiry(now: OffsetDateTime, ttl: i64) -> Result<OffsetDateTime, ApiError> {
         .and_then(|secs| now.checked_add(Duration::seconds(secs)))
         .filter(|t| t.year() <= 9999)
         .ok_or_else(|| {
-            ApiError::InvalidInput(format!(
+            ApiError::invalid_input(format!(
                 "Invalid ttlMinutes '{ttl}'. The token would expire after the year 9999."
             ))
         })
@@ -527,7 +527,7 @@ fn expiry(now: OffsetDateTime, ttl: i64) -> Result<OffsetDateTime, ApiError> {
 /// `InvalidOperation` for a customer without a password to reset.
 fn ensure_password_mode(customer: &Customer) -> Result<(), ApiError> {
     if customer.authentication_mode == AuthenticationMode::ExternalAuth {
-        return Err(ApiError::InvalidOperation(
+        return Err(ApiError::invalid_operation(
             "The customer uses the authentication mode 'ExternalAuth' and has no password to reset."
                 .to_owned(),
         ));
@@ -538,9 +538,7 @@ fn ensure_password_mode(customer: &Customer) -> Result<(), ApiError> {
 /// A non-empty new password, or `RequiredField` on `field`.
 fn required_password(password: String, field: &str) -> Result<String, ApiError> {
     if password.is_empty() {
-        return Err(ApiError::RequiredField {
-            field: field.to_owned(),
-        });
+        return Err(ApiError::required_field(field));
     }
     Ok(password)
 }

@@ -16,7 +16,7 @@
 use super::references::resolve;
 use super::stores::StoreContext;
 use super::{envelopes, load_project, paged, Actor};
-use crate::error::ApiError;
+use crate::error::{ApiError, Subject};
 use crate::state::AppState;
 use clientele_domain::resolve::STORE;
 use clientele_domain::{
@@ -121,7 +121,7 @@ fn conflict(id: &str, expected: u64, current: u64) -> ApiError {
 /// Checks the version a client sent against the stored one.
 pub(crate) fn check_version(customer: &Customer, expected: i64) -> Result<(), ApiError> {
     let expected = u64::try_from(expected).map_err(|_| {
-        ApiError::InvalidInput(format!(
+        ApiError::invalid_input(format!(
             "Invalid version '{expected}'. The version must be a positive integer."
         ))
     })?;
@@ -134,11 +134,12 @@ pub(crate) fn check_version(customer: &Customer, expected: i64) -> Result<(), Ap
 
 /// A store write failure, with version conflicts turned into the full 409 for `id`.
 pub(crate) fn write_error(e: StoreError, id: &str, expected: u64) -> ApiError {
-    match e {
-        StoreError::ConcurrentModification { current } => conflict(id, expected, current),
-        StoreError::NotFound => ApiError::not_found_id(id),
-        other => other.into(),
-    }
+    let subject = Subject {
+        type_id: "customer",
+        id,
+        expected,
+    };
+    ApiError::from_store_write(e, &subject)
 }
 
 /// Loads the customer `target` names if `ctx` can see it, or `None`.
@@ -182,7 +183,7 @@ fn stores_in(draft: &mut CustomerDraft, store: &Store) -> Result<(), ApiError> {
             if list.iter().any(names_store) {
                 Ok(())
             } else {
-                Err(ApiError::InvalidOperation(format!(
+                Err(ApiError::invalid_operation(format!(
                     "The field 'stores' must include the Store '{}' of this endpoint.",
                     store.key
                 )))

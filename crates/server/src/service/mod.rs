@@ -3,6 +3,7 @@
 //! hold no business rules of their own: those live in `clientele-domain` (per customer) and in
 //! the store (uniqueness across customers).
 
+pub mod api_clients;
 pub mod credentials;
 pub mod customer_groups;
 pub mod customers;

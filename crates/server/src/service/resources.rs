@@ -6,7 +6,7 @@
 //! Must not hold resource-specific rules, parse HTTP or talk SQL.
 
 use super::{load_project, paged, Actor};
-use crate::error::ApiError;
+use crate::error::{ApiError, Subject};
 use crate::state::AppState;
 use clientele_domain::{PagedQueryResponse, Version};
 use clientele_store::{ResourceLookup, ResourceQuery, ResourceRecord, StoreError};
@@ -205,7 +205,7 @@ pub async fn insert<T: StoredResource>(
 /// The version a client sent, checked against the stored one (409 on mismatch).
 pub fn check_version<T: StoredResource>(current: &T, expected: i64) -> Result<Version, ApiError> {
     let sent = u64::try_from(expected).map_err(|_| {
-        ApiError::InvalidInput(format!(
+        ApiError::invalid_input(format!(
             "Invalid version '{expected}'. The version must be a positive integer."
         ))
     })?;
@@ -224,15 +224,12 @@ fn conflict(id: &str, expected: u64, current: u64) -> ApiError {
 }
 
 fn write_error(e: StoreError, id: &str, expected: u64, type_id: &str) -> ApiError {
-    match e {
-        StoreError::ConcurrentModification { current } => conflict(id, expected, current),
-        StoreError::NotFound => ApiError::not_found_id(id),
-        StoreError::ReferenceExists { referenced_by } => ApiError::ReferenceExists {
-            resource: type_id.to_owned(),
-            referenced_by,
-        },
-        other => other.into(),
-    }
+    let subject = Subject {
+        type_id,
+        id,
+        expected,
+    };
+    ApiError::from_store_write(e, &subject)
 }
 
 /// Saves `next` (the result of applying actions to the stored version `expected`) unless it

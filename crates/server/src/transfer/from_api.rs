@@ -46,8 +46,15 @@ async fn access_token(
         .ok_or_else(|| format!("no access token from {auth_url} ({status}): {body}"))
 }
 
-/// Runs the pull into `importer`'s project.
-pub async fn run(state: AppState, project: Project, args: &ImportArgs, limit: usize) -> CliResult {
+/// Runs `clientele import --from-api`: opens the database and pulls every customer of the
+/// source project into the target one.
+pub async fn run(args: ImportArgs) -> CliResult {
+    let (state, project, limit) = super::open_for_import(&args).await?;
+    copy(state, project, &args, limit).await
+}
+
+/// Copies the customers into `project` of `state`, at most `limit` lines in flight.
+async fn copy(state: AppState, project: Project, args: &ImportArgs, limit: usize) -> CliResult {
     let api = args
         .from_api
         .as_deref()

@@ -8,13 +8,13 @@
 //! changes one customer twice applies the changes in file order.
 
 use super::progress::Progress;
-use super::{cpus, offline_state, project_of, ImportArgs};
+use super::{open_for_import, ImportArgs};
 use crate::cli::CliResult;
 use crate::error::ApiError;
 use crate::service::import::{import_customer, Outcome, Preserved};
 use crate::service::Actor;
 use crate::state::AppState;
-use clientele_domain::{Customer, CustomerDraft, PasswordHash, Project};
+use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub const IMPORT_CLIENT_ID: &str = "clientele-import";
 /// `passwordHash` when exported `--with-credentials`); an Import API `CustomerImport`
 /// (references by key, typed custom field values `{"type": …, "value": …}`).
 pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiError> {
-    let bad = |detail: String| ApiError::InvalidJsonInput { detail };
+    let bad = |detail: String| ApiError::invalid_json(detail);
     let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     let Value::Object(object) = value else {
         return Err(bad("a line must be a JSON object".to_owned()));
@@ -241,7 +241,9 @@ impl Importer {
                 self.counts.failed += 1;
                 let (code, _) = e.code_and_status();
                 let detail = match &e {
-                    ApiError::InvalidJsonInput { detail } => format!(" ({detail})"),
+                    ApiError::Domain(DomainError::InvalidJsonInput { detail }) => {
+                        format!(" ({detail})")
+                    }
                     _ => String::new(),
                 };
                 self.progress
@@ -321,15 +323,9 @@ pub fn verdict(counts: Counts) -> CliResult {
     }
 }
 
-/// Runs `clientele import`.
+/// Runs `clientele import` from a file or stdin (`--from-api` is `transfer::from_api`).
 pub async fn run(args: ImportArgs) -> CliResult {
-    let limit = args.concurrency.unwrap_or(4 * cpus());
-    let pool = u32::try_from(limit.clamp(2, 16)).unwrap_or(16);
-    let state = offline_state(&args.database, pool).await?;
-    let project = project_of(&state, &args.project).await?;
-    if args.from_api.is_some() {
-        return super::from_api::run(state, project, &args, limit).await;
-    }
+    let (state, project, limit) = open_for_import(&args).await?;
     let path = args.file.as_deref().unwrap_or("-");
     let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if path == "-"
     {

@@ -106,6 +106,16 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
     })
 }
 
+/// What an import needs: the offline state (its pool sized for `--concurrency`), the target
+/// project and how many lines may be in flight.
+async fn open_for_import(args: &ImportArgs) -> Result<(AppState, Project, usize), String> {
+    let limit = args.concurrency.unwrap_or(4 * cpus());
+    let pool = u32::try_from(limit.clamp(2, 16)).unwrap_or(16);
+    let state = offline_state(&args.database, pool).await?;
+    let project = project_of(&state, &args.project).await?;
+    Ok((state, project, limit))
+}
+
 fn cpus() -> usize {
     std::thread::available_parallelism()
         .map(usize::from)

@@ -209,7 +209,7 @@ async fn spawn(
 impl TestApp {
     /// Creates an API client of `project` with `scope`; returns `(id, secret)`.
     pub(crate) async fn api_client_in(&self, project: &str, scope: &str) -> (String, String) {
-        clientele_server::cli::create_api_client(
+        clientele_server::service::api_clients::create(
             self.state.store.as_ref(),
             self.state.clock.as_ref(),
             self.state.random.as_ref(),

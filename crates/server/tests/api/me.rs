@@ -203,7 +203,7 @@ async fn api_clients_take_storefront_scopes_but_never_identity_scopes() {
     let create = |scope: &'static str| {
         let state = app.state.clone();
         async move {
-            clientele_server::cli::create_api_client(
+            clientele_server::service::api_clients::create(
                 state.store.as_ref(),
                 state.clock.as_ref(),
                 state.random.as_ref(),
