@@ -147,7 +147,7 @@ pub async fn project(cmd: ProjectCommand) -> CliResult {
         currencies: args.currencies,
     };
     store
-        .create_project(&project)
+        .create_project(&project, SystemClock.now())
         .await
         .map_err(|e| format!("cannot create project {}: {e}", project.key))?;
     println!(

@@ -79,6 +79,9 @@ pub enum ApiError {
         /// Full message.
         message: String,
     },
+    /// 400 `LanguageUsedInStores`: a project update removes languages Stores still use.
+    #[error("Language(s) in use by a store cannot be deleted. Remove them in all the stores of this project first.")]
+    LanguageUsedInStores,
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
@@ -179,6 +182,7 @@ impl ApiError {
             ProjectNotConfiguredForLanguages { .. } => {
                 ("ProjectNotConfiguredForLanguages", StatusCode::BAD_REQUEST)
             }
+            LanguageUsedInStores => ("LanguageUsedInStores", StatusCode::BAD_REQUEST),
             InvalidCredentials => ("InvalidCredentials", StatusCode::BAD_REQUEST),
             InvalidCurrentPassword => ("InvalidCurrentPassword", StatusCode::BAD_REQUEST),
             ExpiredCustomerPasswordToken => {
@@ -431,6 +435,7 @@ impl From<StoreError> for ApiError {
                     key,
                 })
             }
+            StoreError::LanguageUsedInStores { .. } => ApiError::LanguageUsedInStores,
             StoreError::QueryTimedOut => ApiError::QueryTimedOut,
             StoreError::Unavailable => ApiError::StorageUnavailable,
             StoreError::Backend(cause) => ApiError::Internal(cause),
