@@ -7,6 +7,7 @@ pub mod customers;
 pub mod health;
 pub mod messages;
 pub mod params;
+pub mod project;
 pub mod resources;
 pub mod stores;
 pub mod types;
@@ -28,6 +29,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(customer_groups::router())
         .merge(types::router())
         .merge(stores::router())
+        .merge(project::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

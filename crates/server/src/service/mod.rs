@@ -8,6 +8,7 @@ pub mod customer_groups;
 pub mod customers;
 pub mod expand;
 pub mod messages;
+pub mod project;
 pub mod references;
 pub mod resources;
 pub mod stores;
