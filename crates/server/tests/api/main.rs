@@ -22,6 +22,7 @@ mod helpers;
 mod in_store;
 mod messages;
 mod oauth_password;
+mod project;
 mod stores;
 mod two_processes;
 mod types;
