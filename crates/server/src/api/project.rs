@@ -12,7 +12,7 @@ use crate::service::project::{self, ProjectUpdate};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,11 +38,29 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/{project}", get(get_project).head(head).post(update))
 }
 
+/// The route catches every one-segment path: a valid token meeting a project that does not
+/// exist answers the same 404 as any unknown path, not 403; without a valid token the
+/// answer stays 401, so existence is not shown to anonymous callers.
+async fn authorized<R: Requirement>(
+    auth: Result<Authorized<R>, ApiError>,
+    state: &AppState,
+    project: &str,
+) -> Result<Authorized<R>, ApiError> {
+    match auth {
+        Err(ApiError::InsufficientScope { .. }) if !project::exists(state, project).await? => Err(
+            ApiError::ResourceNotFound("The requested resource was not found.".to_owned()),
+        ),
+        other => other,
+    }
+}
+
 /// `GET /{p}`.
 async fn get_project(
-    auth: Authorized<ViewProjectSettings>,
+    auth: Result<Authorized<ViewProjectSettings>, ApiError>,
     State(state): State<AppState>,
+    Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let auth = authorized(auth, &state, &key).await?;
     Ok(Json(
         project::get(&state, &auth.project_key).await?.to_json(),
     ))
@@ -50,18 +68,22 @@ async fn get_project(
 
 /// `HEAD /{p}`: 200 when the project exists, 404 otherwise.
 async fn head(
-    auth: Authorized<ViewProjectSettings>,
+    auth: Result<Authorized<ViewProjectSettings>, ApiError>,
     State(state): State<AppState>,
+    Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let auth = authorized(auth, &state, &key).await?;
     Ok(presence(project::exists(&state, &auth.project_key).await?))
 }
 
 /// `POST /{p}`: `{version, actions}`.
 async fn update(
-    auth: Authorized<ManageProjectSettings>,
+    auth: Result<Authorized<ManageProjectSettings>, ApiError>,
     State(state): State<AppState>,
+    Path(key): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let auth = authorized(auth, &state, &key).await?;
     let update: ProjectUpdate = json_body(body)?;
     let updated = project::update(&state, &auth.project_key, &actor(&auth), update).await?;
     Ok(Json(updated.to_json()))

@@ -320,7 +320,23 @@ async fn scopes_follow_the_project_settings_rules() {
     app.create_project("other").await;
     let theirs = app.token_in("other", "manage_project:other").await;
     assert_eq!(app.get("/other", &theirs).await.ok(200)["key"], "other");
-    assert_ne!(app.get("/demo", &theirs).await.status, 200);
+    app.get("/demo", &theirs)
+        .await
+        .error(403, "insufficient_scope");
+    // A valid token meeting a project that does not exist: 404, as for any unknown path.
+    app.get("/nope", &theirs)
+        .await
+        .error(404, "ResourceNotFound");
+    assert_eq!(app.head("/nope", &theirs).await, 404);
+    update(&app, &theirs, 1, json!([]))
+        .await
+        .error(403, "insufficient_scope");
+    app.post("/nope", &theirs, json!({"version": 1, "actions": []}))
+        .await
+        .error(404, "ResourceNotFound");
+    app.get("/nope", "no-such-token")
+        .await
+        .error(401, "invalid_token");
 }
 
 #[tokio::test]
