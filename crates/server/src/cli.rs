@@ -1,7 +1,7 @@
 //! The command line: `serve`, `project create`, `api-client create`. Each command opens the
 //! database itself, so they work against a server that is running or not.
 
-use crate::clock::{OsRandom, SystemClock};
+use crate::clock::{Clock, OsRandom, SystemClock};
 use crate::config::{DatabaseArgs, ServeConfig};
 use crate::startup::Application;
 use clap::{Args, Parser, Subcommand};
@@ -161,7 +161,7 @@ pub async fn project(cmd: ProjectCommand) -> CliResult {
         currencies: args.currencies,
     };
     store
-        .create_project(&project)
+        .create_project(&project, SystemClock.now())
         .await
         .map_err(|e| format!("cannot create project {}: {e}", project.key))?;
     println!(

@@ -28,6 +28,9 @@ pub enum ApiError {
         /// The `typeId` of a resource that references it.
         referenced_by: String,
     },
+    /// 400 `LanguageUsedInStores`: a project update removes languages Stores still use.
+    #[error("Language(s) in use by a store cannot be deleted. Remove them in all the stores of this project first.")]
+    LanguageUsedInStores,
     /// 400 `InvalidCredentials`.
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
@@ -217,6 +220,7 @@ impl ApiError {
             ReferenceExists { referenced_by, .. } => {
                 Wire::bad_request("ReferenceExists").field("referencedBy", json!(referenced_by))
             }
+            LanguageUsedInStores => Wire::bad_request("LanguageUsedInStores"),
             InvalidCredentials => Wire::bad_request("InvalidCredentials"),
             AnonymousIdAlreadyInUse => Wire::bad_request("AnonymousIdAlreadyInUse"),
             InvalidCurrentPassword => Wire::bad_request("InvalidCurrentPassword"),
@@ -416,6 +420,7 @@ impl From<StoreError> for ApiError {
                     key,
                 })
             }
+            StoreError::LanguageUsedInStores { .. } => ApiError::LanguageUsedInStores,
             StoreError::QueryTimedOut => ApiError::QueryTimedOut,
             StoreError::Unavailable => ApiError::StorageUnavailable,
             StoreError::Backend(cause) => ApiError::Internal(cause),

@@ -183,7 +183,11 @@ async fn seed_demo(state: &AppState, config: &ServeConfig) -> Result<Option<Stri
         countries: vec!["DE".to_owned(), "US".to_owned()],
         currencies: vec!["EUR".to_owned(), "USD".to_owned()],
     };
-    match state.store.create_project(&project).await {
+    match state
+        .store
+        .create_project(&project, state.clock.now())
+        .await
+    {
         Ok(()) => {}
         // Another node starting on the same empty database seeded it first; only that one
         // prints credentials.

@@ -26,7 +26,7 @@ use std::time::Duration;
 pub use inspect::{page_statements, Listing};
 
 use async_trait::async_trait;
-use clientele_domain::{Customer, Message, Project, Version};
+use clientele_domain::{Customer, Message, Project, ProjectRecord, Version};
 use clientele_query::{Predicate, SortKey};
 use time::OffsetDateTime;
 
@@ -74,6 +74,12 @@ pub enum StoreError {
         id: Option<String>,
         /// Its key, when the customer names it by key (stores).
         key: Option<String>,
+    },
+    /// A project update removes languages that Stores of the project still use.
+    #[error("languages {languages:?} are used by stores")]
+    LanguageUsedInStores {
+        /// The removed languages some Store uses.
+        languages: Vec<String>,
     },
     /// A query ran longer than [`StoreOptions::query_timeout`] and was cancelled.
     #[error("query timed out")]
@@ -307,10 +313,23 @@ pub trait Store: Send + Sync + 'static {
     /// shutdown; every later call fails with `Backend`).
     async fn close(&self);
 
-    /// Creates a project; `DuplicateField{field:"key"}` if it exists.
-    async fn create_project(&self, project: &Project) -> Result<(), StoreError>;
+    /// Creates a project at version 1 with default settings, created at `created_at`;
+    /// `DuplicateField{field:"key"}` if it exists.
+    async fn create_project(
+        &self,
+        project: &Project,
+        created_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Reads a project.
     async fn get_project(&self, key: &str) -> Result<Option<Project>, StoreError>;
+    /// Reads a project with its version, creation time and settings (the Project resource).
+    async fn get_project_record(&self, key: &str) -> Result<Option<ProjectRecord>, StoreError>;
+    /// Replaces a project's name, lists, version and settings if its stored version is
+    /// `expected` (else `ConcurrentModification`; `NotFound` if it does not exist). In the same
+    /// transaction refuses with `LanguageUsedInStores` when a language it removes is one of a
+    /// Store's languages.
+    async fn update_project(&self, record: &ProjectRecord, expected: u64)
+        -> Result<(), StoreError>;
     /// Number of projects (0 on a fresh database).
     async fn count_projects(&self) -> Result<u64, StoreError>;
 

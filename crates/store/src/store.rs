@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use clientele_domain::{Customer, Message, Project, Version};
+use clientele_domain::project_settings::ProjectSettings;
+use clientele_domain::{Customer, Message, Project, ProjectRecord, Version};
 use clientele_query::schema::{customer_schema, message_schema};
 use time::OffsetDateTime;
 
@@ -141,6 +142,124 @@ pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, 
     Ok((rows, total))
 }
 
+/// The columns [`project_from_row`] reads, as a `SELECT` to append a `WHERE` to.
+const PROJECT_COLUMNS: &str = "SELECT key, name, languages, countries, currencies, version, \
+     created_at, settings FROM projects";
+
+/// A `projects` row (as [`PROJECT_COLUMNS`] selects it) as a record.
+fn project_from_row(r: &Row) -> Result<ProjectRecord, StoreError> {
+    let (key, name, languages, countries, currencies): (String, String, String, String, String) =
+        (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))()
+            .or_backend("read project")?;
+    let (version, created_at, settings): (i64, String, String) =
+        (|| Ok::<_, sqlx::Error>((r.get(5)?, r.get(6)?, r.get(7)?)))()
+            .or_backend("read project")?;
+    let project = ProjectLists {
+        languages,
+        countries,
+        currencies,
+    }
+    .into_project(key, name)?;
+    let settings: ProjectSettings = serde_json::from_str(&settings).map_err(|e| {
+        tracing::error!(error = %e, "corrupt project settings");
+        StoreError::Backend(format!("project settings: {e}"))
+    })?;
+    Ok(ProjectRecord {
+        project,
+        version: to_u64(version, "project version")?,
+        created_at: parse_ts(&created_at, "project createdAt")?,
+        settings,
+    })
+}
+
+/// The body of [`Store::update_project`], inside its transaction.
+async fn update_project_on(
+    c: &mut Conn,
+    record: &ProjectRecord,
+    expected: u64,
+) -> Result<(), StoreError> {
+    let key = &record.project.key;
+    let lock = c.dialect().update_lock;
+    let current = c
+        .optional(Sql::new(format!("{PROJECT_COLUMNS} WHERE key = $1 {lock}")).bind(key))
+        .await
+        .or_backend("lock project")?;
+    let current = match current {
+        Some(r) => project_from_row(&r)?,
+        None => return Err(StoreError::NotFound),
+    };
+    if current.version != expected {
+        return Err(StoreError::ConcurrentModification {
+            current: current.version,
+        });
+    }
+    let removed: Vec<&String> = current
+        .project
+        .languages
+        .iter()
+        .filter(|l| !record.project.supports_locale(l))
+        .collect();
+    if !removed.is_empty() {
+        let used = languages_used_by_stores(c, key, &removed).await?;
+        if !used.is_empty() {
+            return Err(StoreError::LanguageUsedInStores { languages: used });
+        }
+    }
+    let lists = ProjectLists::of(&record.project)?;
+    let settings = serde_json::to_string(&record.settings)
+        .map_err(|e| StoreError::Backend(format!("project settings: {e}")))?;
+    let sql = Sql::new(
+        "UPDATE projects SET name = $1, languages = $2, countries = $3, currencies = $4, \
+         version = $5, settings = $6 WHERE key = $7",
+    )
+    .bind(&record.project.name)
+    .bind(&lists.languages)
+    .bind(&lists.countries)
+    .bind(&lists.currencies)
+    .bind(to_i64(record.version)?)
+    .bind(&settings)
+    .bind(key);
+    c.execute(sql).await.or_backend("update project")?;
+    Ok(())
+}
+
+/// Which of `removed` some Store of `project` lists among its languages (compared
+/// case-insensitively, as language tags are). Reads the Stores with a share lock so none
+/// changes before the project update commits.
+async fn languages_used_by_stores(
+    c: &mut Conn,
+    project: &str,
+    removed: &[&String],
+) -> Result<Vec<String>, StoreError> {
+    let dialect = c.dialect();
+    let sql = Sql::new(format!(
+        "SELECT {} FROM resources WHERE project = $1 AND type_id = 'store' {}",
+        (dialect.doc_out)("doc"),
+        dialect.share_lock
+    ))
+    .bind(project);
+    let rows = c.all(sql).await.or_backend("read stores")?;
+    let mut used: Vec<String> = Vec::new();
+    for r in rows {
+        let doc: String = r.get(0).or_backend("read store")?;
+        let store: serde_json::Value = serde_json::from_str(&doc)
+            .map_err(|e| StoreError::Backend(format!("store document: {e}")))?;
+        let languages = store
+            .get("languages")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for l in languages.iter().filter_map(serde_json::Value::as_str) {
+            for r in removed {
+                if r.eq_ignore_ascii_case(l) && !used.contains(r) {
+                    used.push((*r).clone());
+                }
+            }
+        }
+    }
+    Ok(used)
+}
+
 #[async_trait]
 impl Store for SqlStore {
     async fn health(&self) -> Result<(), StoreError> {
@@ -152,39 +271,49 @@ impl Store for SqlStore {
         self.backend.close().await;
     }
 
-    async fn create_project(&self, project: &Project) -> Result<(), StoreError> {
+    async fn create_project(
+        &self,
+        project: &Project,
+        created_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let lists = ProjectLists::of(project)?;
         let sql = Sql::new(
-            "INSERT INTO projects (key, name, languages, countries, currencies) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO projects (key, name, languages, countries, currencies, version, \
+             created_at, settings) VALUES ($1, $2, $3, $4, $5, 1, $6, '{}')",
         )
         .bind(&project.key)
         .bind(&project.name)
         .bind(&lists.languages)
         .bind(&lists.countries)
-        .bind(&lists.currencies);
+        .bind(&lists.currencies)
+        .bind(&ts(created_at));
         self.write_one("create project", sql, Some(("key", project.key.clone())))
             .await
     }
 
     async fn get_project(&self, key: &str) -> Result<Option<Project>, StoreError> {
-        let sql = Sql::new(
-            "SELECT key, name, languages, countries, currencies FROM projects WHERE key = $1",
-        )
-        .bind(key);
-        let Some(r) = self.read_one(sql, "get project").await? else {
-            return Ok(None);
-        };
-        let (key, name, languages, countries, currencies) =
-            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))()
-                .or_backend("read project")?;
-        ProjectLists {
-            languages,
-            countries,
-            currencies,
+        Ok(self.get_project_record(key).await?.map(|r| r.project))
+    }
+
+    async fn get_project_record(&self, key: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        let sql = Sql::new(format!("{PROJECT_COLUMNS} WHERE key = $1")).bind(key);
+        match self.read_one(sql, "get project").await? {
+            Some(r) => project_from_row(&r).map(Some),
+            None => Ok(None),
         }
-        .into_project(key, name)
-        .map(Some)
+    }
+
+    async fn update_project(
+        &self,
+        record: &ProjectRecord,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.backend
+            .write("update project", move |c| {
+                Box::pin(async move { update_project_on(c, &record, expected).await })
+            })
+            .await
     }
 
     async fn count_projects(&self) -> Result<u64, StoreError> {

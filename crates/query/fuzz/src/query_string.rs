@@ -63,7 +63,10 @@ fn backend() -> &'static Backend {
                 countries: vec!["DE".to_owned()],
                 currencies: vec!["EUR".to_owned()],
             };
-            if let Err(e) = store.create_project(&project).await {
+            if let Err(e) = store
+                .create_project(&project, time::OffsetDateTime::UNIX_EPOCH)
+                .await
+            {
                 unreachable!("create project: {e}");
             }
             let mut docs = Vec::new();

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod project;
 pub mod request;
 pub mod resources;
 pub mod stores;
@@ -38,6 +39,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(crate::admin::router())
         .merge(metrics::router())
         .merge(openapi::router())
+        .merge(project::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(refuse_nul))

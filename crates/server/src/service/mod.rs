@@ -11,6 +11,7 @@ pub mod expand;
 pub mod import;
 pub mod me;
 pub mod messages;
+pub mod project;
 pub mod references;
 pub mod resources;
 pub mod stores;

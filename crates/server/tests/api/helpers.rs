@@ -271,13 +271,16 @@ impl TestApp {
     pub(crate) async fn create_project(&self, key: &str) {
         self.state
             .store
-            .create_project(&Project {
-                key: key.to_owned(),
-                name: key.to_owned(),
-                languages: vec!["en".to_owned()],
-                countries: vec![],
-                currencies: vec![],
-            })
+            .create_project(
+                &Project {
+                    key: key.to_owned(),
+                    name: key.to_owned(),
+                    languages: vec!["en".to_owned()],
+                    countries: vec![],
+                    currencies: vec![],
+                },
+                self.state.clock.now(),
+            )
             .await
             .expect("project created");
     }

@@ -32,6 +32,7 @@ mod messages;
 mod oauth_password;
 mod observability;
 mod openapi;
+mod project;
 mod shutdown;
 mod stores;
 mod throttling;

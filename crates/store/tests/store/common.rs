@@ -230,7 +230,11 @@ pub(crate) async fn seed_resource(store: &Arc<dyn Store>, project: &str, type_id
         .expect("seed resource");
 }
 
-fn minimal_record(id: String, key: Option<&str>, doc: serde_json::Value) -> ResourceRecord {
+pub(crate) fn minimal_record(
+    id: String,
+    key: Option<&str>,
+    doc: serde_json::Value,
+) -> ResourceRecord {
     ResourceRecord {
         id,
         key: key.map(str::to_owned),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::common::{at, created, customer, each_backend, message, new_id, seed_stores};
-use clientele_domain::{Customer, MessagePayload, PasswordHash, Project, Version};
+use clientele_domain::{Customer, MessagePayload, PasswordHash, Project, ProjectRecord, Version};
 use clientele_query::schema::customer_schema;
 use clientele_store::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, ResourceQuery, Store, StoreError,
@@ -71,15 +71,115 @@ async fn a_fresh_store_is_healthy_and_empty() {
 #[tokio::test]
 async fn projects_are_created_read_counted_and_unique_by_key() {
     each_backend(|store| async move {
-        store.create_project(&project("a")).await.expect("create a");
-        store.create_project(&project("b")).await.expect("create b");
+        store
+            .create_project(&project("a"), at(0))
+            .await
+            .expect("create a");
+        store
+            .create_project(&project("b"), at(0))
+            .await
+            .expect("create b");
         assert_eq!(
             store.get_project("a").await.expect("get"),
             Some(project("a"))
         );
         assert_eq!(store.get_project("zz").await.expect("get"), None);
         assert_eq!(store.count_projects().await.expect("count"), 2);
-        assert_duplicate(store.create_project(&project("a")).await, "key", "a");
+        assert_duplicate(store.create_project(&project("a"), at(0)).await, "key", "a");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn project_records_update_by_version_and_guard_store_languages() {
+    each_backend(|store| async move {
+        store
+            .create_project(&project("a"), at(5))
+            .await
+            .expect("create a");
+        let record = store
+            .get_project_record("a")
+            .await
+            .expect("get record")
+            .expect("exists");
+        assert_eq!(record, ProjectRecord::new(project("a"), at(5)));
+
+        let mut next = record.clone();
+        next.project.name = "Renamed".to_owned();
+        next.project.languages = vec!["en".to_owned()];
+        next.settings.messages.enabled = true;
+        next.version = 2;
+        store.update_project(&next, 1).await.expect("update at 1");
+        let read = store
+            .get_project_record("a")
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(read, next);
+        assert_eq!(
+            store.get_project("a").await.expect("get"),
+            Some(next.project.clone())
+        );
+
+        // A stale version changes nothing.
+        let mut stale = next.clone();
+        stale.project.name = "Stale".to_owned();
+        stale.version = 3;
+        match store.update_project(&stale, 1).await {
+            Err(StoreError::ConcurrentModification { current: 2 }) => {}
+            other => panic!("expected ConcurrentModification, got {other:?}"),
+        }
+        match store
+            .update_project(
+                &{
+                    let mut p = stale.clone();
+                    p.project.key = "zz".into();
+                    p
+                },
+                1,
+            )
+            .await
+        {
+            Err(StoreError::NotFound) => {}
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+
+        // A Store using "en" keeps it in the project (case-insensitively); other projects'
+        // Stores do not count.
+        seed_stores(&store, "b", &["other"]).await;
+        let id = new_id();
+        let doc = serde_json::json!({
+            "id": id, "version": 1, "key": "shop", "languages": ["EN"], "countries": [],
+            "createdAt": "2022-09-19T14:34:35.075Z", "lastModifiedAt": "2022-09-19T14:34:35.075Z"
+        });
+        store
+            .insert_resource(
+                "a",
+                "store",
+                &crate::common::minimal_record(id, Some("shop"), doc),
+            )
+            .await
+            .expect("store");
+        let mut without_en = next.clone();
+        without_en.project.languages = vec!["de".to_owned()];
+        without_en.version = 3;
+        match store.update_project(&without_en, 2).await {
+            Err(StoreError::LanguageUsedInStores { languages }) => assert_eq!(languages, ["en"]),
+            other => panic!("expected LanguageUsedInStores, got {other:?}"),
+        }
+        assert_eq!(
+            store
+                .get_project_record("a")
+                .await
+                .expect("get")
+                .expect("exists"),
+            next
+        );
+        without_en.project.languages = vec!["en".to_owned(), "de".to_owned()];
+        store
+            .update_project(&without_en, 2)
+            .await
+            .expect("adding a language is fine");
     })
     .await;
 }
