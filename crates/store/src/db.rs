@@ -1,8 +1,8 @@
 //! The thin layer every store operation runs SQL through, whatever the database: a statement
 //! ([`Sql`]: one text with `$n` placeholders, which both SQLite and PostgreSQL accept, and its
 //! [`Arg`]s), a pooled connection of either backend ([`Conn`]), the rows it returns ([`Row`]),
-//! what differs between the two SQL dialects ([`Dialect`], one static per backend module), and
-//! the write runner ([`Backend::write`]).
+//! which [`Dialect`] (from `dialect`) a connection speaks, the pools of the open database
+//! ([`Backend`]), the page runner ([`page_on`]) and the write runner ([`Backend::write`]).
 //!
 //! Writes are cancellation-safe by construction: the transaction runs on a task of its own that
 //! the caller only awaits, so a request dropped at any point (a client hanging up) cannot stop
@@ -20,38 +20,19 @@ use clientele_query::SqlParam;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::query::Query;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
 
+use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
-use crate::{postgres, sqlite, StoreError};
+use crate::rows::PageSql;
+use crate::StoreError;
 
 /// A boxed, sendable future borrowing for `'a`.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// What differs between the two SQL dialects, besides connecting and the query deadline.
-pub(crate) struct Dialect {
-    /// How the query compiler writes predicates for this database.
-    pub(crate) query: clientele_query::Dialect,
-    /// The statement that opens a write transaction.
-    pub(crate) begin_write: &'static str,
-    /// `doc_in(n)`: placeholder `$n`, bound to JSON text, as a document value.
-    pub(crate) doc_in: fn(usize) -> String,
-    /// `doc_out(column)`: a document column read back as JSON text.
-    pub(crate) doc_out: fn(&str) -> String,
-    /// Appended to a `SELECT` that must keep the rows it finds from being deleted until
-    /// commit (empty where writers are serialized anyway).
-    pub(crate) share_lock: &'static str,
-    /// Appended to a `SELECT` that must keep the rows it finds from any other writer.
-    pub(crate) update_lock: &'static str,
-    /// Serializes writers of one email (`$1`: project and lowercase email) until commit, where
-    /// writers are not serialized anyway.
-    pub(crate) lock_email: Option<&'static str>,
-    /// The queries that find something still referencing resource `$2` of project `$1`, per
-    /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
-    /// the referencing resource's `type_id`.
-    pub(crate) reference_checks: fn(&str) -> &'static [(&'static str, &'static str)],
-}
+/// The rows of one page (document text and, for customers, the password hash) and the count.
+pub(crate) type PageRows = (Vec<(String, Option<String>)>, Option<i64>);
 
 /// A bound value.
 #[derive(Debug, Clone)]
@@ -193,8 +174,8 @@ impl Conn {
     /// The dialect of this connection's database.
     pub(crate) fn dialect(&self) -> &'static Dialect {
         match self {
-            Conn::Sqlite(_) => &sqlite::DIALECT,
-            Conn::Postgres(_) => &postgres::DIALECT,
+            Conn::Sqlite(_) => &dialect::SQLITE,
+            Conn::Postgres(_) => &dialect::POSTGRES,
         }
     }
 
@@ -252,11 +233,22 @@ impl Conn {
     }
 }
 
+/// The two pools of one SQLite database.
+#[derive(Clone)]
+pub(crate) struct Pools {
+    /// For reads.
+    pub(crate) read: SqlitePool,
+    /// One connection for write transactions: SQLite has one writer at a time anyway, and
+    /// queueing writers on this pool (FIFO, async) instead of on the file lock avoids the busy
+    /// handler's sleep-and-retry, which otherwise puts 100 ms spikes into write latency.
+    pub(crate) write: SqlitePool,
+}
+
 /// The pools of the open database.
 #[derive(Clone)]
 pub(crate) enum Backend {
     /// SQLite.
-    Sqlite(sqlite::Pools),
+    Sqlite(Pools),
     /// PostgreSQL.
     Postgres(sqlx::PgPool),
 }
@@ -317,6 +309,28 @@ impl Backend {
             Backend::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// Runs a page query and its count on `conn` (inside the backend's deadline).
+pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, StoreError> {
+    let rows = conn
+        .all(Sql::new(sql.select.as_str()).bind_all(&sql.select_params))
+        .await
+        .or_backend("page query")?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read page row")?;
+    let total = match &sql.count {
+        Some((count_sql, params)) => Some(
+            conn.int(Sql::new(count_sql.as_str()).bind_all(params))
+                .await
+                .or_backend("count query")?,
+        ),
+        None => None,
+    };
+    Ok((rows, total))
 }
 
 /// Commits when `result` is `Ok`, rolls back otherwise, and returns `result` (or the commit's

@@ -10,7 +10,7 @@ use crate::StoreError;
 
 /// A unique field a statement may violate: the commercetools field name (`email`, `key`,
 /// `customerNumber`, …) and the value as the client sent it, echoed in the error. Which
-/// constraint stands for which field is each backend's `UNIQUES` table.
+/// constraint stands for which field is each database's table in `dialect`.
 pub(crate) type Unique<'a> = (&'static str, &'a str);
 
 /// `sqlx::Result` helpers that end in a [`StoreError`].
@@ -29,9 +29,9 @@ impl<T> SqlxResultExt<T> for Result<T, sqlx::Error> {
     fn on_unique(self, what: &'static str, targets: &[Unique<'_>]) -> Result<T, StoreError> {
         self.map_err(|e| {
             let field = violated_unique(&e).and_then(|name| {
-                crate::sqlite::UNIQUES
+                crate::dialect::SQLITE_UNIQUES
                     .iter()
-                    .chain(crate::postgres::UNIQUES)
+                    .chain(crate::dialect::POSTGRES_UNIQUES)
                     .find(|(constraint, _)| *constraint == name)
                     .map(|(_, field)| *field)
             });

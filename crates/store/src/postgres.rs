@@ -1,8 +1,9 @@
 //! The PostgreSQL seam.
 //!
 //! Owns what only PostgreSQL needs: the pool, the migrations (`migrations/postgres`), the
-//! query deadline (`SET LOCAL statement_timeout`), the dialect snippets (`$n::jsonb`,
-//! `doc::text`, row-lock clauses, the advisory email lock) and the unique-constraint names.
+//! query deadline (`SET LOCAL statement_timeout`); its dialect snippets (`$n::jsonb`,
+//! `doc::text`, row-lock clauses, the advisory email lock) and unique-constraint names are in
+//! `dialect`, beside SQLite's.
 //! Writers run at READ COMMITTED in parallel; those that add an email row take a
 //! transaction-scoped advisory lock on (project, lowercase email), so the cross-scope email
 //! check-then-insert is serialized per email. The operations themselves are written once, in
@@ -14,10 +15,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{Backend, Conn, Dialect, Sql};
+use crate::db::{page_on, Backend, Conn, PageRows, Sql};
 use crate::error::SqlxResultExt;
 use crate::rows::PageSql;
-use crate::store::{page_on, PageRows};
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -26,77 +26,6 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 const DEFAULT_POOL_SIZE: u32 = 10;
 /// How long a request waits for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Unique constraints by name (indexes and primary keys from the migrations) and the API field
-/// each stands for.
-pub(crate) const UNIQUES: &[(&str, &str)] = &[
-    ("customers_pkey", "id"),
-    ("customers_key_uidx", "key"),
-    ("customers_customer_number_uidx", "customerNumber"),
-    ("customer_emails_pkey", "email"),
-    ("projects_pkey", "key"),
-    ("api_clients_pkey", "clientId"),
-    ("oauth_tokens_pkey", "tokenHash"),
-    ("messages_pkey", "id"),
-    ("resources_key_uidx", "key"),
-    ("resources_pkey", "id"),
-    ("anonymous_ids_pkey", "anonymousId"),
-];
-
-/// PostgreSQL's dialect.
-///
-/// Writes begin at READ COMMITTED, named in the `BEGIN` so that a database whose
-/// `default_transaction_isolation` is stricter cannot change it (at no extra round trip, which
-/// also works through a transaction-pooling proxy). The write paths depend on it: each
-/// statement sees what committed before it, so the email check after the advisory lock sees
-/// the previous holder's row, and a conditional `UPDATE … WHERE version = $n` that waited for a
-/// concurrent writer re-checks its condition and touches no row (409) instead of failing with a
-/// serialization error (500). Hash collisions of the email lock only serialize unrelated
-/// writers a little more; they never let two writers through.
-pub(crate) static DIALECT: Dialect = Dialect {
-    query: clientele_query::Dialect::Postgres,
-    begin_write: "BEGIN ISOLATION LEVEL READ COMMITTED",
-    doc_in: |n| format!("${n}::jsonb"),
-    doc_out: |column| format!("{column}::text"),
-    share_lock: " FOR SHARE",
-    update_lock: " FOR UPDATE",
-    lock_email: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
-    reference_checks,
-};
-
-/// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
-fn reference_checks(type_id: &str) -> &'static [(&'static str, &'static str)] {
-    match type_id {
-        "customer-group" => &[(
-            "customer",
-            "SELECT 1 FROM customers WHERE project = $1 AND \
-             (doc->'customerGroup'->>'id' = $2 OR doc->'customerGroupAssignments' @> \
-             jsonb_build_array(jsonb_build_object('customerGroup', \
-             jsonb_build_object('id', $2::text)))) LIMIT 1",
-        )],
-        "type" => &[
-            (
-                "customer",
-                "SELECT 1 FROM customers WHERE project = $1 AND \
-                 (doc->'custom'->'type'->>'id' = $2 OR doc->'addresses' @> \
-                 jsonb_build_array(jsonb_build_object('custom', jsonb_build_object('type', \
-                 jsonb_build_object('id', $2::text))))) LIMIT 1",
-            ),
-            (
-                "",
-                "SELECT type_id FROM resources WHERE project = $1 AND \
-                 doc->'custom'->'type'->>'id' = $2 LIMIT 1",
-            ),
-        ],
-        "store" => &[(
-            "customer",
-            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
-             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
-             AND id = $2) LIMIT 1",
-        )],
-        _ => &[],
-    }
-}
 
 /// Connects to `url` and migrates the database.
 pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, StoreError> {

@@ -2,8 +2,9 @@
 //!
 //! Owns what only SQLite needs: the connection settings (WAL, `synchronous=FULL` so an
 //! acknowledged write survives a crash, foreign keys, busy timeout), the single writer
-//! connection, the migrations (`migrations/sqlite`), the query deadline (a progress handler),
-//! the dialect snippets and the names SQLite gives unique violations. Every write runs in a
+//! connection, the migrations (`migrations/sqlite`) and the query deadline (a progress
+//! handler); its dialect snippets and the names it gives unique violations are in `dialect`,
+//! beside PostgreSQL's. Every write runs in a
 //! `BEGIN IMMEDIATE` transaction, which takes the database write lock up front: writers are
 //! serialized, so no check-then-write can race and no lock clause is needed. The operations
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
@@ -13,14 +14,11 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{Backend, Conn, Dialect};
+use crate::db::{page_on, Backend, Conn, PageRows, Pools};
 use crate::error::SqlxResultExt;
 use crate::rows::PageSql;
-use crate::store::{page_on, PageRows};
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -31,91 +29,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_POOL_SIZE: u32 = 8;
 /// VM instructions between two checks of the query deadline.
 const PROGRESS_STEPS: i32 = 1000;
-
-/// SQLite reports a unique violation by its columns, not by an index name: each list and the
-/// API field it stands for.
-pub(crate) const UNIQUES: &[(&str, &str)] = &[
-    ("customers.id", "id"),
-    ("customers.project, customers.key", "key"),
-    (
-        "customers.project, customers.customer_number",
-        "customerNumber",
-    ),
-    (
-        "customer_emails.project, customer_emails.lowercase_email, customer_emails.scope",
-        "email",
-    ),
-    ("projects.key", "key"),
-    ("api_clients.client_id", "clientId"),
-    ("oauth_tokens.token_hash", "tokenHash"),
-    ("messages.id", "id"),
-    ("resources.project, resources.type_id, resources.key", "key"),
-    ("resources.id", "id"),
-    (
-        "anonymous_ids.project_key, anonymous_ids.anonymous_id",
-        "anonymousId",
-    ),
-];
-
-/// SQLite's dialect: documents are JSONB, bound as text through `jsonb()` and read back
-/// through `json()`; no lock clauses (writers are serialized).
-pub(crate) static DIALECT: Dialect = Dialect {
-    query: clientele_query::Dialect::Sqlite,
-    begin_write: "BEGIN IMMEDIATE",
-    doc_in: |n| format!("jsonb(${n})"),
-    doc_out: |column| format!("json({column})"),
-    share_lock: "",
-    update_lock: "",
-    lock_email: None,
-    reference_checks,
-};
-
-/// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
-fn reference_checks(type_id: &str) -> &'static [(&'static str, &'static str)] {
-    match type_id {
-        "customer-group" => &[(
-            "customer",
-            "SELECT 1 FROM customers WHERE project = $1 AND \
-             (json_extract(doc, '$.customerGroup.id') = $2 OR EXISTS (SELECT 1 FROM \
-             json_each(doc, '$.customerGroupAssignments') a \
-             WHERE json_extract(a.value, '$.customerGroup.id') = $2)) LIMIT 1",
-        )],
-        "type" => &[
-            (
-                "customer",
-                "SELECT 1 FROM customers WHERE project = $1 AND \
-                 (json_extract(doc, '$.custom.type.id') = $2 OR EXISTS (SELECT 1 FROM \
-                 json_each(doc, '$.addresses') a \
-                 WHERE json_extract(a.value, '$.custom.type.id') = $2)) LIMIT 1",
-            ),
-            (
-                "",
-                "SELECT type_id FROM resources WHERE project = $1 AND \
-                 json_extract(doc, '$.custom.type.id') = $2 LIMIT 1",
-            ),
-        ],
-        // A customer of a store holds one email row whose scope is the store's key (keys are
-        // immutable, so this is the only place a customer can name it).
-        "store" => &[(
-            "customer",
-            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
-             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
-             AND id = $2) LIMIT 1",
-        )],
-        _ => &[],
-    }
-}
-
-/// The two pools of one SQLite database.
-#[derive(Clone)]
-pub(crate) struct Pools {
-    /// For reads.
-    pub(crate) read: SqlitePool,
-    /// One connection for write transactions: SQLite has one writer at a time anyway, and
-    /// queueing writers on this pool (FIFO, async) instead of on the file lock avoids the busy
-    /// handler's sleep-and-retry, which otherwise puts 100 ms spikes into write latency.
-    pub(crate) write: SqlitePool,
-}
 
 /// Opens (creating if missing) the database at `url` and migrates it.
 pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, StoreError> {

@@ -1,6 +1,6 @@
 //! The one implementation of [`Store`], for both databases: every operation is written once,
 //! as SQL with `$n` placeholders run through [`Conn`], with the few dialect differences taken
-//! from the connection's [`crate::db::Dialect`]. Writes run through [`Backend::write`] (one
+//! from the connection's [`Dialect`]. Writes run through [`Backend::write`] (one
 //! transaction on a task of its own: cancellation-safe); page queries through the backend's
 //! query deadline.
 //!
@@ -19,7 +19,8 @@ use crate::customers::{
     check_email_free, find_token_on, insert_customer_row, insert_email_rows, insert_messages,
     invalidate_customer_tokens, lock_email, missed_write, next_sequence_number, update_customer_on,
 };
-use crate::db::{Backend, Conn, Row, Sql};
+use crate::db::{Backend, Conn, PageRows, Row, Sql};
+use crate::dialect::{self, Dialect};
 use crate::error::SqlxResultExt;
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
@@ -31,9 +32,6 @@ use crate::{
     CustomerTokenRecord, Page, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store,
     StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
 };
-
-/// The rows of one page (document text and, for customers, the password hash) and the count.
-pub(crate) type PageRows = (Vec<(String, Option<String>)>, Option<i64>);
 
 /// The [`Store`] over either database.
 pub(crate) struct SqlStore {
@@ -91,10 +89,10 @@ impl SqlStore {
     }
 
     /// The dialect of the open database.
-    fn dialect(&self) -> &'static crate::db::Dialect {
+    fn dialect(&self) -> &'static Dialect {
         match &self.backend {
-            Backend::Sqlite(_) => &sqlite::DIALECT,
-            Backend::Postgres(_) => &postgres::DIALECT,
+            Backend::Sqlite(_) => &dialect::SQLITE,
+            Backend::Postgres(_) => &dialect::POSTGRES,
         }
     }
 
@@ -118,28 +116,6 @@ impl SqlStore {
                 .transpose()?,
         })
     }
-}
-
-/// Runs a page query and its count on `conn` (inside the backend's deadline).
-pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, StoreError> {
-    let rows = conn
-        .all(Sql::new(sql.select.as_str()).bind_all(&sql.select_params))
-        .await
-        .or_backend("page query")?;
-    let rows = rows
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .or_backend("read page row")?;
-    let total = match &sql.count {
-        Some((count_sql, params)) => Some(
-            conn.int(Sql::new(count_sql.as_str()).bind_all(params))
-                .await
-                .or_backend("count query")?,
-        ),
-        None => None,
-    };
-    Ok((rows, total))
 }
 
 /// The columns [`project_from_row`] reads, as a `SELECT` to append a `WHERE` to.

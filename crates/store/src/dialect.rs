@@ -1,0 +1,176 @@
+//! What differs between the SQL of the two databases, side by side: one [`Dialect`] per
+//! database ([`SQLITE`], [`POSTGRES`]) with its snippets and reference checks, and the table of
+//! which unique constraint stands for which API field ([`SQLITE_UNIQUES`], [`POSTGRES_UNIQUES`]).
+//!
+//! Data only: must not run a statement or know a connection; the SQL of the operations lives in
+//! `store`, `customers` and `resources`, connecting and the query deadline in the backend
+//! modules.
+
+/// What differs between the two SQL dialects, besides connecting and the query deadline.
+pub(crate) struct Dialect {
+    /// How the query compiler writes predicates for this database.
+    pub(crate) query: clientele_query::Dialect,
+    /// The statement that opens a write transaction.
+    pub(crate) begin_write: &'static str,
+    /// `doc_in(n)`: placeholder `$n`, bound to JSON text, as a document value.
+    pub(crate) doc_in: fn(usize) -> String,
+    /// `doc_out(column)`: a document column read back as JSON text.
+    pub(crate) doc_out: fn(&str) -> String,
+    /// Appended to a `SELECT` that must keep the rows it finds from being deleted until
+    /// commit (empty where writers are serialized anyway).
+    pub(crate) share_lock: &'static str,
+    /// Appended to a `SELECT` that must keep the rows it finds from any other writer.
+    pub(crate) update_lock: &'static str,
+    /// Serializes writers of one email (`$1`: project and lowercase email) until commit, where
+    /// writers are not serialized anyway.
+    pub(crate) lock_email: Option<&'static str>,
+    /// The queries that find something still referencing resource `$2` of project `$1`, per
+    /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
+    /// the referencing resource's `type_id`.
+    pub(crate) reference_checks: fn(&str) -> &'static [(&'static str, &'static str)],
+}
+
+/// SQLite reports a unique violation by its columns, not by an index name: each list and the
+/// API field it stands for.
+pub(crate) const SQLITE_UNIQUES: &[(&str, &str)] = &[
+    ("customers.id", "id"),
+    ("customers.project, customers.key", "key"),
+    (
+        "customers.project, customers.customer_number",
+        "customerNumber",
+    ),
+    (
+        "customer_emails.project, customer_emails.lowercase_email, customer_emails.scope",
+        "email",
+    ),
+    ("projects.key", "key"),
+    ("api_clients.client_id", "clientId"),
+    ("oauth_tokens.token_hash", "tokenHash"),
+    ("messages.id", "id"),
+    ("resources.project, resources.type_id, resources.key", "key"),
+    ("resources.id", "id"),
+    (
+        "anonymous_ids.project_key, anonymous_ids.anonymous_id",
+        "anonymousId",
+    ),
+];
+
+/// SQLite's dialect: documents are JSONB, bound as text through `jsonb()` and read back
+/// through `json()`; no lock clauses (writers are serialized).
+pub(crate) static SQLITE: Dialect = Dialect {
+    query: clientele_query::Dialect::Sqlite,
+    begin_write: "BEGIN IMMEDIATE",
+    doc_in: |n| format!("jsonb(${n})"),
+    doc_out: |column| format!("json({column})"),
+    share_lock: "",
+    update_lock: "",
+    lock_email: None,
+    reference_checks: sqlite_reference_checks,
+};
+
+/// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
+fn sqlite_reference_checks(type_id: &str) -> &'static [(&'static str, &'static str)] {
+    match type_id {
+        "customer-group" => &[(
+            "customer",
+            "SELECT 1 FROM customers WHERE project = $1 AND \
+             (json_extract(doc, '$.customerGroup.id') = $2 OR EXISTS (SELECT 1 FROM \
+             json_each(doc, '$.customerGroupAssignments') a \
+             WHERE json_extract(a.value, '$.customerGroup.id') = $2)) LIMIT 1",
+        )],
+        "type" => &[
+            (
+                "customer",
+                "SELECT 1 FROM customers WHERE project = $1 AND \
+                 (json_extract(doc, '$.custom.type.id') = $2 OR EXISTS (SELECT 1 FROM \
+                 json_each(doc, '$.addresses') a \
+                 WHERE json_extract(a.value, '$.custom.type.id') = $2)) LIMIT 1",
+            ),
+            (
+                "",
+                "SELECT type_id FROM resources WHERE project = $1 AND \
+                 json_extract(doc, '$.custom.type.id') = $2 LIMIT 1",
+            ),
+        ],
+        // A customer of a store holds one email row whose scope is the store's key (keys are
+        // immutable, so this is the only place a customer can name it).
+        "store" => &[(
+            "customer",
+            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
+             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
+             AND id = $2) LIMIT 1",
+        )],
+        _ => &[],
+    }
+}
+
+/// Unique constraints by name (indexes and primary keys from the migrations) and the API field
+/// each stands for.
+pub(crate) const POSTGRES_UNIQUES: &[(&str, &str)] = &[
+    ("customers_pkey", "id"),
+    ("customers_key_uidx", "key"),
+    ("customers_customer_number_uidx", "customerNumber"),
+    ("customer_emails_pkey", "email"),
+    ("projects_pkey", "key"),
+    ("api_clients_pkey", "clientId"),
+    ("oauth_tokens_pkey", "tokenHash"),
+    ("messages_pkey", "id"),
+    ("resources_key_uidx", "key"),
+    ("resources_pkey", "id"),
+    ("anonymous_ids_pkey", "anonymousId"),
+];
+
+/// PostgreSQL's dialect.
+///
+/// Writes begin at READ COMMITTED, named in the `BEGIN` so that a database whose
+/// `default_transaction_isolation` is stricter cannot change it (at no extra round trip, which
+/// also works through a transaction-pooling proxy). The write paths depend on it: each
+/// statement sees what committed before it, so the email check after the advisory lock sees
+/// the previous holder's row, and a conditional `UPDATE … WHERE version = $n` that waited for a
+/// concurrent writer re-checks its condition and touches no row (409) instead of failing with a
+/// serialization error (500). Hash collisions of the email lock only serialize unrelated
+/// writers a little more; they never let two writers through.
+pub(crate) static POSTGRES: Dialect = Dialect {
+    query: clientele_query::Dialect::Postgres,
+    begin_write: "BEGIN ISOLATION LEVEL READ COMMITTED",
+    doc_in: |n| format!("${n}::jsonb"),
+    doc_out: |column| format!("{column}::text"),
+    share_lock: " FOR SHARE",
+    update_lock: " FOR UPDATE",
+    lock_email: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    reference_checks: postgres_reference_checks,
+};
+
+/// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
+fn postgres_reference_checks(type_id: &str) -> &'static [(&'static str, &'static str)] {
+    match type_id {
+        "customer-group" => &[(
+            "customer",
+            "SELECT 1 FROM customers WHERE project = $1 AND \
+             (doc->'customerGroup'->>'id' = $2 OR doc->'customerGroupAssignments' @> \
+             jsonb_build_array(jsonb_build_object('customerGroup', \
+             jsonb_build_object('id', $2::text)))) LIMIT 1",
+        )],
+        "type" => &[
+            (
+                "customer",
+                "SELECT 1 FROM customers WHERE project = $1 AND \
+                 (doc->'custom'->'type'->>'id' = $2 OR doc->'addresses' @> \
+                 jsonb_build_array(jsonb_build_object('custom', jsonb_build_object('type', \
+                 jsonb_build_object('id', $2::text))))) LIMIT 1",
+            ),
+            (
+                "",
+                "SELECT type_id FROM resources WHERE project = $1 AND \
+                 doc->'custom'->'type'->>'id' = $2 LIMIT 1",
+            ),
+        ],
+        "store" => &[(
+            "customer",
+            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
+             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
+             AND id = $2) LIMIT 1",
+        )],
+        _ => &[],
+    }
+}
