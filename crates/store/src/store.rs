@@ -346,19 +346,8 @@ impl Store for SqlStore {
     }
 
     async fn insert_token(&self, token: &AccessTokenRecord) -> Result<(), StoreError> {
-        let sql = Sql::new(
-            "INSERT INTO oauth_tokens (token_hash, kind, client_id, project_key, scope, \
-             customer_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&token.token_hash)
-        .bind(&token.kind)
-        .bind(&token.client_id)
-        .bind(&token.project_key)
-        .bind(&token.scope)
-        .bind(&token.customer_id)
-        .bind(&ts(token.expires_at));
-        let unique = Some(("tokenHash", token.token_hash.clone()));
-        self.write_one("insert token", sql, unique).await
+        self.insert_bound_token(token, &TokenBinding::default())
+            .await
     }
 
     async fn get_token(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
