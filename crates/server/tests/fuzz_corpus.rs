@@ -13,42 +13,27 @@
 
 #[path = "../../query/fuzz/src/query_string.rs"]
 mod query_string;
+#[path = "../../query/fuzz/src/replay.rs"]
+mod replay;
 
 use std::path::PathBuf;
 
-/// Every file of `crates/query/fuzz/<dir>/query_string`, sorted (missing directory: none).
-fn inputs(dir: &str) -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("query")
-        .join("fuzz")
-        .join(dir)
-        .join("query_string");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&root) {
-        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
-        Err(_) => Vec::new(),
-    };
-    files.sort();
-    files
-}
-
-fn replay(dir: &str) -> usize {
-    let files = inputs(dir);
-    for path in &files {
-        let data = std::fs::read(path).unwrap();
-        eprintln!("{}", path.display());
-        query_string::check(&data);
-    }
-    files.len()
+fn fuzz_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../query/fuzz")
 }
 
 #[test]
 fn corpus_passes_the_fuzz_check() {
-    let n = replay("corpus");
+    let n = replay::replay(&fuzz_root(), "corpus", "query_string", query_string::check);
     assert!(n > 0, "the committed corpus is missing");
 }
 
 #[test]
 fn regression_inputs_pass_the_fuzz_check() {
-    replay("regressions");
+    replay::replay(
+        &fuzz_root(),
+        "regressions",
+        "query_string",
+        query_string::check,
+    );
 }

@@ -5,3 +5,4 @@
 pub mod bodies;
 pub mod parse;
 pub mod query_string;
+pub mod replay;
