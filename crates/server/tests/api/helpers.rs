@@ -414,3 +414,30 @@ async fn read(response: reqwest::Response) -> Resp {
         text,
     }
 }
+
+/// `POST {path}` on the auth host with Basic `client` (id, secret) and `form`.
+pub(crate) async fn oauth_form(
+    app: &TestApp,
+    path: &str,
+    client: &(String, String),
+    form: &[(&str, &str)],
+) -> Resp {
+    let response = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        body,
+        headers,
+        text,
+    }
+}

@@ -4,7 +4,7 @@
 //! the email uniqueness matrix with races, the in-store password flow, and the scope matrix of
 //! store-scoped tokens.
 
-use crate::helpers::{spawn_app, Resp, TestApp};
+use crate::helpers::{oauth_form, spawn_app, Resp, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -518,33 +518,6 @@ async fn concurrent_sign_ups_never_duplicate_an_email_in_a_scope() {
     assert_eq!(page.ok(200)["total"], wins.iter().sum::<i32>());
 }
 
-/// `POST {path}` on the auth host with Basic `id:secret` and `form`.
-async fn auth_post(
-    app: &TestApp,
-    path: &str,
-    client: &(String, String),
-    form: &[(&str, &str)],
-) -> Resp {
-    let response = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .basic_auth(&client.0, Some(&client.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        body,
-        headers,
-        text,
-    }
-}
-
 /// The password flow at `path` (`/oauth/demo/…/customers/token`).
 async fn password_grant(
     app: &TestApp,
@@ -553,7 +526,7 @@ async fn password_grant(
     email: &str,
     password: &str,
 ) -> Resp {
-    auth_post(
+    oauth_form(
         app,
         path,
         client,

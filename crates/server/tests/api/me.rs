@@ -10,31 +10,7 @@ use serde_json::{json, Value};
 pub(crate) const STOREFRONT: &str = "manage_my_profile:demo create_anonymous_token:demo";
 
 /// `POST {path}` on the auth host with Basic `client` and `form`.
-pub(crate) async fn oauth(
-    app: &TestApp,
-    path: &str,
-    client: &(String, String),
-    form: &[(&str, &str)],
-) -> Resp {
-    let response = app
-        .http
-        .post(format!("{}{path}", app.base))
-        .basic_auth(&client.0, Some(&client.1))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        body,
-        headers,
-        text,
-    }
-}
+pub(crate) use crate::helpers::oauth_form as oauth;
 
 /// `POST /oauth/demo/anonymous/token` with `extra` form fields.
 pub(crate) async fn anonymous_grant(
