@@ -59,7 +59,9 @@ pub(crate) async fn run_page(
     let pool = pool.clone();
     tokio::spawn(async move {
         let mut conn = Conn::Postgres(pool.acquire().await.or_backend("acquire connection")?);
-        conn.execute(Sql::new("BEGIN"))
+        // One snapshot for the page and its count (READ COMMITTED would give each statement
+        // its own), so `total` never counts a write that committed between the two.
+        conn.execute(Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             .await
             .or_backend("begin query")?;
         // SET takes no bind parameters; the value is an integer we format ourselves.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, Backend, Conn, PageRows, Pools};
+use crate::db::{page_on, Backend, Conn, PageRows, Pools, Sql};
 use crate::error::SqlxResultExt;
 use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
@@ -95,12 +95,26 @@ pub(crate) async fn run_page(
             // working on.
             .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
         let mut conn = Conn::Sqlite(conn);
-        let result = page_on(&mut conn, &sql).await;
-        if let Conn::Sqlite(c) = &mut conn {
-            c.lock_handle()
-                .await
-                .or_backend("remove query deadline")?
-                .remove_progress_handler();
+        // The page and its count read one snapshot (a WAL read transaction), so `total` never
+        // counts a write that committed between the two statements.
+        let result = match conn.execute(Sql::new("BEGIN")).await {
+            Ok(_) => page_on(&mut conn, &sql).await,
+            Err(e) => Err(crate::error::backend("begin query", &e)),
+        };
+        let deadline_removed = match &mut conn {
+            Conn::Sqlite(c) => match c.lock_handle().await {
+                Ok(mut handle) => {
+                    handle.remove_progress_handler();
+                    true
+                }
+                Err(_) => false,
+            },
+            Conn::Postgres(_) => true,
+        };
+        // Read-only: ending it either way is the same. A connection that cannot end it, or
+        // still carries the deadline, must not be reused.
+        if !deadline_removed || conn.execute(Sql::new("ROLLBACK")).await.is_err() {
+            conn.close_on_drop();
         }
         result
     })

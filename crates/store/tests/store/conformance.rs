@@ -1011,3 +1011,46 @@ async fn text_sorts_are_bytewise_on_every_backend() {
     })
     .await;
 }
+
+/// `total` and the page come from one snapshot: while customers are being created, every page
+/// that holds all matches reports exactly as many as it lists (a count taken after the page,
+/// in a snapshot of its own, would count creates that committed in between).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_total_and_the_page_read_one_snapshot_while_writes_commit() {
+    each_backend(|store| async move {
+        let writer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..300 {
+                    let c = customer(&format!("snap{i}@example.com"), &[]);
+                    insert(&store, &c).await.expect("insert");
+                }
+            })
+        };
+        let schema = customer_schema();
+        let predicate =
+            clientele_query::parse_where(&["version = 1".to_owned()], &HashMap::new(), &schema)
+                .expect("predicate");
+        let mut pages = 0;
+        while !writer.is_finished() {
+            for query in [
+                page(500, 0, true),
+                ResourceQuery {
+                    predicate: Some(predicate.clone()),
+                    ..page(500, 0, true)
+                },
+            ] {
+                let listed = store.query_customers(P, &query).await.expect("query");
+                assert_eq!(
+                    listed.total,
+                    Some(listed.results.len() as u64),
+                    "total against the page it came with"
+                );
+                pages += 1;
+            }
+        }
+        writer.await.expect("writer");
+        assert!(pages > 0, "the queries ran while the writer did");
+    })
+    .await;
+}

@@ -737,6 +737,14 @@ async fn check_case(
             .map_err(|e| TestCaseError::fail(format!("{wheres:?}: {e}")))?;
         let got: BTreeSet<&str> = page.results.iter().map(|c| c.id.as_str()).collect();
         prop_assert_eq!(&got, &want, "where {:?} store {:?}", wheres, p.store);
+        // Compared as a set above; a customer listed twice must fail too.
+        prop_assert_eq!(
+            page.results.len(),
+            want.len(),
+            "rows of {:?} store {:?}",
+            wheres,
+            p.store
+        );
         prop_assert_eq!(page.total, Some(want.len() as u64), "total of {:?}", wheres);
     }
     Ok(())
