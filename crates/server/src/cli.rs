@@ -92,11 +92,11 @@ pub struct ApiClientCreate {
     /// "manage_my_profile:demo:STORE" for one Store).
     #[arg(long)]
     pub scope: String,
-    /// Client id (random if omitted).
-    #[arg(long)]
+    /// Client id (random if omitted; may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     pub client_id: Option<String>,
-    /// Client secret (random if omitted).
-    #[arg(long)]
+    /// Client secret (random if omitted; may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     pub client_secret: Option<String>,
     /// The database.
     #[command(flatten)]
@@ -191,4 +191,53 @@ pub async fn api_client(cmd: ApiClientCommand) -> CliResult {
         serde_json::json!({"clientId": id, "clientSecret": secret, "scope": scope})
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generated ids and secrets are base64url and may start with `-`; they must still be read
+    /// as the option's value, not as an unknown flag.
+    #[test]
+    fn ids_and_secrets_that_start_with_a_hyphen_are_values() {
+        let import = Cli::try_parse_from([
+            "clientele",
+            "import",
+            "--project",
+            "demo",
+            "--from-api",
+            "http://127.0.0.1:1",
+            "--client-id",
+            "-id",
+            "--client-secret",
+            "-Usecret",
+        ])
+        .unwrap();
+        let Command::Import(args) = import.command else {
+            panic!("not an import: {import:?}");
+        };
+        assert_eq!(args.client_id.as_deref(), Some("-id"));
+        assert_eq!(args.client_secret.as_deref(), Some("-Usecret"));
+
+        let create = Cli::try_parse_from([
+            "clientele",
+            "api-client",
+            "create",
+            "--project",
+            "demo",
+            "--scope",
+            "view_customers:demo",
+            "--client-id",
+            "-id",
+            "--client-secret",
+            "-Usecret",
+        ])
+        .unwrap();
+        let Command::ApiClient(ApiClientCommand::Create(args)) = create.command else {
+            panic!("not an api-client create: {create:?}");
+        };
+        assert_eq!(args.client_id.as_deref(), Some("-id"));
+        assert_eq!(args.client_secret.as_deref(), Some("-Usecret"));
+    }
 }

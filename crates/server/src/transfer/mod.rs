@@ -58,11 +58,16 @@ pub struct ImportArgs {
     /// The auth host of `--from-api` (defaults to the API URL, as on Clientele).
     #[arg(long)]
     pub auth_url: Option<String>,
-    /// API client id for `--from-api`.
-    #[arg(long)]
+    /// API client id for `--from-api` (may start with `-`, as generated ids can).
+    #[arg(long, allow_hyphen_values = true)]
     pub client_id: Option<String>,
-    /// API client secret for `--from-api`.
-    #[arg(long, env = "CLIENTELE_IMPORT_CLIENT_SECRET", hide_env_values = true)]
+    /// API client secret for `--from-api` (may start with `-`, as generated secrets can).
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "CLIENTELE_IMPORT_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub client_secret: Option<String>,
     /// Scopes to request for `--from-api` (default: `view_customers:{project}`).
     #[arg(long)]
