@@ -516,4 +516,6 @@ pub struct PoolStats {
     pub in_use: u32,
     /// Most connections the pool(s) may open.
     pub max: u32,
+    /// Tasks (requests, writes) waiting for a connection right now.
+    pub waiting: u32,
 }

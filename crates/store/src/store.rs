@@ -85,7 +85,7 @@ impl SqlStore {
     pub(crate) async fn run_page(&self, sql: PageSql) -> Result<PageRows, StoreError> {
         match &self.backend {
             Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
-            Backend::Postgres(p) => postgres::run_page(p, sql, self.query_timeout).await,
+            Backend::Postgres(p, w) => postgres::run_page(p, w, sql, self.query_timeout).await,
         }
     }
 
@@ -93,7 +93,7 @@ impl SqlStore {
     fn dialect(&self) -> &'static Dialect {
         match &self.backend {
             Backend::Sqlite(_) => &dialect::SQLITE,
-            Backend::Postgres(_) => &dialect::POSTGRES,
+            Backend::Postgres(..) => &dialect::POSTGRES,
         }
     }
 
@@ -476,8 +476,8 @@ impl Store for SqlStore {
 
     fn pool_stats(&self) -> crate::PoolStats {
         match &self.backend {
-            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write]),
-            Backend::Postgres(p) => crate::pool_stats::of(&[p]),
+            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write], &p.waiting),
+            Backend::Postgres(p, w) => crate::pool_stats::of(&[p], w),
         }
     }
 
