@@ -75,8 +75,9 @@ pub enum Plan {
     Write {
         /// `Imported` for an insert, `Updated` for an update.
         outcome: Outcome,
-        /// The store write.
-        write: CustomerWrite,
+        /// The store write (boxed: a customer is large, and most plans of a re-run are
+        /// `Unchanged`).
+        write: Box<CustomerWrite>,
     },
 }
 
@@ -195,7 +196,7 @@ pub async fn commit(
         match plan {
             Plan::Unchanged => results.push(Ok(Outcome::Unchanged)),
             Plan::Write { outcome, write } => {
-                let subject = match &write {
+                let subject = match write.as_ref() {
                     CustomerWrite::Insert { .. } => None,
                     CustomerWrite::Update {
                         customer, expected, ..
@@ -203,7 +204,7 @@ pub async fn commit(
                 };
                 slots.push((results.len(), subject));
                 results.push(Ok(outcome));
-                writes.push(write);
+                writes.push(*write);
             }
         }
     }
@@ -303,10 +304,10 @@ pub async fn plan_customer(
             let messages = envelopes(state, &target, target.version.get(), payloads, actor, now);
             Ok(Plan::Write {
                 outcome: Outcome::Imported,
-                write: CustomerWrite::Insert {
+                write: Box::new(CustomerWrite::Insert {
                     customer: target,
                     messages,
-                },
+                }),
             })
         }
         Some(current) => update_to(state, project, actor, references, current, &target, now).await,
@@ -348,11 +349,11 @@ async fn update_to(
     let messages = envelopes(state, &next, next.version.get(), payloads, actor, now);
     Ok(Plan::Write {
         outcome: Outcome::Updated,
-        write: CustomerWrite::Update {
+        write: Box::new(CustomerWrite::Update {
             customer: next,
             expected,
             messages,
-        },
+        }),
     })
 }
 
