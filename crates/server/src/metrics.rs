@@ -53,6 +53,7 @@ struct Inner {
     pool_open: Gauge,
     pool_in_use: Gauge,
     pool_max: Gauge,
+    pool_waiting: Gauge,
     hash_running: Gauge,
     hash_queued: Gauge,
 }
@@ -105,6 +106,12 @@ impl Metrics {
             "Most database connections this process may open",
             pool_max.clone(),
         );
+        let pool_waiting = Gauge::default();
+        registry.register(
+            "db_pool_waiting",
+            "Requests and writes waiting for a database connection right now",
+            pool_waiting.clone(),
+        );
         let hash_running = Gauge::default();
         registry.register(
             "argon2_running",
@@ -131,6 +138,7 @@ impl Metrics {
                 pool_open,
                 pool_in_use,
                 pool_max,
+                pool_waiting,
                 hash_running,
                 hash_queued,
             }),
@@ -176,6 +184,7 @@ impl Metrics {
         self.inner.pool_open.set(i64::from(pool.open));
         self.inner.pool_in_use.set(i64::from(pool.in_use));
         self.inner.pool_max.set(i64::from(pool.max));
+        self.inner.pool_waiting.set(i64::from(pool.waiting));
         self.inner.hash_running.set(saturating_i64(hashing.running));
         self.inner.hash_queued.set(saturating_i64(hashing.queued));
         let mut out = String::new();

@@ -237,6 +237,27 @@ pub struct TokenRedemption {
     pub revoke_oauth_tokens: bool,
 }
 
+/// One customer write of a batch ([`Store::write_customers`]).
+#[derive(Debug, Clone)]
+pub enum CustomerWrite {
+    /// A new customer and its Messages, as [`Store::insert_customer`].
+    Insert {
+        /// The new customer.
+        customer: Customer,
+        /// Its Messages.
+        messages: Vec<Message>,
+    },
+    /// A replacement guarded by the stored version, as [`Store::update_customer`].
+    Update {
+        /// The customer after the change.
+        customer: Customer,
+        /// The version the change was computed from.
+        expected: Version,
+        /// The Messages of the change.
+        messages: Vec<Message>,
+    },
+}
+
 /// What became of a redemption whose customer update was not the problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RedeemOutcome {
@@ -343,6 +364,15 @@ pub trait Store: Send + Sync + 'static {
         expected: Version,
         messages: Vec<Message>,
     ) -> Result<(), StoreError>;
+    /// Applies `writes` in order in one transaction, each exactly as `insert_customer` or
+    /// `update_customer` would, so a bulk import pays for one commit instead of one per
+    /// customer. A write the store refuses (duplicate, missing reference, version) is undone
+    /// alone and reported at its index; the others commit. `Err` only when the database failed.
+    async fn write_customers(
+        &self,
+        project: &str,
+        writes: Vec<CustomerWrite>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
     /// Deletes a customer if its stored version is `expected`; with `data_erasure` also erases
     /// its earlier Messages. Stores `messages` (CustomerDeleted) atomically.
     async fn delete_customer(
@@ -486,4 +516,6 @@ pub struct PoolStats {
     pub in_use: u32,
     /// Most connections the pool(s) may open.
     pub max: u32,
+    /// Tasks (requests, writes) waiting for a connection right now.
+    pub waiting: u32,
 }

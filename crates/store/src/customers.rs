@@ -302,6 +302,83 @@ pub(crate) async fn update_customer_on(
     insert_messages(conn, project, messages).await
 }
 
+/// Inserts a new customer, its email rows and its Messages inside the caller's write
+/// transaction, after checking its email and references (shared by `insert_customer` and the
+/// batch write).
+pub(crate) async fn insert_customer_on(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+    messages: &[Message],
+) -> Result<(), StoreError> {
+    lock_email(conn, project, &row.lowercase_email).await?;
+    resources::check_exist(conn, project, &row.references).await?;
+    check_email_free(conn, project, row).await?;
+    insert_customer_row(conn, project, row).await?;
+    insert_email_rows(conn, project, row).await?;
+    insert_messages(conn, project, messages).await
+}
+
+/// One write of a batch, with its row already built.
+pub(crate) struct BatchItem {
+    /// The customer's row.
+    pub(crate) row: CustomerRow,
+    /// `None` for an insert; the version an update was computed from.
+    pub(crate) expected: Option<Version>,
+    /// The write's Messages.
+    pub(crate) messages: Vec<Message>,
+}
+
+/// Whether `e` is the store refusing one write (which leaves the transaction usable once
+/// rolled back to a savepoint) rather than the database failing.
+pub(crate) fn is_refusal(e: &StoreError) -> bool {
+    !matches!(
+        e,
+        StoreError::Backend(_) | StoreError::Unavailable | StoreError::QueryTimedOut
+    )
+}
+
+/// Runs `items` in order inside the caller's write transaction. Unguarded, the first refusal
+/// ends the batch (the caller rolls back and retries guarded); guarded, each item runs under a
+/// savepoint, so a refused item is undone alone and reported at its index.
+pub(crate) async fn write_batch_on(
+    conn: &mut Conn,
+    project: &str,
+    items: &[BatchItem],
+    guarded: bool,
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if guarded {
+            conn.execute(Sql::new("SAVEPOINT customer_write"))
+                .await
+                .or_backend("savepoint")?;
+        }
+        let result = match item.expected {
+            None => insert_customer_on(conn, project, &item.row, &item.messages).await,
+            Some(expected) => {
+                update_customer_on(conn, project, &item.row, expected, &item.messages).await
+            }
+        };
+        match result {
+            Err(e) if !guarded || !is_refusal(&e) => return Err(e),
+            Err(e) => {
+                conn.execute(Sql::new("ROLLBACK TO SAVEPOINT customer_write"))
+                    .await
+                    .or_backend("rollback to savepoint")?;
+                out.push(Err(e));
+            }
+            Ok(()) => out.push(Ok(())),
+        }
+        if guarded {
+            conn.execute(Sql::new("RELEASE SAVEPOINT customer_write"))
+                .await
+                .or_backend("release savepoint")?;
+        }
+    }
+    Ok(out)
+}
+
 /// Marks every unused token of `kind` of `customer_id` used (invalidation).
 pub(crate) async fn invalidate_customer_tokens(
     conn: &mut Conn,

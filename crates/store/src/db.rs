@@ -25,6 +25,7 @@ use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
 
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
+use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
 use crate::StoreError;
 
@@ -242,6 +243,8 @@ pub(crate) struct Pools {
     /// queueing writers on this pool (FIFO, async) instead of on the file lock avoids the busy
     /// handler's sleep-and-retry, which otherwise puts 100 ms spikes into write latency.
     pub(crate) write: SqlitePool,
+    /// Tasks waiting for a connection of either pool.
+    pub(crate) waiting: Waiting,
 }
 
 /// The pools of the open database.
@@ -249,16 +252,16 @@ pub(crate) struct Pools {
 pub(crate) enum Backend {
     /// SQLite.
     Sqlite(Pools),
-    /// PostgreSQL.
-    Postgres(sqlx::PgPool),
+    /// PostgreSQL, and the tasks waiting for one of its connections.
+    Postgres(sqlx::PgPool, Waiting),
 }
 
 impl Backend {
     /// A connection for reads.
     pub(crate) async fn read(&self) -> Result<Conn, StoreError> {
         match self {
-            Backend::Sqlite(p) => p.read.acquire().await.map(Conn::Sqlite),
-            Backend::Postgres(p) => p.acquire().await.map(Conn::Postgres),
+            Backend::Sqlite(p) => p.waiting.on(p.read.acquire()).await.map(Conn::Sqlite),
+            Backend::Postgres(p, w) => w.on(p.acquire()).await.map(Conn::Postgres),
         }
         .or_backend("acquire connection")
     }
@@ -266,8 +269,8 @@ impl Backend {
     /// A connection for a write transaction (SQLite's single writer).
     async fn writer(&self) -> Result<Conn, StoreError> {
         match self {
-            Backend::Sqlite(p) => p.write.acquire().await.map(Conn::Sqlite),
-            Backend::Postgres(p) => p.acquire().await.map(Conn::Postgres),
+            Backend::Sqlite(p) => p.waiting.on(p.write.acquire()).await.map(Conn::Sqlite),
+            Backend::Postgres(p, w) => w.on(p.acquire()).await.map(Conn::Postgres),
         }
         .or_backend("acquire write connection")
     }
@@ -306,7 +309,7 @@ impl Backend {
                 p.read.close().await;
                 p.write.close().await;
             }
-            Backend::Postgres(p) => p.close().await,
+            Backend::Postgres(p, _) => p.close().await,
         }
     }
 }

@@ -25,9 +25,9 @@ mod tokens;
 use std::sync::Arc;
 
 pub use api::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, PoolStats,
-    RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError, StoreOptions,
-    TokenBinding, TokenKind, TokenRedemption,
+    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, CustomerWrite, Page,
+    PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError,
+    StoreOptions, TokenBinding, TokenKind, TokenRedemption,
 };
 #[doc(hidden)]
 pub use inspect::{page_statements, Listing};

@@ -17,6 +17,7 @@ use sqlx::PgPool;
 
 use crate::db::{page_on, Backend, Conn, PageRows, Sql};
 use crate::error::SqlxResultExt;
+use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
@@ -37,7 +38,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         tracing::error!(error = %e, "PostgreSQL migrations failed");
         StoreError::Backend(format!("PostgreSQL migrations: {e}"))
     })?;
-    Ok(Backend::Postgres(pool))
+    Ok(Backend::Postgres(pool, Waiting::default()))
 }
 
 /// The pool settings `opts` ask for: `pool_size` connections at most (each Clientele process
@@ -53,12 +54,18 @@ fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
 /// caller who gives up cannot leave the transaction open on a pooled connection.
 pub(crate) async fn run_page(
     pool: &PgPool,
+    waiting: &Waiting,
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
-    let pool = pool.clone();
+    let (pool, waiting) = (pool.clone(), waiting.clone());
     tokio::spawn(async move {
-        let mut conn = Conn::Postgres(pool.acquire().await.or_backend("acquire connection")?);
+        let mut conn = Conn::Postgres(
+            waiting
+                .on(pool.acquire())
+                .await
+                .or_backend("acquire connection")?,
+        );
         // One snapshot for the page and its count (READ COMMITTED would give each statement
         // its own), so `total` never counts a write that committed between the two.
         conn.execute(Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -119,7 +126,7 @@ mod tests {
             ..StoreOptions::default()
         };
         let store = SqlStore::new(
-            Backend::Postgres(PgPool::connect(&url).await.unwrap()),
+            Backend::Postgres(PgPool::connect(&url).await.unwrap(), Waiting::default()),
             &opts,
         );
         let slow = PageSql {

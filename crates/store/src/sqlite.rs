@@ -18,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::db::{page_on, Backend, Conn, PageRows, Pools, Sql};
 use crate::error::SqlxResultExt;
+use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
@@ -68,7 +69,11 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         tracing::error!(error = %e, "SQLite migrations failed");
         StoreError::Backend(format!("SQLite migrations: {e}"))
     })?;
-    Ok(Backend::Sqlite(Pools { read, write }))
+    Ok(Backend::Sqlite(Pools {
+        read,
+        write,
+        waiting: Waiting::default(),
+    }))
 }
 
 /// Runs a page query (and its count) under the query deadline.
@@ -80,9 +85,9 @@ pub(crate) async fn run_page(
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
-    let pool = pools.read.clone();
+    let (pool, waiting) = (pools.read.clone(), pools.waiting.clone());
     tokio::spawn(async move {
-        let mut conn = tokio::time::timeout(timeout, pool.acquire())
+        let mut conn = tokio::time::timeout(timeout, waiting.on(pool.acquire()))
             .await
             .map_err(|_| StoreError::QueryTimedOut)?
             .or_backend("acquire connection")?;
@@ -158,6 +163,36 @@ mod tests {
             p.push(suffix);
             std::fs::remove_file(p).ok();
         }
+    }
+
+    #[tokio::test]
+    async fn a_read_waiting_for_the_only_connection_is_counted_until_it_gets_one() {
+        let (store, pools, path) = temp_store(Duration::from_secs(5)).await;
+        assert_eq!(store.pool_stats().waiting, 0);
+        let held = pools.read.acquire().await.unwrap();
+        let reader = {
+            let store = std::sync::Arc::new(store);
+            let s = store.clone();
+            let task = tokio::spawn(async move {
+                s.get_customer("proj", &crate::CustomerLookup::Key("nobody".to_owned()))
+                    .await
+            });
+            let started = Instant::now();
+            while store.pool_stats().waiting != 1 {
+                assert!(started.elapsed() < Duration::from_secs(5), "never counted");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // Still waiting: it cannot get the connection this test holds.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(store.pool_stats().waiting, 1);
+            assert!(!task.is_finished());
+            drop(held);
+            assert!(task.await.unwrap().unwrap().is_none());
+            store
+        };
+        assert_eq!(reader.pool_stats().waiting, 0);
+        reader.close().await;
+        remove(&path);
     }
 
     #[tokio::test]

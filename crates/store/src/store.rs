@@ -7,6 +7,7 @@
 //! Must not hold anything that depends on which database is open beyond dispatching to its
 //! seam (`sqlite`, `postgres`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,8 +17,8 @@ use clientele_query::schema::{customer_schema, message_schema};
 use time::OffsetDateTime;
 
 use crate::customers::{
-    check_email_free, find_token_on, insert_customer_row, insert_email_rows, insert_messages,
-    invalidate_customer_tokens, lock_email, missed_write, next_sequence_number, update_customer_on,
+    find_token_on, insert_customer_on, insert_messages, invalidate_customer_tokens, is_refusal,
+    missed_write, next_sequence_number, update_customer_on, write_batch_on, BatchItem,
 };
 use crate::db::{Backend, Conn, PageRows, Row, Sql};
 use crate::dialect::{self, Dialect};
@@ -29,8 +30,8 @@ use crate::rows::{
 use crate::tokens::kind_column;
 use crate::{
     postgres, resources, sqlite, AccessTokenRecord, ApiClientRecord, CustomerLookup,
-    CustomerTokenRecord, Page, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store,
-    StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    CustomerTokenRecord, CustomerWrite, Page, RedeemOutcome, ResourceLookup, ResourceQuery,
+    ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
 };
 
 /// The [`Store`] over either database.
@@ -84,7 +85,7 @@ impl SqlStore {
     pub(crate) async fn run_page(&self, sql: PageSql) -> Result<PageRows, StoreError> {
         match &self.backend {
             Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
-            Backend::Postgres(p) => postgres::run_page(p, sql, self.query_timeout).await,
+            Backend::Postgres(p, w) => postgres::run_page(p, w, sql, self.query_timeout).await,
         }
     }
 
@@ -92,7 +93,7 @@ impl SqlStore {
     fn dialect(&self) -> &'static Dialect {
         match &self.backend {
             Backend::Sqlite(_) => &dialect::SQLITE,
-            Backend::Postgres(_) => &dialect::POSTGRES,
+            Backend::Postgres(..) => &dialect::POSTGRES,
         }
     }
 
@@ -475,8 +476,8 @@ impl Store for SqlStore {
 
     fn pool_stats(&self) -> crate::PoolStats {
         match &self.backend {
-            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write]),
-            Backend::Postgres(p) => crate::pool_stats::of(&[p]),
+            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write], &p.waiting),
+            Backend::Postgres(p, w) => crate::pool_stats::of(&[p], w),
         }
     }
 
@@ -527,14 +528,7 @@ impl Store for SqlStore {
         let project = project.to_owned();
         self.backend
             .write("commit insert customer", move |c| {
-                Box::pin(async move {
-                    lock_email(c, &project, &row.lowercase_email).await?;
-                    resources::check_exist(c, &project, &row.references).await?;
-                    check_email_free(c, &project, &row).await?;
-                    insert_customer_row(c, &project, &row).await?;
-                    insert_email_rows(c, &project, &row).await?;
-                    insert_messages(c, &project, &messages).await
-                })
+                Box::pin(async move { insert_customer_on(c, &project, &row, &messages).await })
             })
             .await
     }
@@ -555,6 +549,69 @@ impl Store for SqlStore {
                 )
             })
             .await
+    }
+
+    async fn write_customers(
+        &self,
+        project: &str,
+        writes: Vec<CustomerWrite>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(writes.len());
+        let mut items = Vec::with_capacity(writes.len());
+        let mut slots = Vec::with_capacity(writes.len());
+        for (i, write) in writes.into_iter().enumerate() {
+            let (customer, expected, messages) = match write {
+                CustomerWrite::Insert { customer, messages } => (customer, None, messages),
+                CustomerWrite::Update {
+                    customer,
+                    expected,
+                    messages,
+                } => (customer, Some(expected), messages),
+            };
+            match CustomerRow::of(&customer) {
+                Ok(row) => {
+                    items.push(BatchItem {
+                        row,
+                        expected,
+                        messages,
+                    });
+                    slots.push(i);
+                    results.push(Ok(()));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if items.is_empty() {
+            return Ok(results);
+        }
+        let items = Arc::new(items);
+        // Refusals are rare, so the batch first runs without a savepoint per write; only when
+        // one is refused is it rolled back and run again guarded, write by write.
+        let (fast, p) = (items.clone(), project.to_owned());
+        let first = self
+            .backend
+            .write("commit customer batch", move |c| {
+                Box::pin(async move { write_batch_on(c, &p, &fast, false).await })
+            })
+            .await;
+        let outcomes = match first {
+            Ok(outcomes) => outcomes,
+            Err(e) if !is_refusal(&e) => return Err(e),
+            Err(_) => {
+                let p = project.to_owned();
+                self.backend
+                    .write("commit customer batch", move |c| {
+                        Box::pin(async move { write_batch_on(c, &p, &items, true).await })
+                    })
+                    .await?
+            }
+        };
+        for (slot, outcome) in slots.into_iter().zip(outcomes) {
+            if let Some(r) = results.get_mut(slot) {
+                *r = outcome;
+            }
+        }
+        Ok(results)
     }
 
     async fn delete_customer(

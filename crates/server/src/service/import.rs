@@ -10,6 +10,12 @@
 //! difference means no write, which makes re-running an import converge. Updates never touch
 //! the password, `isEmailVerified` or `authenticationMode` (no update action sets them freely).
 //!
+//! Lines are planned one by one ([`plan_customer`]: reads, validation, hashing) and written
+//! many at a time ([`commit`]: one store transaction for a batch, a refused write failing only
+//! its own line). References are resolved once per import run ([`References`]): Stores,
+//! Customer Groups and Types do not change while an import runs, and the store still checks
+//! that each one exists when it writes.
+//!
 //! This module must not read files or talk HTTP (that is `crate::transfer`), nor SQL.
 
 use super::customers::{pending_hash, settle_password};
@@ -22,8 +28,10 @@ use clientele_domain::{
     Customer, CustomerDraft, CustomerUpdateAction, DomainError, MessagePayload, PasswordHash,
     Project, Resolved, Version, Wanted,
 };
-use clientele_store::CustomerLookup;
+use clientele_store::{CustomerLookup, CustomerWrite, StoreError};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use time::OffsetDateTime;
 
 /// What an exported customer carries over into the target database unchanged.
@@ -56,6 +64,50 @@ pub enum Outcome {
     Updated,
     /// An existing customer already had this state; nothing was written.
     Unchanged,
+}
+
+/// What a line will write, decided before anything is written.
+#[derive(Debug)]
+pub enum Plan {
+    /// The customer already has the line's state; nothing to write.
+    Unchanged,
+    /// A write, and what it makes of the line once stored.
+    Write {
+        /// `Imported` for an insert, `Updated` for an update.
+        outcome: Outcome,
+        /// The store write (boxed: a customer is large, and most plans of a re-run are
+        /// `Unchanged`).
+        write: Box<CustomerWrite>,
+    },
+}
+
+/// References resolved during one import run, by what a line wants.
+#[derive(Debug, Default)]
+pub struct References {
+    cache: Mutex<HashMap<String, Resolved>>,
+}
+
+impl References {
+    /// What `wanted` names, from the cache or (once per distinct list) from the store.
+    async fn resolve(
+        &self,
+        state: &AppState,
+        project: &str,
+        wanted: &Wanted,
+    ) -> Result<Resolved, ApiError> {
+        if wanted.is_empty() {
+            return Ok(Resolved::default());
+        }
+        let key = format!("{wanted:?}");
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let resolved = resolve(state, project, wanted).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, resolved.clone());
+        }
+        Ok(resolved)
+    }
 }
 
 /// Stands in for a missing password while the domain validates a `Password`-mode draft; it is
@@ -130,14 +182,69 @@ async fn existing(
         .await?)
 }
 
-/// Creates or updates the customer `draft` describes (see the module documentation).
-pub async fn import_customer(
+/// Writes the plans' writes in one store transaction; each plan's own result, in order.
+pub async fn commit(
+    state: &AppState,
+    project: &str,
+    plans: Vec<Plan>,
+) -> Vec<Result<Outcome, ApiError>> {
+    let mut results: Vec<Result<Outcome, ApiError>> = Vec::with_capacity(plans.len());
+    let mut writes = Vec::new();
+    // Per write: its slot in `results` and what to say when the store refuses it.
+    let mut slots: Vec<(usize, Option<(String, u64)>)> = Vec::new();
+    for plan in plans {
+        match plan {
+            Plan::Unchanged => results.push(Ok(Outcome::Unchanged)),
+            Plan::Write { outcome, write } => {
+                let subject = match write.as_ref() {
+                    CustomerWrite::Insert { .. } => None,
+                    CustomerWrite::Update {
+                        customer, expected, ..
+                    } => Some((customer.id.clone(), expected.get())),
+                };
+                slots.push((results.len(), subject));
+                results.push(Ok(outcome));
+                writes.push(*write);
+            }
+        }
+    }
+    if writes.is_empty() {
+        return results;
+    }
+    let refused = |e: StoreError, subject: &Option<(String, u64)>| match subject {
+        None => ApiError::from(e),
+        Some((id, expected)) => super::customers::write_error(e, id, *expected),
+    };
+    match state.store.write_customers(project, writes).await {
+        Ok(outcomes) => {
+            for ((slot, subject), outcome) in slots.iter().zip(outcomes) {
+                if let (Err(e), Some(r)) = (outcome, results.get_mut(*slot)) {
+                    *r = Err(refused(e, subject));
+                }
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for (slot, _) in &slots {
+                if let Some(r) = results.get_mut(*slot) {
+                    *r = Err(ApiError::from(StoreError::Backend(message.clone())));
+                }
+            }
+        }
+    }
+    results
+}
+
+/// Decides what the line `draft` describes does (see the module documentation): reads the
+/// customer it matches, validates and hashes as the API does, and returns the write.
+pub async fn plan_customer(
     state: &AppState,
     project: &Project,
     actor: &Actor,
+    references: &References,
     mut draft: CustomerDraft,
     preserved: Option<Preserved>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Plan, ApiError> {
     let now = state.clock.now();
     let current = existing(state, &project.key, &draft, preserved.as_ref()).await?;
     let without_password = draft.password.as_deref().is_none_or(str::is_empty)
@@ -145,7 +252,9 @@ pub async fn import_customer(
     if without_password {
         draft.password = Some(NO_PASSWORD.to_owned());
     }
-    let resolved = resolve(state, &project.key, &Wanted::for_draft(&draft)).await?;
+    let resolved = references
+        .resolve(state, &project.key, &Wanted::for_draft(&draft))
+        .await?;
     let (id, ids) = match (&current, &preserved) {
         (Some(c), _) => (
             c.id.clone(),
@@ -193,33 +302,36 @@ pub async fn import_customer(
                 })
                 .collect();
             let messages = envelopes(state, &target, target.version.get(), payloads, actor, now);
-            state
-                .store
-                .insert_customer(&project.key, &target, messages)
-                .await?;
-            Ok(Outcome::Imported)
+            Ok(Plan::Write {
+                outcome: Outcome::Imported,
+                write: Box::new(CustomerWrite::Insert {
+                    customer: target,
+                    messages,
+                }),
+            })
         }
-        Some(current) => update_to(state, project, actor, current, &target, now).await,
+        Some(current) => update_to(state, project, actor, references, current, &target, now).await,
     }
 }
 
-/// Changes `current` into `target` with the update actions a client would send.
+/// The write that changes `current` into `target` with the update actions a client would send.
 async fn update_to(
     state: &AppState,
     project: &Project,
     actor: &Actor,
+    references: &References,
     current: Customer,
     target: &Customer,
     now: OffsetDateTime,
-) -> Result<Outcome, ApiError> {
+) -> Result<Plan, ApiError> {
     let actions = diff(&current, target)?;
     if actions.is_empty() {
-        return Ok(Outcome::Unchanged);
+        return Ok(Plan::Unchanged);
     }
     let expected = current.version;
-    let id = current.id.clone();
-    let resolved: Resolved =
-        resolve(state, &project.key, &Wanted::for_update(&current, &actions)).await?;
+    let resolved: Resolved = references
+        .resolve(state, &project.key, &Wanted::for_update(&current, &actions))
+        .await?;
     // Added addresses get the ids the target was built with, so a re-run compares equal.
     let new_ids = target
         .addresses
@@ -231,16 +343,18 @@ async fn update_to(
         apply_all_with(current, &actions, ctx, &resolved)
     })?;
     if next.version == expected {
-        return Ok(Outcome::Unchanged);
+        return Ok(Plan::Unchanged);
     }
     next.last_modified_by = Some(actor.logging());
     let messages = envelopes(state, &next, next.version.get(), payloads, actor, now);
-    state
-        .store
-        .update_customer(&project.key, &next, expected, messages)
-        .await
-        .map_err(|e| super::customers::write_error(e, &id, expected.get()))?;
-    Ok(Outcome::Updated)
+    Ok(Plan::Write {
+        outcome: Outcome::Updated,
+        write: Box::new(CustomerWrite::Update {
+            customer: next,
+            expected,
+            messages,
+        }),
+    })
 }
 
 fn to_object(customer: &Customer) -> Result<Map<String, Value>, ApiError> {

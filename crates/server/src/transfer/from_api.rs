@@ -105,6 +105,7 @@ async fn copy(state: AppState, project: Project, args: &ImportArgs, limit: usize
                 state.clone(),
                 project.clone(),
                 limit,
+                args.batch_size,
                 Progress::start(total),
             )
         });

@@ -4,14 +4,18 @@
 //! `line N: <code> <message>` and the import goes on; the summary counts imported, updated,
 //! unchanged and failed lines, and any failure makes the exit status non-zero.
 //!
-//! Lines naming the same id, key or email are never in flight together, so a file that
-//! changes one customer twice applies the changes in file order.
+//! Lines are planned concurrently (reads, validation, password hashing) and their writes
+//! committed a batch at a time in one store transaction, so the cost of a commit is shared by
+//! up to `--batch-size` lines. Lines naming the same id, key or email are never in flight
+//! together: a line whose id, key or email is already in flight or waiting in the batch
+//! commits the batch first, so a file that changes one customer twice applies the changes in
+//! file order and each line is planned against what the lines before it wrote.
 
 use super::progress::Progress;
 use super::{open_for_import, ImportArgs};
 use crate::cli::CliResult;
 use crate::error::ApiError;
-use crate::service::import::{import_customer, Outcome, Preserved};
+use crate::service::import::{commit, plan_customer, Outcome, Plan, Preserved, References};
 use crate::service::Actor;
 use crate::state::AppState;
 use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
@@ -204,28 +208,45 @@ impl Counts {
     }
 }
 
-/// Line number, progress amount, busy keys, result.
-type Finished = (usize, u64, Vec<String>, Result<Outcome, ApiError>);
+/// Line number, progress amount, busy keys, plan.
+type Finished = (usize, u64, Vec<String>, Result<Plan, ApiError>);
 
-/// Runs lines through `service::import` with bounded concurrency, reporting as they finish.
+/// A planned line waiting for its batch's commit: line number, progress amount, busy keys, plan.
+type Waiting = (usize, u64, Vec<String>, Plan);
+
+/// Runs lines through `service::import` with bounded concurrency, writing them in batches and
+/// reporting as they finish.
 pub struct Importer {
     state: AppState,
     project: Arc<Project>,
+    references: Arc<References>,
     limit: usize,
+    batch_size: usize,
     tasks: JoinSet<Finished>,
+    ready: Vec<Waiting>,
     busy: HashSet<String>,
     counts: Counts,
     progress: Progress,
 }
 
 impl Importer {
-    /// An importer into `project` with at most `limit` lines in flight.
-    pub fn new(state: AppState, project: Project, limit: usize, progress: Progress) -> Self {
+    /// An importer into `project` with at most `limit` lines being planned and at most
+    /// `batch_size` writes per transaction.
+    pub fn new(
+        state: AppState,
+        project: Project,
+        limit: usize,
+        batch_size: usize,
+        progress: Progress,
+    ) -> Self {
         Importer {
             state,
             project: Arc::new(project),
+            references: Arc::new(References::default()),
             limit: limit.max(1),
+            batch_size: batch_size.max(1),
             tasks: JoinSet::new(),
+            ready: Vec::new(),
             busy: HashSet::new(),
             counts: Counts::default(),
             progress,
@@ -253,14 +274,24 @@ impl Importer {
         self.progress.advance(amount, self.counts.done());
     }
 
+    fn release(&mut self, keys: &[String]) {
+        for k in keys {
+            self.busy.remove(k);
+        }
+    }
+
+    /// Waits for one planned line: a write joins the batch, anything else is reported.
     async fn join_one(&mut self) {
         if let Some(joined) = self.tasks.join_next().await {
             match joined {
-                Ok((line, amount, keys, result)) => {
-                    for k in &keys {
-                        self.busy.remove(k);
-                    }
-                    self.report(line, result, amount);
+                Ok((line, amount, keys, Ok(Plan::Unchanged))) => {
+                    self.release(&keys);
+                    self.report(line, Ok(Outcome::Unchanged), amount);
+                }
+                Ok((line, amount, keys, Ok(plan))) => self.ready.push((line, amount, keys, plan)),
+                Ok((line, amount, keys, Err(e))) => {
+                    self.release(&keys);
+                    self.report(line, Err(e), amount);
                 }
                 Err(e) => {
                     self.counts.failed += 1;
@@ -268,6 +299,29 @@ impl Importer {
                         .println(&format!("an import task failed: {e}"));
                 }
             }
+        }
+    }
+
+    /// Waits for every line in flight and commits the batch.
+    async fn flush(&mut self) {
+        while !self.tasks.is_empty() {
+            self.join_one().await;
+        }
+        let mut batch = std::mem::take(&mut self.ready);
+        if batch.is_empty() {
+            return;
+        }
+        batch.sort_by_key(|(line, ..)| *line);
+        let mut lines = Vec::with_capacity(batch.len());
+        let mut plans = Vec::with_capacity(batch.len());
+        for (line, amount, keys, plan) in batch {
+            lines.push((line, amount, keys));
+            plans.push(plan);
+        }
+        let results = commit(&self.state, &self.project.key, plans).await;
+        for ((line, amount, keys), result) in lines.into_iter().zip(results) {
+            self.release(&keys);
+            self.report(line, result, amount);
         }
     }
 
@@ -285,23 +339,29 @@ impl Importer {
         if let Some(p) = &preserved {
             keys.push(format!("id:{}", p.id));
         }
-        while keys.iter().any(|k| self.busy.contains(k)) || self.tasks.len() >= self.limit {
-            self.join_one().await;
+        loop {
+            if self.ready.len() >= self.batch_size || keys.iter().any(|k| self.busy.contains(k)) {
+                self.flush().await;
+            } else if self.tasks.len() >= self.limit {
+                self.join_one().await;
+            } else {
+                break;
+            }
         }
         self.busy.extend(keys.iter().cloned());
         let (state, project) = (self.state.clone(), self.project.clone());
+        let references = self.references.clone();
         self.tasks.spawn(async move {
             let actor = Actor::client(IMPORT_CLIENT_ID.to_owned());
-            let result = import_customer(&state, &project, &actor, draft, preserved).await;
+            let result =
+                plan_customer(&state, &project, &actor, &references, draft, preserved).await;
             (line, amount, keys, result)
         });
     }
 
-    /// Waits for every line in flight, prints the summary, and returns the counts.
+    /// Commits what is pending, prints the summary, and returns the counts.
     pub async fn finish(mut self) -> Counts {
-        while !self.tasks.is_empty() {
-            self.join_one().await;
-        }
+        self.flush().await;
         let c = self.counts;
         self.progress.finish(
             &format!(
@@ -337,7 +397,13 @@ pub async fn run(args: ImportArgs) -> CliResult {
         let size = file.metadata().await.ok().map(|m| m.len());
         (Box::new(file), size)
     };
-    let mut importer = Importer::new(state, project, limit, Progress::start(size));
+    let mut importer = Importer::new(
+        state,
+        project,
+        limit,
+        args.batch_size,
+        Progress::start(size),
+    );
     let mut lines = tokio::io::BufReader::new(reader).lines();
     let mut number = 0usize;
     loop {

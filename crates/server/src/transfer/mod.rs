@@ -75,6 +75,9 @@ pub struct ImportArgs {
     /// Lines processed at once (default: 4 per CPU, so every core hashes passwords).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Lines written per store transaction (tests use small batches to cross their boundaries).
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub batch_size: usize,
     /// Customers asked for per page with `--from-api` (at most 500).
     #[arg(long, default_value_t = 500, hide = true)]
     pub page_size: usize,

@@ -116,6 +116,8 @@ async fn metrics_count_requests_by_route_template_without_customer_data() {
     );
     assert!(sample(&text, "clientele_db_pool_connections_in_use").is_some());
     assert!(sample(&text, "clientele_db_pool_connections_open").unwrap() >= 1.0);
+    // Nothing else runs against this server, so nobody waits for a connection.
+    assert_eq!(sample(&text, "clientele_db_pool_waiting"), Some(0.0));
     assert_eq!(sample(&text, "clientele_argon2_queue_depth"), Some(0.0));
     assert_eq!(sample(&text, "clientele_argon2_running"), Some(0.0));
     assert_eq!(

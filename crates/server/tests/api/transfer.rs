@@ -3,7 +3,9 @@
 //! database → export is byte-identical and logins keep working with `--with-credentials`; a
 //! re-run changes nothing; bad lines are reported with their line number and error code and
 //! counted, the rest imported; Import API lines and updates go through the API's rules and
-//! Messages; `--from-api` pulls every customer from a real Clientele page by page.
+//! Messages; `--from-api` pulls every customer from a real Clientele page by page. Lines are
+//! written in batches: a duplicate or bad line fails alone whether it shares its batch or not,
+//! upserts mix with inserts, and lines about one customer apply in file order.
 
 use crate::helpers::{spawn_app_with, TestApp, TestDb};
 use serde_json::{json, Value};
@@ -95,12 +97,16 @@ async fn export(db: &TestDb, extra: &[&str]) -> String {
 }
 
 async fn import(db: &TestDb, text: &str) -> Output {
+    import_with(db, text, &[]).await
+}
+
+/// `clientele import` of `text` on stdin with `extra` arguments.
+async fn import_with(db: &TestDb, text: &str, extra: &[&str]) -> Output {
     let url = db.url();
-    clientele(
-        &["import", "--project", "demo", "--database", &url, "-"],
-        Some(text),
-    )
-    .await
+    let mut args = vec!["import", "--project", "demo", "--database", &url];
+    args.extend_from_slice(extra);
+    args.push("-");
+    clientele(&args, Some(text)).await
 }
 
 /// Seeds customers of every shape the round trip must keep.
@@ -435,4 +441,120 @@ async fn import_from_api_pulls_every_customer_page_by_page() {
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no access token"), "{}", stderr(&out));
+}
+
+/// Ten lines mixing inserts, upserts, duplicates (inside the batch and against the database),
+/// a bad line and three lines about one customer, imported in batches of 4 and in one batch.
+#[tokio::test]
+async fn batches_fail_only_their_bad_lines_and_apply_lines_in_file_order() {
+    let ext = |v: Value| {
+        let mut v = v;
+        v["authenticationMode"] = json!("ExternalAuth");
+        v.to_string()
+    };
+    let lines = [
+        // 1: new
+        ext(json!({"key": "a1", "email": "a1@example.com", "customerNumber": "N-1"})),
+        // 2: line 1's customerNumber, in the same batch
+        ext(json!({"key": "a2", "email": "a2@example.com", "customerNumber": "N-1"})),
+        // 3: an upsert of a customer in the database
+        ext(
+            json!({"key": "old", "email": "old@example.com", "customerNumber": "N-OLD",
+                   "firstName": "Updated"}),
+        ),
+        // 4: line 1's email in another case
+        ext(json!({"key": "a3", "email": "A1@EXAMPLE.COM"})),
+        // 5: not JSON
+        "{\"key\": ".to_owned(),
+        // 6: the customerNumber of a customer in the database
+        ext(json!({"key": "a4", "email": "a4@example.com", "customerNumber": "N-OLD"})),
+        // 7, 8: line 1's customer changed twice
+        ext(
+            json!({"key": "a1", "email": "a1@example.com", "customerNumber": "N-1",
+                   "firstName": "Second"}),
+        ),
+        ext(
+            json!({"key": "a1", "email": "a1@example.com", "customerNumber": "N-1",
+                   "firstName": "Third"}),
+        ),
+        // 9, 10: new
+        ext(json!({"key": "a5", "email": "a5@example.com", "stores": [{"key": "berlin"}]})),
+        ext(json!({"key": "a6", "email": "a6@example.com"})),
+    ];
+    let text = lines.join("\n") + "\n";
+    for batch in ["4", "1000"] {
+        let db = TestDb::for_suite().await;
+        let app = app_on(&db).await;
+        let token = app.admin().await;
+        app.post("/demo/stores", &token, json!({"key": "berlin"}))
+            .await
+            .ok(201);
+        app.external_customer(
+            &token,
+            "old@example.com",
+            json!({"key": "old", "customerNumber": "N-OLD"}),
+        )
+        .await;
+
+        let out = import_with(&db, &text, &["--batch-size", batch]).await;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "batch {batch}: {err}");
+        for expected in [
+            "line 2: DuplicateField ",
+            "line 4: DuplicateField ",
+            "line 5: InvalidJsonInput ",
+            "line 6: DuplicateField ",
+        ] {
+            assert!(
+                err.contains(expected),
+                "batch {batch}: {expected} in:\n{err}"
+            );
+        }
+        assert!(
+            err.contains("imported 3, updated 3, unchanged 0, failed 4"),
+            "batch {batch}: {err}"
+        );
+        for key in ["a2", "a3", "a4"] {
+            app.get(&format!("/demo/customers/key={key}"), &token)
+                .await
+                .error(404, "ResourceNotFound");
+        }
+        let old = app.get("/demo/customers/key=old", &token).await;
+        assert_eq!(old.ok(200)["firstName"], "Updated", "batch {batch}");
+        assert_eq!(old.ok(200)["version"], 2, "batch {batch}");
+        let a1 = app.get("/demo/customers/key=a1", &token).await;
+        let a1 = a1.ok(200).clone();
+        assert_eq!(a1["firstName"], "Third", "batch {batch}");
+        assert_eq!(a1["version"], 3, "batch {batch}");
+        let types: Vec<Value> = app
+            .messages_of(&token, a1["id"].as_str().unwrap())
+            .await
+            .iter()
+            .map(|m| json!([m["type"], m["sequenceNumber"], m["resourceVersion"]]))
+            .collect();
+        assert_eq!(
+            types,
+            vec![
+                json!(["CustomerCreated", 1, 1]),
+                json!(["CustomerFirstNameSet", 2, 2]),
+                json!(["CustomerFirstNameSet", 3, 3]),
+            ],
+            "batch {batch}"
+        );
+        let a5 = app.get("/demo/customers/key=a5", &token).await;
+        assert_eq!(a5.ok(200)["stores"][0]["key"], "berlin", "batch {batch}");
+        assert_eq!(app.customer_total(&token).await, 4, "batch {batch}");
+
+        // A re-run ends in the same state: the same lines fail, line 1 takes `a1` back
+        // through Second to Third, and nothing else changes.
+        let out = import_with(&db, &text, &["--batch-size", batch]).await;
+        let err = stderr(&out);
+        assert!(
+            err.contains("imported 0, updated 3, unchanged 3, failed 4"),
+            "batch {batch}: {err}"
+        );
+        let a1 = app.get("/demo/customers/key=a1", &token).await;
+        assert_eq!(a1.ok(200)["firstName"], "Third", "batch {batch}");
+        assert_eq!(app.customer_total(&token).await, 4, "batch {batch}");
+    }
 }

@@ -9,6 +9,7 @@
 
 mod common;
 mod conformance;
+mod customer_batches;
 mod customer_tokens;
 mod predicate_oracle;
 mod query_plans;
