@@ -688,3 +688,85 @@ async fn a_search_sees_every_acknowledged_create_update_and_delete() {
         .clone();
     assert_eq!(r["total"], 0);
 }
+
+/// Runs `statement` on the app's database directly.
+async fn raw(app: &TestApp, statement: &str) {
+    use sqlx::Connection;
+    let url = app.database_url();
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(statement).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(statement).execute(&mut c).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn activation_indexes_customers_written_before_the_index_and_reports_progress() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let p = people(&app, &token).await;
+    // As if written before the index existed (or seeded straight into the tables).
+    raw(&app, "DELETE FROM customer_search_docs").await;
+    raw(&app, "DELETE FROM customer_search_values").await;
+    let version = app.get("/demo", &token).await.ok(200)["version"].clone();
+    let r = app
+        .post(
+            "/demo",
+            &token,
+            json!({"version": version,
+                   "actions": [{"action": "changeCustomerSearchStatus", "status": "Activated"}]}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(r["searchIndexing"]["customers"]["status"], "Indexing");
+    // Until the background indexing is done: Indexing with progress, searches refused.
+    let mut seen_ready = false;
+    for _ in 0..100 {
+        let s = app
+            .get("/demo/customers/search/indexing-status", &token)
+            .await
+            .ok(200)
+            .clone();
+        match s["status"].as_str().unwrap() {
+            "Indexing" => {
+                assert_eq!(s["states"]["estimatedTotal"], 3, "{s}");
+                assert_eq!(s["states"]["failed"], 0, "{s}");
+                assert!(s["states"]["indexed"].as_u64().unwrap() <= 3, "{s}");
+                let r = app.post("/demo/customers/search", &token, json!({})).await;
+                let still = app
+                    .get("/demo/customers/search/indexing-status", &token)
+                    .await
+                    .ok(200)["status"]
+                    .clone();
+                // Indexing before and after the search: it must have been refused.
+                if still == "Indexing" {
+                    r.error(409, "SearchNotReady");
+                }
+            }
+            "Ready" => {
+                seen_ready = true;
+                break;
+            }
+            other => panic!("unexpected status {other}: {s}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(seen_ready, "indexing finished");
+    assert_eq!(
+        app.get("/demo", &token).await.ok(200)["searchIndexing"]["customers"]["status"],
+        "Activated"
+    );
+    assert_eq!(
+        matching(
+            &app,
+            &token,
+            json!({"fullText": {"field": "all", "value": "example"}})
+        )
+        .await,
+        sorted(vec![&p.john, &p.max])
+    );
+    let _ = p.jane;
+}
