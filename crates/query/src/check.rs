@@ -738,7 +738,7 @@ pub(crate) fn parse_number(n: &str) -> Option<Value> {
 }
 
 /// Validates a `YYYY-MM-DD` date.
-fn parse_date(s: &str) -> Option<String> {
+pub(crate) fn parse_date(s: &str) -> Option<String> {
     let fmt = format_description!("[year]-[month]-[day]");
     time::Date::parse(s, fmt).ok().map(|_| s.to_owned())
 }

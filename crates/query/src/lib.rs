@@ -101,6 +101,7 @@ mod expand;
 mod lexer;
 mod parser;
 pub mod schema;
+pub mod search;
 mod sort;
 mod sql;
 

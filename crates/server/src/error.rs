@@ -62,6 +62,9 @@ pub enum ApiError {
         /// The stored version.
         current: u64,
     },
+    /// 409 `SearchNotReady`: Customer Search is deactivated or still indexing.
+    #[error("Customer Search is not ready. Check the indexing-status endpoint and that the feature has been activated in the project settings.")]
+    SearchNotReady,
     /// 409 `LockedField`.
     #[error("'{field}' is locked by another request. Please try again later.")]
     LockedField {
@@ -232,6 +235,7 @@ impl ApiError {
                 Wire::new("ConcurrentModification", StatusCode::CONFLICT)
                     .field("currentVersion", json!(current))
             }
+            SearchNotReady => Wire::new("SearchNotReady", StatusCode::CONFLICT),
             LockedField { field } => {
                 Wire::new("LockedField", StatusCode::CONFLICT).field("field", json!(field))
             }

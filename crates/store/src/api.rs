@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clientele_domain::{Customer, Message, Project, ProjectRecord, Version};
+use clientele_query::search::{SearchHit, SearchRequest};
 use clientele_query::{Predicate, SortKey};
 use time::OffsetDateTime;
 
@@ -501,6 +502,23 @@ pub trait Store: Send + Sync + 'static {
         anonymous_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    // ---- Customer Search ----
+
+    /// Answers a checked Customer Search request over `project`'s index (`total` always set).
+    /// The index is written in each customer write's transaction, so a search sees every
+    /// acknowledged write.
+    async fn search_customers(
+        &self,
+        project: &str,
+        request: &SearchRequest,
+    ) -> Result<Page<SearchHit>, StoreError>;
+    /// How many customers of `project` are indexed, and how many there are.
+    async fn search_index_progress(&self, project: &str) -> Result<(u64, u64), StoreError>;
+    /// Indexes up to `batch` customers of `project` written before the index existed, in one
+    /// transaction; how many it indexed (0: none left).
+    async fn index_unindexed_customers(&self, project: &str, batch: u32)
+        -> Result<u64, StoreError>;
+
     /// The connection pool's occupancy right now, for metrics (read-only, no query).
     fn pool_stats(&self) -> PoolStats {
         PoolStats::default()

@@ -1,6 +1,6 @@
 //! The statements of customer writes, written once for both databases: the email rows and their
 //! cross-scope uniqueness, the customer row, its Messages and their numbering, the conditional
-//! update, and customer tokens. Each runs inside the caller's write transaction.
+//! update, the customer's Customer Search entries, and customer tokens. Each runs inside the caller's write transaction.
 //!
 //! Lock order, shared with every customer writer (it matters on PostgreSQL, where writers run in
 //! parallel): the customer row, then — only when the write adds an email row — the email's
@@ -14,6 +14,7 @@ use crate::db::{Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::resources;
 use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
+use crate::search;
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
 use crate::{CustomerTokenRecord, StoreError, TokenKind};
 
@@ -177,7 +178,7 @@ pub(crate) async fn insert_customer_row(
     conn.execute(sql)
         .await
         .on_unique("insert customer", &customer_uniques(row))?;
-    Ok(())
+    search::index_customer(conn, project, &row.id, &row.doc).await
 }
 
 /// Stores `messages`, numbering each one after the last message of its resource.
@@ -292,6 +293,7 @@ pub(crate) async fn update_customer_on(
     if done == 0 {
         return Err(missed_write(conn, project, &row.id).await?);
     }
+    search::index_customer(conn, project, &row.id, &row.doc).await?;
     sync_email_rows(conn, project, row).await?;
     // What the customer references must exist at commit: under SQLite's write lock a plain
     // probe is enough; PostgreSQL share-locks the rows, so no delete of them can commit before

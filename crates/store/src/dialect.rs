@@ -28,6 +28,12 @@ pub(crate) struct Dialect {
     /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
     /// the referencing resource's `type_id`.
     pub(crate) reference_checks: fn(&str) -> &'static [(&'static str, &'static str)],
+    /// `wildcard(column, n)`: whether `column` matches the Customer Search wildcard pattern
+    /// bound to `$n` after [`Dialect::wildcard_pattern`] translated it.
+    pub(crate) wildcard: fn(&str, usize) -> String,
+    /// Translates a search wildcard pattern (`*` any run, `?` one character, everything else
+    /// literal) into the pattern language of [`Dialect::wildcard`].
+    pub(crate) wildcard_pattern: fn(&str) -> String,
 }
 
 /// SQLite reports a unique violation by its columns, not by an index name: each list and the
@@ -66,6 +72,9 @@ pub(crate) static SQLITE: Dialect = Dialect {
     update_lock: "",
     lock_email: None,
     reference_checks: sqlite_reference_checks,
+    // GLOB is case-sensitive and already speaks `*` and `?`; only `[` needs quoting.
+    wildcard: |column, n| format!("{column} GLOB ${n}"),
+    wildcard_pattern: |p| p.replace('[', "[[]"),
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
@@ -139,7 +148,26 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     update_lock: " FOR UPDATE",
     lock_email: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
     reference_checks: postgres_reference_checks,
+    wildcard: |column, n| format!("{column} LIKE ${n} ESCAPE '\\'"),
+    wildcard_pattern: postgres_like_pattern,
 };
+
+/// A search wildcard pattern as a `LIKE` pattern (escape character `\`).
+fn postgres_like_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
 fn postgres_reference_checks(type_id: &str) -> &'static [(&'static str, &'static str)] {

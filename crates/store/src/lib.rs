@@ -18,6 +18,7 @@ mod pool_stats;
 mod postgres;
 mod resources;
 mod rows;
+mod search;
 mod sqlite;
 mod store;
 mod tokens;

@@ -27,6 +27,7 @@ use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
 };
+use crate::search;
 use crate::tokens::kind_column;
 use crate::{
     postgres, resources, sqlite, AccessTokenRecord, ApiClientRecord, CustomerLookup,
@@ -472,6 +473,37 @@ impl Store for SqlStore {
             Err(StoreError::DuplicateField { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    async fn search_customers(
+        &self,
+        project: &str,
+        request: &clientele_query::search::SearchRequest,
+    ) -> Result<Page<clientele_query::search::SearchHit>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        let (total, results) = search::search(&mut conn, project, request).await?;
+        Ok(Page {
+            results,
+            total: Some(total),
+        })
+    }
+
+    async fn search_index_progress(&self, project: &str) -> Result<(u64, u64), StoreError> {
+        let mut conn = self.backend.read().await?;
+        search::progress(&mut conn, project).await
+    }
+
+    async fn index_unindexed_customers(
+        &self,
+        project: &str,
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        let project = project.to_owned();
+        self.backend
+            .write("commit index customers", move |c| {
+                Box::pin(async move { search::index_missing(c, &project, batch).await })
+            })
+            .await
     }
 
     fn pool_stats(&self) -> crate::PoolStats {

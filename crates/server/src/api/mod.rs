@@ -13,6 +13,7 @@ pub mod params;
 pub mod project;
 pub mod request;
 pub mod resources;
+pub mod search;
 pub mod stores;
 pub mod types;
 
@@ -30,6 +31,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(crate::auth::oauth::router())
         .merge(crate::auth::session::router())
         .merge(me::router())
+        .merge(search::router())
         .merge(customers::router())
         .merge(credentials::router())
         .merge(messages::router())

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod project;
 pub mod references;
 pub mod resources;
+pub mod search;
 pub mod stores;
 pub mod types;
 

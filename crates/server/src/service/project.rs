@@ -58,12 +58,18 @@ pub async fn update(
     if sent != current.version {
         return Err(conflict(key, sent, current.version));
     }
-    let next = current.apply(&actions, state.clock.now(), Some(actor.logging()))?;
+    let mut next = current.apply(&actions, state.clock.now(), Some(actor.logging()))?;
     if next.version == current.version {
         return Ok(current);
     }
+    let must_index = super::search::prepare_activation(state, &current, &mut next).await?;
     match state.store.update_project(&next, current.version).await {
-        Ok(()) => Ok(next),
+        Ok(()) => {
+            if must_index {
+                super::search::finish_indexing(state.clone(), key.to_owned());
+            }
+            Ok(next)
+        }
         Err(StoreError::ConcurrentModification { current }) => Err(conflict(key, sent, current)),
         Err(StoreError::NotFound) => Err(not_found(key)),
         Err(e) => Err(e.into()),

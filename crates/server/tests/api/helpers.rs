@@ -207,6 +207,11 @@ async fn spawn(
 }
 
 impl TestApp {
+    /// The URL of the server's database (to reach it beside the server).
+    pub(crate) fn database_url(&self) -> String {
+        self._db.url()
+    }
+
     /// Creates an API client of `project` with `scope`; returns `(id, secret)`.
     pub(crate) async fn api_client_in(&self, project: &str, scope: &str) -> (String, String) {
         clientele_server::service::api_clients::create(

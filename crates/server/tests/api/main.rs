@@ -33,6 +33,7 @@ mod oauth_password;
 mod observability;
 mod openapi;
 mod project;
+mod search;
 mod shutdown;
 mod stores;
 mod throttling;

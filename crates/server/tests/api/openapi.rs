@@ -21,7 +21,8 @@ fn fill(path: &str) -> String {
 
 /// Templates whose `GET`/`HEAD`/`DELETE` deliberately answer like `/customers/{id}` (see
 /// `api::credentials::customer_lookalike`) although only `POST` is an operation.
-const LOOKALIKES: [&str; 6] = [
+const LOOKALIKES: [&str; 7] = [
+    "/{project}/customers/search",
     "/{project}/customers/password",
     "/{project}/customers/password-token",
     "/{project}/customers/email-token",

@@ -4,7 +4,7 @@
 //! come up), the CLI creates a project and an API client on the same database, a token issued
 //! by one process works on the other, and races split across both processes have exactly one
 //! winner: sign-ups with one email, updates at one version, redemptions of one email token and
-//! of one password token.
+//! of one password token; Customer Search sees a write made through the other process at once.
 //!
 //! Runs when `CLIENTELE_TEST_POSTGRES_URL` is set (whatever `CLIENTELE_TEST_API_BACKEND` says);
 //! otherwise prints a notice and passes.
@@ -359,6 +359,96 @@ async fn two_server_processes_on_one_postgres_database_keep_every_guarantee() {
             .filter(|m| m["resource"]["id"] == customer_id.as_str())
             .count();
         assert_eq!(of_customer, 3, "Created, FirstNameSet, EmailVerified: {m}");
+    }
+
+    // Customer Search is read-your-writes across processes: activated through one, a customer
+    // created (concurrently with others) through either is found by a search on the other at
+    // once, and a delete through one is gone from the other's search at once.
+    let (_, p) = send(
+        &http,
+        format!("{}/{PROJECT}", servers[0].base),
+        &tokens[0],
+        None,
+    )
+    .await;
+    let (status, _) = send(
+        &http,
+        format!("{}/{PROJECT}", servers[0].base),
+        &tokens[0],
+        Some(json!({"version": p["version"],
+                    "actions": [{"action": "changeCustomerSearchStatus", "status": "Activated"}]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answers = race(
+        &servers,
+        &tokens,
+        "/customers",
+        |i| {
+            json!({"email": format!("quokka{i}@example.com"), "firstName": "Quokka",
+                   "authenticationMode": "ExternalAuth"})
+        },
+        8,
+    )
+    .await;
+    assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
+    let quokkas = json!({"query": {"fullText": {"field": "firstName", "value": "quokka"}}});
+    for (s, t) in servers.iter().zip(tokens.iter()) {
+        let (status, r) = send(
+            &http,
+            format!("{}/{PROJECT}/customers/search", s.base),
+            t,
+            Some(quokkas.clone()),
+        )
+        .await;
+        assert_eq!((status, r["total"].clone()), (200, json!(8)), "{r}");
+    }
+    for i in 0..4 {
+        let (writer, reader) = (i % 2, 1 - i % 2);
+        let (status, c) = send(
+            &http,
+            format!("{}/{PROJECT}/customers", servers[writer].base),
+            &tokens[writer],
+            Some(
+                json!({"email": format!("wombat{i}@example.com"), "lastName": format!("Wombat{i}"),
+                        "authenticationMode": "ExternalAuth"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{c}");
+        let id = c["customer"]["id"].as_str().expect("id").to_owned();
+        let find =
+            json!({"query": {"exact": {"field": "lastName", "value": format!("Wombat{i}")}}});
+        let (_, r) = send(
+            &http,
+            format!("{}/{PROJECT}/customers/search", servers[reader].base),
+            &tokens[reader],
+            Some(find.clone()),
+        )
+        .await;
+        assert_eq!(
+            r["results"][0]["id"],
+            id.as_str(),
+            "found at once on the other process: {r}"
+        );
+        let r = http
+            .delete(format!(
+                "{}/{PROJECT}/customers/{id}?version=1",
+                servers[writer].base
+            ))
+            .bearer_auth(&tokens[writer])
+            .send()
+            .await
+            .expect("delete sent");
+        assert_eq!(r.status(), 200);
+        let (_, r) = send(
+            &http,
+            format!("{}/{PROJECT}/customers/search", servers[reader].base),
+            &tokens[reader],
+            Some(find),
+        )
+        .await;
+        assert_eq!(r["total"], 0, "gone at once on the other process: {r}");
     }
 
     // The pool size flag reaches each process's PostgreSQL pool: after races of 8 concurrent

@@ -33,7 +33,7 @@ use tokio::runtime::Runtime;
 
 // ---- backends -------------------------------------------------------------------------------
 
-fn runtime() -> Runtime {
+pub(crate) fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -43,7 +43,7 @@ fn runtime() -> Runtime {
 
 /// Runs `body` against an in-memory SQLite store, then (when configured) against a fresh
 /// PostgreSQL database, which is dropped afterwards even if `body` panics.
-fn each_backend(rt: &Runtime, body: impl Fn(&Runtime, &Arc<dyn Store>)) {
+pub(crate) fn each_backend(rt: &Runtime, body: impl Fn(&Runtime, &Arc<dyn Store>)) {
     let store = rt
         .block_on(open("sqlite::memory:", StoreOptions::default()))
         .unwrap();
@@ -67,7 +67,7 @@ fn each_backend(rt: &Runtime, body: impl Fn(&Runtime, &Arc<dyn Store>)) {
     rt.block_on(store.close());
 }
 
-fn new_scope() -> String {
+pub(crate) fn new_scope() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 

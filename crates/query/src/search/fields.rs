@@ -1,0 +1,259 @@
+//! The searchable Customer fields (`customer-search.md` §6) and the flattening of a customer
+//! document into index entries: one entry per (field, value), plus one per analysed term under
+//! the field name prefixed with [`TOKEN_PREFIX`] (and under `~all` for the fields `all` covers).
+//!
+//! Must not know how entries are stored.
+
+use serde_json::Value;
+
+use super::{SearchField, ValueKind};
+
+/// Prefix of the index field that holds a field's analysed terms.
+pub const TOKEN_PREFIX: &str = "~";
+
+/// One index entry of a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexEntry {
+    /// The index field name (terms: `~` + field name).
+    pub field: String,
+    /// The value as text (numbers in their JSON form).
+    pub text: String,
+    /// `text` lowercased (for case-insensitive tests).
+    pub lower: String,
+    /// The value of a number.
+    pub num: Option<f64>,
+}
+
+/// How a standard field is read from the document.
+struct Standard {
+    name: &'static str,
+    kind: ValueKind,
+    analysed: bool,
+    in_all: bool,
+}
+
+const fn f(name: &'static str, kind: ValueKind, analysed: bool, in_all: bool) -> Standard {
+    Standard {
+        name,
+        kind,
+        analysed,
+        in_all,
+    }
+}
+
+use ValueKind::{Bool, Date, DateTime, Text};
+
+/// Top-level standard fields, by JSON name.
+const TOP: &[Standard] = &[
+    f("id", Text, false, false),
+    f("key", Text, true, true),
+    f("email", Text, true, true),
+    f("firstName", Text, true, true),
+    f("lastName", Text, true, true),
+    f("middleName", Text, true, true),
+    f("companyName", Text, true, true),
+    f("customerNumber", Text, true, true),
+    f("externalId", Text, true, true),
+    f("vatId", Text, true, false),
+    f("title", Text, true, false),
+    f("salutation", Text, true, false),
+    f("locale", Text, false, false),
+    f("authenticationMode", Text, false, false),
+    f("isEmailVerified", Bool, false, false),
+    f("dateOfBirth", Date, false, false),
+    f("createdAt", DateTime, false, false),
+    f("lastModifiedAt", DateTime, false, false),
+];
+
+/// Address fields (`addresses.<name>`), each multi-valued.
+const ADDRESS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "streetName",
+    "streetNumber",
+    "postalCode",
+    "city",
+    "region",
+    "state",
+    "country",
+    "company",
+    "phone",
+    "mobile",
+    "email",
+];
+
+/// Reference fields with their JSON paths.
+const REFERENCES: &[&str] = &[
+    "customerGroup.id",
+    "customerGroupAssignments.customerGroup.id",
+    "stores.key",
+];
+
+/// The standard field called `name`, if it is searchable. `fullName` is the first, middle and
+/// last name joined by spaces.
+pub(super) fn standard_field(name: &str) -> Option<SearchField> {
+    let field = |kind, analysed| {
+        Some(SearchField {
+            name: name.to_owned(),
+            kind,
+            analysed,
+        })
+    };
+    if let Some(s) = TOP.iter().find(|s| s.name == name) {
+        return field(s.kind, s.analysed);
+    }
+    if name == "fullName" {
+        return field(Text, true);
+    }
+    if let Some(rest) = name.strip_prefix("addresses.") {
+        if ADDRESS.contains(&rest) {
+            return field(Text, rest != "country");
+        }
+    }
+    if REFERENCES.contains(&name) {
+        return field(Text, false);
+    }
+    None
+}
+
+/// Splits `text` into lowercase terms at every character that is not alphanumeric.
+pub fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Collects entries for one document.
+#[derive(Default)]
+struct Entries {
+    out: Vec<IndexEntry>,
+    all_terms: Vec<String>,
+}
+
+impl Entries {
+    fn text(&mut self, field: &str, text: &str, analysed: bool, in_all: bool) {
+        self.out.push(IndexEntry {
+            field: field.to_owned(),
+            text: text.to_owned(),
+            lower: text.to_lowercase(),
+            num: None,
+        });
+        if analysed {
+            let mut terms = tokenize(text);
+            terms.sort();
+            terms.dedup();
+            for t in &terms {
+                self.out.push(IndexEntry {
+                    field: format!("{TOKEN_PREFIX}{field}"),
+                    text: t.clone(),
+                    lower: t.clone(),
+                    num: None,
+                });
+            }
+            if in_all {
+                self.all_terms.extend(terms);
+            }
+        }
+    }
+
+    fn number(&mut self, field: &str, n: f64) {
+        let text = n.to_string();
+        self.out.push(IndexEntry {
+            field: field.to_owned(),
+            lower: text.clone(),
+            text,
+            num: Some(n),
+        });
+    }
+
+    /// One custom field value (sets: one entry per element). Strings are analysed; objects
+    /// (LocalizedString, Money, Reference) are not indexed.
+    fn custom(&mut self, field: &str, v: &Value) {
+        match v {
+            Value::String(s) => self.text(field, s, true, false),
+            Value::Bool(b) => self.text(field, if *b { "true" } else { "false" }, false, false),
+            Value::Number(n) => {
+                if let Some(n) = n.as_f64() {
+                    self.number(field, n);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    if !item.is_array() {
+                        self.custom(field, item);
+                    }
+                }
+            }
+            Value::Null | Value::Object(_) => {}
+        }
+    }
+}
+
+/// The index entries of a customer's API JSON.
+pub fn index_entries(doc: &Value) -> Vec<IndexEntry> {
+    let mut e = Entries::default();
+    for s in TOP {
+        match doc.get(s.name) {
+            Some(Value::String(v)) => e.text(s.name, v, s.analysed, s.in_all),
+            Some(Value::Bool(b)) => e.text(s.name, if *b { "true" } else { "false" }, false, false),
+            _ => {}
+        }
+    }
+    let names: Vec<&str> = ["firstName", "middleName", "lastName"]
+        .iter()
+        .filter_map(|n| doc.get(*n).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !names.is_empty() {
+        e.text("fullName", &names.join(" "), true, false);
+    }
+    if let Some(Value::Array(addresses)) = doc.get("addresses") {
+        for a in addresses {
+            for name in ADDRESS {
+                if let Some(Value::String(v)) = a.get(*name) {
+                    e.text(&format!("addresses.{name}"), v, *name != "country", false);
+                }
+            }
+        }
+    }
+    if let Some(id) = doc.pointer("/customerGroup/id").and_then(Value::as_str) {
+        e.text("customerGroup.id", id, false, false);
+    }
+    if let Some(Value::Array(items)) = doc.get("customerGroupAssignments") {
+        for a in items {
+            if let Some(id) = a.pointer("/customerGroup/id").and_then(Value::as_str) {
+                e.text(
+                    "customerGroupAssignments.customerGroup.id",
+                    id,
+                    false,
+                    false,
+                );
+            }
+        }
+    }
+    if let Some(Value::Array(items)) = doc.get("stores") {
+        for s in items {
+            if let Some(key) = s.get("key").and_then(Value::as_str) {
+                e.text("stores.key", key, false, false);
+            }
+        }
+    }
+    if let Some(Value::Object(fields)) = doc.pointer("/custom/fields") {
+        for (name, v) in fields {
+            e.custom(&format!("custom.{name}"), v);
+        }
+    }
+    let mut all = std::mem::take(&mut e.all_terms);
+    all.sort();
+    all.dedup();
+    for t in all {
+        e.out.push(IndexEntry {
+            field: format!("{TOKEN_PREFIX}all"),
+            text: t.clone(),
+            lower: t,
+            num: None,
+        });
+    }
+    e.out
+}

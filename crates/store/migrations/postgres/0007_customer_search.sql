@@ -1,0 +1,24 @@
+-- Customer Search index (customer-search.md): one row per (customer, field, value) flattened by
+-- clientele_query::search::index_entries, written in the customer's own write transaction, plus
+-- analysed terms under '~<field>' (and '~all'). customer_search_docs marks customers indexed, so
+-- activation can index customers written before this migration and report progress. Text is
+-- "C"-collated so comparisons and ORDER BY are bytewise, as on SQLite.
+CREATE TABLE customer_search_values (
+    project     TEXT COLLATE "C" NOT NULL,
+    customer_id TEXT COLLATE "C" NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    field       TEXT COLLATE "C" NOT NULL,
+    text_value  TEXT COLLATE "C" NOT NULL,
+    lower_value TEXT COLLATE "C" NOT NULL,
+    num_value   DOUBLE PRECISION NULL
+);
+CREATE INDEX customer_search_lower_idx ON customer_search_values (project, field, lower_value);
+CREATE INDEX customer_search_text_idx ON customer_search_values (project, field, text_value);
+CREATE INDEX customer_search_num_idx ON customer_search_values (project, field, num_value)
+    WHERE num_value IS NOT NULL;
+CREATE INDEX customer_search_customer_idx ON customer_search_values (customer_id, field);
+
+CREATE TABLE customer_search_docs (
+    customer_id TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES customers (id) ON DELETE CASCADE,
+    project     TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX customer_search_docs_project_idx ON customer_search_docs (project);
