@@ -20,6 +20,7 @@ mod resources;
 mod rows;
 mod sqlite;
 mod store;
+mod token_cache;
 mod tokens;
 
 use std::sync::Arc;
