@@ -342,6 +342,9 @@ pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, 
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .or_backend("read page row")?;
     let total = match &sql.count {
+        // A page that ends the matches gives the total; counting again would only cost a
+        // statement (and could disagree with the page under concurrent writes).
+        Some(_) if sql.total_from_page(rows.len()).is_some() => sql.total_from_page(rows.len()),
         Some((count_sql, params)) => Some(
             conn.int(Sql::new(count_sql.as_str()).bind_all(params))
                 .await

@@ -124,6 +124,8 @@ mod tests {
             select: "SELECT pg_sleep(5)::text, NULL::text".to_owned(),
             select_params: Vec::new(),
             count: None,
+            limit: 1,
+            offset: 0,
         };
         let result = store.run_page(slow).await;
         assert!(

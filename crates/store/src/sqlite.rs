@@ -156,6 +156,8 @@ mod tests {
                 .to_owned(),
             select_params: Vec::new(),
             count: None,
+            limit: 1,
+            offset: 0,
         };
         let started = Instant::now();
         let result = store.run_page(endless).await;
