@@ -31,6 +31,8 @@ pub(crate) struct CustomerRow {
     pub(crate) external_id: Option<String>,
     pub(crate) first_name: Option<String>,
     pub(crate) last_name: Option<String>,
+    /// `companyName`, a column only so that an index can serve predicates on it.
+    pub(crate) company_name: Option<String>,
     pub(crate) created_at: String,
     pub(crate) last_modified_at: String,
     pub(crate) password_hash: Option<String>,
@@ -78,6 +80,7 @@ impl CustomerRow {
             external_id: c.external_id.clone(),
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),
+            company_name: c.company_name.clone(),
             created_at: format_datetime(c.created_at),
             last_modified_at: format_datetime(c.last_modified_at),
             password_hash: c

@@ -4,9 +4,9 @@
 -- `firstName = "…"` (alone or sorted by it) had a column but no index.
 CREATE INDEX customers_first_name_idx ON customers (project, first_name, id);
 
--- `companyName` lives only in the document. A generated column gives the query compiler a
--- column to compare (and sort by) and the index something to hold; no writer changes. The
--- document stores it as a string or not at all, so the column is exactly the field.
-ALTER TABLE customers ADD COLUMN company_name TEXT COLLATE "C"
-    GENERATED ALWAYS AS (doc ->> 'companyName') STORED;
+-- `companyName` lived only in the document. A column of its own, written with the row like
+-- first_name, gives the query compiler a column to compare (and sort by) and the index
+-- something to hold.
+ALTER TABLE customers ADD COLUMN company_name TEXT COLLATE "C" NULL;
+UPDATE customers SET company_name = doc ->> 'companyName';
 CREATE INDEX customers_company_name_idx ON customers (project, company_name, id);

@@ -4,12 +4,12 @@
 -- `firstName = "…"` (alone or sorted by it) had a column but no index.
 CREATE INDEX customers_first_name_idx ON customers (project, first_name, id);
 
--- `companyName` lives only in the document. A virtual generated column (computed on read, so
--- no writer changes and no extra bytes per row) gives the query compiler a column to compare
--- and the index something to hold. The document stores it as a string or not at all, so the
--- column is exactly the field: NULL when absent.
-ALTER TABLE customers ADD COLUMN company_name TEXT
-    GENERATED ALWAYS AS (json_extract(doc, '$.companyName')) VIRTUAL;
+-- `companyName` lived only in the document. A column of its own, written with the row like
+-- first_name, gives the query compiler a column to compare and the index something to hold.
+-- (Not a generated column over the JSONB document: every writer of the table, the seeder with
+-- an older SQLite included, would then have to read JSONB.)
+ALTER TABLE customers ADD COLUMN company_name TEXT NULL;
+UPDATE customers SET company_name = json_extract(doc, '$.companyName');
 CREATE INDEX customers_company_name_idx ON customers (project, company_name, id);
 
 -- Planner statistics in the shape of 0003's (a project holds many rows; a first name is shared
