@@ -93,13 +93,14 @@ PRAGMA journal_mode=WAL;
 BEGIN;
 WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
-  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc)
+  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc,
+  company_name)
 SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 1, '{prefix}-' || i,
   '{prefix}-' || i || '@Example.com', lower('{prefix}-' || i || '@Example.com'), NULL, NULL,
   'First' || (i % 97), 'Last' || (i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
-  NULL, jsonb({doc}) FROM x;
+  NULL, jsonb({doc}), 'Company ' || (i % 5000) FROM x;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
 COMMIT;
@@ -123,10 +124,11 @@ def postgres_sql(n: int, prefix: str) -> str:
     return f"""
 BEGIN;
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
-  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc)
+  external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc,
+  company_name)
 SELECT {cid}, 'demo', 1, '{prefix}-' || i, '{prefix}-' || i || '@Example.com',
   lower('{prefix}-' || i || '@Example.com'), NULL, NULL, 'First' || (i % 97), 'Last' || (i % 1000),
-  {ts}, {ts}, NULL, {doc} FROM generate_series(0, {n - 1}) AS i;
+  {ts}, {ts}, NULL, {doc}, 'Company ' || (i % 5000) FROM generate_series(0, {n - 1}) AS i;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
 COMMIT;

@@ -44,7 +44,7 @@ pub use error::DomainError;
 pub use logging::ClientLogging;
 pub use message::{Message, MessagePayload, UserProvidedIdentifiers};
 pub use newtypes::{Email, Key, Version};
-pub use password::{PasswordHash, PasswordHasher};
+pub use password::{HashMemory, PasswordHash, PasswordHasher};
 pub use project::Project;
 pub use project_settings::{parse_project_action, ProjectRecord, ProjectUpdateAction};
 pub use reference::{KeyReference, Reference, ResourceIdentifier};

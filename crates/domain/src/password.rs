@@ -4,9 +4,10 @@
 //! salt comes from the caller's random source so tests can control it.
 
 use argon2::password_hash::{
-    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier, SaltString,
+    Output, ParamsString, PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier,
+    SaltString,
 };
-use argon2::{Algorithm, Argon2, Params, Version as ArgonVersion};
+use argon2::{Algorithm, Argon2, Block, Params, Version as ArgonVersion};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -139,6 +140,52 @@ impl PasswordHasher {
         Ok(PasswordHash(phc))
     }
 
+    /// [`PasswordHasher::hash`] computed in `memory` instead of a fresh allocation: a worker
+    /// that keeps its `HashMemory` skips allocating and faulting in 19 MiB per hash. The PHC
+    /// string is byte-identical to `hash`'s.
+    pub fn hash_in(
+        &self,
+        password: &str,
+        salt: [u8; 16],
+        memory: &mut HashMemory,
+    ) -> Result<PasswordHash, HashError> {
+        let err = |e: &dyn std::fmt::Display| HashError(e.to_string());
+        let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| err(&e))?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        self.argon()
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt,
+                &mut out,
+                memory.blocks(self.params.block_count()),
+            )
+            .map_err(|e| err(&e))?;
+        let phc = PhcHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(ArgonVersion::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(|e| err(&e))?,
+            salt: Some(salt_b64.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| err(&e))?),
+        };
+        Ok(PasswordHash(phc.to_string()))
+    }
+
+    /// [`PasswordHasher::verify`] computed in `memory` (see [`PasswordHasher::hash_in`]).
+    pub fn verify_in(
+        &self,
+        password: &str,
+        hash: Option<&PasswordHash>,
+        memory: &mut HashMemory,
+    ) -> bool {
+        let hash = hash.filter(|h| !h.is_masked_only());
+        let target = hash.unwrap_or(&self.dummy);
+        let ok = PhcHash::new(&target.0)
+            .ok()
+            .and_then(|parsed| recompute_matches(&parsed, password, memory))
+            .unwrap_or(false);
+        ok && hash.is_some()
+    }
+
     /// Whether `password` matches `hash`. With `None` (unknown account or no password) it
     /// verifies against a dummy hash so the answer takes as long, then returns false.
     pub fn verify(&self, password: &str, hash: Option<&PasswordHash>) -> bool {
@@ -155,12 +202,73 @@ impl PasswordHasher {
     }
 }
 
+/// The memory an Argon2 computation works in, kept by a hashing worker between hashes.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// At least `count` blocks; Argon2 overwrites every block it reads, so old contents are
+    /// harmless.
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            self.0.resize(count, Block::default());
+        }
+        &mut self.0[..count]
+    }
+}
+
+/// Recomputes an Argon2 PHC hash with its own parameters in `memory`; whether it matches
+/// (compared in constant time by `Output`). `None` for a hash that is not Argon2's.
+fn recompute_matches(
+    parsed: &PhcHash<'_>,
+    password: &str,
+    memory: &mut HashMemory,
+) -> Option<bool> {
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = ArgonVersion::try_from(parsed.version.unwrap_or(0x13)).ok()?;
+    let expected = parsed.hash?;
+    let params = Params::try_from(parsed).ok()?;
+    let params = Params::new(
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        Some(expected.len()),
+    )
+    .ok()?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    let count = params.block_count();
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory.blocks(count))
+        .ok()?;
+    Some(Output::new(&out).ok()? == expected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
         PasswordHasher::with_params(1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn hashing_in_reused_memory_gives_the_same_phc_and_verifies() {
+        let h = cheap();
+        let mut memory = HashMemory::default();
+        for (pw, salt) in [("secret123", [7; 16]), ("other", [9; 16])] {
+            let reused = h.hash_in(pw, salt, &mut memory).unwrap();
+            assert_eq!(reused, h.hash(pw, salt).unwrap());
+            assert!(h.verify_in(pw, Some(&reused), &mut memory));
+            assert!(!h.verify_in("wrong", Some(&reused), &mut memory));
+        }
+        assert!(!h.verify_in("clientele-dummy-password", None, &mut memory));
+        // A hash of another cost still verifies with its own parameters.
+        let other = PasswordHasher::with_params(2048, 2, 1).unwrap();
+        let theirs = other.hash("pw", [5; 16]).unwrap();
+        assert!(h.verify_in("pw", Some(&theirs), &mut memory));
+        assert!(!h.verify_in("px", Some(&theirs), &mut memory));
     }
 
     #[test]

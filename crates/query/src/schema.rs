@@ -236,7 +236,7 @@ const CUSTOMER_FIELDS: &[Field] = &[
     doc("title", S),
     doc("salutation", S),
     doc("dateOfBirth", FieldType::Date),
-    doc("companyName", S),
+    col("companyName", S, "company_name", true),
     doc("vatId", S),
     col("customerNumber", S, "customer_number", true),
     col("externalId", S, "external_id", true),

@@ -26,7 +26,9 @@ const CREATE: &str = "CREATE TABLE customers (
     id TEXT PRIMARY KEY, project TEXT NOT NULL, version INTEGER NOT NULL, key TEXT,
     email TEXT NOT NULL, lowercase_email TEXT NOT NULL, customer_number TEXT, external_id TEXT,
     first_name TEXT, last_name TEXT, created_at TEXT NOT NULL, last_modified_at TEXT NOT NULL,
-    doc TEXT NOT NULL)";
+    doc TEXT NOT NULL,
+    -- The store writes companyName here with the row; generated keeps the two equal.
+    company_name TEXT GENERATED ALWAYS AS (json_extract(doc, '$.companyName')) VIRTUAL)";
 
 /// The store's email-scope table, which `stores(key = …)` compiles against: one row per store
 /// key, or one with scope `''` for a global customer.

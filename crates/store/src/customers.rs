@@ -158,8 +158,8 @@ pub(crate) async fn insert_customer_row(
     let sql = Sql::new(format!(
         "INSERT INTO customers (id, project, version, key, email, lowercase_email, \
          customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
-         password_hash, doc) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc})"
+         password_hash, doc, company_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc}, $15)"
     ))
     .bind(&row.id)
     .bind(project)
@@ -174,7 +174,8 @@ pub(crate) async fn insert_customer_row(
     .bind(&row.created_at)
     .bind(&row.last_modified_at)
     .bind(&row.password_hash)
-    .bind(&row.doc);
+    .bind(&row.doc)
+    .bind(&row.company_name);
     conn.execute(sql)
         .await
         .on_unique("insert customer", &customer_uniques(row))?;
@@ -268,8 +269,8 @@ pub(crate) async fn update_customer_on(
     let sql = Sql::new(format!(
         "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
          customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
-         created_at = $9, last_modified_at = $10, password_hash = $11, doc = {doc} \
-         WHERE id = $13 AND project = $14 AND version = $15"
+         created_at = $9, last_modified_at = $10, password_hash = $11, doc = {doc}, \
+         company_name = $16 WHERE id = $13 AND project = $14 AND version = $15"
     ))
     .bind(row.version)
     .bind(&row.key)
@@ -285,7 +286,8 @@ pub(crate) async fn update_customer_on(
     .bind(&row.doc)
     .bind(&row.id)
     .bind(project)
-    .bind(to_i64(expected.get())?);
+    .bind(to_i64(expected.get())?)
+    .bind(&row.company_name);
     let done = conn
         .execute(sql)
         .await

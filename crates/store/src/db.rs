@@ -17,7 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use clientele_query::SqlParam;
-use sqlx::pool::PoolConnection;
+use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::postgres::PgRow;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
@@ -314,6 +314,25 @@ impl Backend {
     }
 }
 
+/// How long a connection may sit idle in a pool before it is pinged on checkout.
+const PING_WHEN_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `options` with the liveness check on checkout limited to connections idle for a while:
+/// sqlx's default pings every checkout, a full round trip per statement under load, while a
+/// connection in use a moment ago is known to be alive.
+pub(crate) fn ping_when_idle<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// Runs a page query and its count on `conn` (inside the backend's deadline).
 pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, StoreError> {
     let rows = conn
@@ -326,6 +345,9 @@ pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, 
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .or_backend("read page row")?;
     let total = match &sql.count {
+        // A page that ends the matches gives the total; counting again would only cost a
+        // statement (and could disagree with the page under concurrent writes).
+        Some(_) if sql.total_from_page(rows.len()).is_some() => sql.total_from_page(rows.len()),
         Some((count_sql, params)) => Some(
             conn.int(Sql::new(count_sql.as_str()).bind_all(params))
                 .await

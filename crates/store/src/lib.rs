@@ -21,6 +21,7 @@ mod rows;
 mod search;
 mod sqlite;
 mod store;
+mod token_cache;
 mod tokens;
 
 use std::sync::Arc;

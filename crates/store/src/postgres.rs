@@ -15,7 +15,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{page_on, Backend, Conn, PageRows, Sql};
+use crate::db::{page_on, ping_when_idle, Backend, Conn, PageRows, Sql};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -44,7 +44,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
 /// The pool settings `opts` ask for: `pool_size` connections at most (each Clientele process
 /// opens its own pool, so PostgreSQL's `max_connections` must cover all processes).
 fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
-    PgPoolOptions::new()
+    ping_when_idle(PgPoolOptions::new())
         .max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
         .acquire_timeout(ACQUIRE_TIMEOUT)
 }
@@ -133,6 +133,8 @@ mod tests {
             select: "SELECT pg_sleep(5)::text, NULL::text".to_owned(),
             select_params: Vec::new(),
             count: None,
+            limit: 1,
+            offset: 0,
         };
         let result = store.run_page(slow).await;
         assert!(

@@ -31,6 +31,8 @@ pub(crate) struct CustomerRow {
     pub(crate) external_id: Option<String>,
     pub(crate) first_name: Option<String>,
     pub(crate) last_name: Option<String>,
+    /// `companyName`, a column only so that an index can serve predicates on it.
+    pub(crate) company_name: Option<String>,
     pub(crate) created_at: String,
     pub(crate) last_modified_at: String,
     pub(crate) password_hash: Option<String>,
@@ -78,6 +80,7 @@ impl CustomerRow {
             external_id: c.external_id.clone(),
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),
+            company_name: c.company_name.clone(),
             created_at: format_datetime(c.created_at),
             last_modified_at: format_datetime(c.last_modified_at),
             password_hash: c
@@ -312,6 +315,24 @@ pub(crate) struct PageSql {
     pub(crate) select_params: Vec<SqlParam>,
     /// `SELECT COUNT(*) …` over the same `WHERE`, when the total was asked for.
     pub(crate) count: Option<(String, Vec<SqlParam>)>,
+    /// The page's `LIMIT` and `OFFSET`: a page shorter than its limit ends the matches, so its
+    /// total is known without the count.
+    pub(crate) limit: u64,
+    /// See `limit`.
+    pub(crate) offset: u64,
+}
+
+impl PageSql {
+    /// The total a page of `rows` rows implies, when it implies one: it is shorter than the
+    /// limit (the matches end on it) and not an empty page past the end (which only says the
+    /// total is at most the offset).
+    pub(crate) fn total_from_page(&self, rows: usize) -> Option<i64> {
+        let rows = rows as u64;
+        let ends_here = rows < self.limit && (rows > 0 || self.offset == 0);
+        ends_here
+            .then(|| i64::try_from(self.offset + rows).ok())
+            .flatten()
+    }
 }
 
 /// What [`PageSql::build`] needs besides the query.
@@ -431,6 +452,8 @@ impl PageSql {
             select,
             select_params,
             count,
+            limit: q.limit,
+            offset: q.offset,
         })
     }
 }
@@ -453,6 +476,24 @@ mod tests {
         assert_eq!(cap_total(25_000, true).unwrap(), 10_000);
         assert_eq!(cap_total(7, true).unwrap(), 7);
         assert!(cap_total(-1, false).is_err());
+    }
+
+    #[test]
+    fn only_a_page_that_ends_the_matches_gives_the_total() {
+        let page = |limit, offset| PageSql {
+            select: String::new(),
+            select_params: Vec::new(),
+            count: None,
+            limit,
+            offset,
+        };
+        assert_eq!(page(20, 0).total_from_page(0), Some(0));
+        assert_eq!(page(20, 0).total_from_page(7), Some(7));
+        assert_eq!(page(20, 40).total_from_page(3), Some(43));
+        // A full page may have more after it; an empty page past the start says nothing.
+        assert_eq!(page(20, 0).total_from_page(20), None);
+        assert_eq!(page(20, 40).total_from_page(0), None);
+        assert_eq!(page(0, 0).total_from_page(0), None);
     }
 
     #[test]

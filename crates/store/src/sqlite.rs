@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, Backend, Conn, PageRows, Pools, Sql};
+use crate::db::{page_on, ping_when_idle, Backend, Conn, PageRows, Pools, Sql};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -50,7 +50,8 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
             .idle_timeout(None)
             .max_lifetime(None)
     } else {
-        SqlitePoolOptions::new().max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+        ping_when_idle(SqlitePoolOptions::new())
+            .max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
     };
     let read = read
         .connect_with(connect.clone())
@@ -59,7 +60,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
     let write = if in_memory {
         read.clone()
     } else {
-        SqlitePoolOptions::new()
+        ping_when_idle(SqlitePoolOptions::new())
             .max_connections(1)
             .connect_with(connect)
             .await
@@ -204,6 +205,8 @@ mod tests {
                 .to_owned(),
             select_params: Vec::new(),
             count: None,
+            limit: 1,
+            offset: 0,
         };
         let started = Instant::now();
         let result = store.run_page(endless).await;

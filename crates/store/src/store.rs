@@ -28,6 +28,7 @@ use crate::rows::{
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
 };
 use crate::search;
+use crate::token_cache::TokenCache;
 use crate::tokens::kind_column;
 use crate::{
     postgres, resources, sqlite, AccessTokenRecord, ApiClientRecord, CustomerLookup,
@@ -39,6 +40,8 @@ use crate::{
 pub(crate) struct SqlStore {
     backend: Backend,
     query_timeout: Duration,
+    /// Access-token rows read in the last second (see `token_cache`).
+    tokens: TokenCache,
 }
 
 impl SqlStore {
@@ -47,6 +50,7 @@ impl SqlStore {
         SqlStore {
             backend,
             query_timeout: opts.query_timeout,
+            tokens: TokenCache::default(),
         }
     }
 
@@ -353,6 +357,10 @@ impl Store for SqlStore {
     }
 
     async fn get_token(&self, token_hash: &str) -> Result<Option<AccessTokenRecord>, StoreError> {
+        if let Some(record) = self.tokens.get(token_hash) {
+            return Ok(Some(record));
+        }
+        let read_at = std::time::Instant::now();
         let sql = Sql::new(
             "SELECT token_hash, kind, client_id, project_key, scope, customer_id, expires_at \
              FROM oauth_tokens WHERE token_hash = $1",
@@ -374,7 +382,7 @@ impl Store for SqlStore {
         })(
         )
         .or_backend("read token")?;
-        Ok(Some(AccessTokenRecord {
+        let record = AccessTokenRecord {
             token_hash,
             kind,
             client_id,
@@ -382,7 +390,9 @@ impl Store for SqlStore {
             scope,
             customer_id,
             expires_at: parse_ts(&expires_at, "token expires_at")?,
-        }))
+        };
+        self.tokens.put(read_at, &record);
+        Ok(Some(record))
     }
 
     async fn extend_token(
@@ -393,6 +403,7 @@ impl Store for SqlStore {
         let sql = Sql::new("UPDATE oauth_tokens SET expires_at = $1 WHERE token_hash = $2")
             .bind(&ts(expires_at))
             .bind(token_hash);
+        self.tokens.forget(token_hash);
         self.write_one("extend token", sql, None).await
     }
 
@@ -402,7 +413,9 @@ impl Store for SqlStore {
         customer_id: &str,
     ) -> Result<(), StoreError> {
         let sql = revoke_sql(project, customer_id);
-        self.write_one("revoke customer tokens", sql, None).await
+        let done = self.write_one("revoke customer tokens", sql, None).await;
+        self.tokens.forget_all();
+        done
     }
 
     async fn insert_bound_token(
@@ -452,7 +465,9 @@ impl Store for SqlStore {
 
     async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
         let sql = Sql::new("DELETE FROM oauth_tokens WHERE token_hash = $1").bind(token_hash);
-        self.write_one("delete token", sql, None).await
+        let done = self.write_one("delete token", sql, None).await;
+        self.tokens.forget(token_hash);
+        done
     }
 
     async fn claim_anonymous_id(
@@ -871,7 +886,9 @@ impl Store for SqlStore {
     ) -> Result<RedeemOutcome, StoreError> {
         let row = CustomerRow::of(&change.customer)?;
         let (project, value_hash) = (project.to_owned(), value_hash.to_owned());
-        self.backend
+        let revokes = change.revoke_oauth_tokens;
+        let outcome = self
+            .backend
             .write("commit redeem customer token", move |c| {
                 Box::pin(async move {
                     // The customer row, then tokens (see the lock order in `customers`).
@@ -915,7 +932,11 @@ impl Store for SqlStore {
                     Ok(RedeemOutcome::Redeemed)
                 })
             })
-            .await
+            .await;
+        if revokes {
+            self.tokens.forget_all();
+        }
+        outcome
     }
 }
 

@@ -14,8 +14,9 @@
 
 use super::params::QueryParams;
 use super::request::{
-    actor, customer_query, customer_ref, expanded, expanded_page, expanded_sign_in, expansions,
-    id_or_key, json_body, presence, required_version, store_context, PathParams,
+    actor, customer_query, customer_ref, expanded, expanded_page_response, expanded_response,
+    expanded_sign_in, expansions, id_or_key, json_body, presence, required_version, store_context,
+    PathParams,
 };
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
 use crate::error::ApiError;
@@ -26,6 +27,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use clientele_domain::token::TokenKind;
@@ -61,13 +63,13 @@ async fn query_customers(
     auth: Authorized<ViewCustomers>,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = QueryParams::parse(raw.as_deref());
     let query = customer_query(&state, &auth.project_key, &params).await?;
     let paths = expansions(&params)?;
     let ctx = store_context(&auth);
     let page = service::query(&state, &auth.project_key, &ctx, &query).await?;
-    expanded_page(&state, &auth.project_key, &page, &paths).await
+    expanded_page_response(&state, &auth.project_key, &page, &paths).await
 }
 
 /// `HEAD /{p}/customers[?where=…]`: 200 if any customer matches.
@@ -111,15 +113,17 @@ pub(super) async fn get_customer(
     State(state): State<AppState>,
     path: PathParams,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     if let Some(token) = id_or_key(&path).and_then(token_segment) {
-        return get_customer_by_token(&auth, &state, token, raw.as_deref()).await;
+        return Ok(get_customer_by_token(&auth, &state, token, raw.as_deref())
+            .await?
+            .into_response());
     }
     let target = customer_ref(&path)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
     let customer = service::get(&state, &auth.project_key, &ctx, &target).await?;
-    expanded(&state, &auth.project_key, &customer, &paths).await
+    expanded_response(&state, &auth.project_key, &customer, &paths).await
 }
 
 /// `HEAD /{p}/customers/{id}` and `/key={key}`: bare 200 or 404.

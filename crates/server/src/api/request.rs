@@ -17,7 +17,8 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clientele_domain::{CustomerSignInResult, PagedQueryResponse};
 use clientele_query::schema::{customer_schema, Schema};
@@ -105,6 +106,51 @@ pub async fn expanded<T: Serialize>(
         expand::expand(state, project, &mut value, paths).await?;
     }
     Ok(Json(value))
+}
+
+/// [`expanded`] as a response. Without `paths` the body is serialized straight to bytes,
+/// skipping the `Value` tree in between: the same bytes (fields in declaration order either
+/// way), at a fraction of the allocations on the most frequent reads.
+pub async fn expanded_response<T: Serialize>(
+    state: &AppState,
+    project: &str,
+    body: &T,
+    paths: &[ExpandPath],
+) -> Result<Response, ApiError> {
+    if paths.is_empty() {
+        return json_bytes(body);
+    }
+    Ok(expanded(state, project, body, paths).await?.into_response())
+}
+
+/// [`expanded_page`] as a response, serialized straight to bytes without `paths` (see
+/// [`expanded_response`]).
+pub async fn expanded_page_response<T: Serialize>(
+    state: &AppState,
+    project: &str,
+    page: &PagedQueryResponse<T>,
+    paths: &[ExpandPath],
+) -> Result<Response, ApiError> {
+    if paths.is_empty() {
+        return json_bytes(page);
+    }
+    Ok(expanded_page(state, project, page, paths)
+        .await?
+        .into_response())
+}
+
+/// `body` serialized as an `application/json` response.
+fn json_bytes<T: Serialize>(body: &T) -> Result<Response, ApiError> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A `CustomerSignInResult` as JSON with `paths` expanded. Paths are relative to the result

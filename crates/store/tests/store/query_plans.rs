@@ -54,7 +54,7 @@ fn customer(i: usize) -> Customer {
         middle_name: None,
         title: None,
         date_of_birth: None,
-        company_name: None,
+        company_name: Some(format!("Company{}", i % 80)),
         vat_id: None,
         addresses: vec![Address {
             id: Some(format!("a{i}")),
@@ -212,6 +212,25 @@ fn cases() -> Vec<Case> {
             &[r#"lastName = "Last7""#],
             &["customers_last_name_idx"],
             "last_name=?",
+        ),
+        customers(
+            &[r#"firstName = "First7""#],
+            &["customers_first_name_idx"],
+            "first_name=?",
+        ),
+        Case {
+            sort: &["firstName asc"],
+            ..customers(
+                &[r#"firstName = "First7""#],
+                &["customers_first_name_idx"],
+                "first_name=?",
+            )
+        },
+        // A document field with a generated column (migration 0010 / 0009).
+        customers(
+            &[r#"companyName = "Company7""#],
+            &["customers_company_name_idx"],
+            "company_name=?",
         ),
         customers(
             &[r#"createdAt > "2022-09-19T14:37:30.000Z""#],

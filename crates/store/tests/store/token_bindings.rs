@@ -3,9 +3,9 @@
 //! session ids claimed once. Each story runs on SQLite and, when `CLIENTELE_TEST_POSTGRES_URL`
 //! is set, on PostgreSQL.
 
-use clientele_store::{AccessTokenRecord, StoreError, TokenBinding};
+use clientele_store::{open, AccessTokenRecord, StoreError, StoreOptions, TokenBinding};
 
-use crate::common::{at, each_backend};
+use crate::common::{at, each_backend, each_backend_at};
 
 fn token(hash: &str, customer: Option<&str>) -> AccessTokenRecord {
     AccessTokenRecord {
@@ -104,6 +104,40 @@ async fn an_anonymous_id_is_claimed_once_per_project() {
             won += usize::from(claim.await.unwrap());
         }
         assert_eq!(won, 1);
+    })
+    .await;
+}
+
+/// Access tokens are remembered for under a second per process (so a request's bearer check is
+/// not a database round trip): this process's own deletions and revocations apply at once, and
+/// another process's (a second store on the same database) within a second.
+#[tokio::test]
+async fn cached_tokens_are_refused_at_once_here_and_within_a_second_elsewhere() {
+    each_backend_at(|store, url| async move {
+        let other = open(&url, StoreOptions::default()).await.unwrap();
+        for hash in ["own", "bound", "remote"] {
+            let customer = (hash == "bound").then_some("cust-9");
+            store.insert_token(&token(hash, customer)).await.unwrap();
+            // Read on both, so both have it cached.
+            assert!(store.get_token(hash).await.unwrap().is_some());
+            assert!(other.get_token(hash).await.unwrap().is_some());
+        }
+        store.delete_token("own").await.unwrap();
+        assert_eq!(store.get_token("own").await.unwrap(), None);
+        store
+            .revoke_customer_tokens("proj", "cust-9")
+            .await
+            .unwrap();
+        assert_eq!(store.get_token("bound").await.unwrap(), None);
+
+        other.delete_token("remote").await.unwrap();
+        assert_eq!(other.get_token("remote").await.unwrap(), None);
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        for hash in ["own", "bound", "remote"] {
+            assert_eq!(store.get_token(hash).await.unwrap(), None, "{hash}");
+            assert_eq!(other.get_token(hash).await.unwrap(), None, "{hash}");
+        }
+        other.close().await;
     })
     .await;
 }
