@@ -28,6 +28,9 @@ pub(crate) struct Dialect {
     /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
     /// the referencing resource's `type_id`.
     pub(crate) reference_checks: fn(&str) -> &'static [(&'static str, &'static str)],
+    /// The current UTC time as `2022-09-19T14:34:35.843Z` text (only where a write carries no
+    /// time of its own: deletions of generic resources in change notifications).
+    pub(crate) now_text: &'static str,
 }
 
 /// SQLite reports a unique violation by its columns, not by an index name: each list and the
@@ -66,6 +69,7 @@ pub(crate) static SQLITE: Dialect = Dialect {
     update_lock: "",
     lock_email: None,
     reference_checks: sqlite_reference_checks,
+    now_text: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
@@ -139,6 +143,7 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     update_lock: " FOR UPDATE",
     lock_email: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
     reference_checks: postgres_reference_checks,
+    now_text: "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).

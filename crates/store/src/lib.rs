@@ -20,14 +20,15 @@ mod resources;
 mod rows;
 mod sqlite;
 mod store;
+mod subscriptions;
 mod tokens;
 
 use std::sync::Arc;
 
 pub use api::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page, PoolStats,
-    RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError, StoreOptions,
-    TokenBinding, TokenKind, TokenRedemption,
+    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, LeasedSubscription,
+    Page, PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery,
+    ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
 };
 #[doc(hidden)]
 pub use inspect::{page_statements, Listing};
