@@ -15,6 +15,7 @@ pub mod project;
 pub mod references;
 pub mod resources;
 pub mod stores;
+pub mod subscriptions;
 pub mod types;
 
 use crate::error::ApiError;

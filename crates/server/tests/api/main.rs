@@ -35,6 +35,8 @@ mod openapi;
 mod project;
 mod shutdown;
 mod stores;
+mod subscriptions;
+mod subscriptions_delivery;
 mod throttling;
 mod transfer;
 mod two_processes;
