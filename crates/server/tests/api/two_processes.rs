@@ -51,8 +51,14 @@ fn clientele() -> Command {
 
 /// Starts `clientele serve` on port 0 and waits for its `listening on http://…` line.
 pub(crate) async fn serve(database: &str) -> Server {
+    serve_with(database, &[]).await
+}
+
+/// [`serve`] with `extra` arguments.
+pub(crate) async fn serve_with(database: &str, extra: &[&str]) -> Server {
     let mut child = clientele()
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .args(extra)
         .args([
             "--db-pool-size",
             &POOL_SIZE.to_string(),
