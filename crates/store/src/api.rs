@@ -191,13 +191,13 @@ pub struct ResourceRecord {
     pub doc: serde_json::Value,
 }
 
-/// A Subscription leased for delivery.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LeasedSubscription {
+/// A Subscription with undelivered notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingSubscription {
+    /// Its id.
+    pub id: String,
     /// Its project.
     pub project: String,
-    /// Its API JSON, secrets in clear.
-    pub doc: serde_json::Value,
 }
 
 /// One undelivered notification of a Subscription.
@@ -507,17 +507,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     // ---- Subscription delivery (the outbox every write fans out into) ----
 
-    /// Leases to `owner`, until `until`, up to `limit` Subscriptions that have undelivered
-    /// notifications and whose lease is free, expired at `now` or already `owner`'s.
-    async fn lease_subscriptions(
+    /// Up to `limit` Subscriptions with undelivered notifications, oldest first, each with its
+    /// project (read only: leasing one is [`Store::renew_subscription_lease`]).
+    async fn waiting_subscriptions(
         &self,
-        owner: &str,
-        now: OffsetDateTime,
-        until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<(String, LeasedSubscription)>, StoreError>;
-    /// Renews `owner`'s lease of Subscription `id` until `until`; `false` when another owner
-    /// holds it (this one must stop delivering it).
+    ) -> Result<Vec<WaitingSubscription>, StoreError>;
+    /// Takes or renews `owner`'s lease of Subscription `id` until `until`, unless another
+    /// owner holds it past `now`; `false` then (this one must not deliver it).
     async fn renew_subscription_lease(
         &self,
         id: &str,

@@ -26,9 +26,9 @@ mod tokens;
 use std::sync::Arc;
 
 pub use api::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, LeasedSubscription,
-    Page, PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery,
-    ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, Page,
+    PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord,
+    Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption, WaitingSubscription,
 };
 #[doc(hidden)]
 pub use inspect::{page_statements, Listing};

@@ -31,9 +31,9 @@ use crate::subscriptions::{fan_out_change, Change, ModifiedAt};
 use crate::tokens::kind_column;
 use crate::{
     postgres, resources, sqlite, subscriptions, AccessTokenRecord, ApiClientRecord, CustomerLookup,
-    CustomerTokenRecord, LeasedSubscription, Page, PendingNotification, RedeemOutcome,
-    ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError, StoreOptions, TokenBinding,
-    TokenKind, TokenRedemption,
+    CustomerTokenRecord, Page, PendingNotification, RedeemOutcome, ResourceLookup, ResourceQuery,
+    ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    WaitingSubscription,
 };
 
 /// The [`Store`] over either database.
@@ -476,31 +476,12 @@ impl Store for SqlStore {
         }
     }
 
-    async fn lease_subscriptions(
+    async fn waiting_subscriptions(
         &self,
-        owner: &str,
-        now: OffsetDateTime,
-        until: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<(String, LeasedSubscription)>, StoreError> {
-        let waiting = {
-            let mut conn = self.backend.read().await?;
-            subscriptions::waiting(&mut conn, i64::from(limit)).await?
-        };
-        let mut out = Vec::new();
-        for id in waiting {
-            if !self
-                .renew_subscription_lease(&id, owner, now, until)
-                .await?
-            {
-                continue;
-            }
-            let mut conn = self.backend.read().await?;
-            if let Some(s) = subscriptions::leased(&mut conn, &id).await? {
-                out.push((id, s));
-            }
-        }
-        Ok(out)
+    ) -> Result<Vec<WaitingSubscription>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        subscriptions::waiting(&mut conn, i64::from(limit)).await
     }
 
     async fn renew_subscription_lease(

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::db::{Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::rows::{from_json, to_json, to_u64, ts};
-use crate::{LeasedSubscription, PendingNotification, StoreError};
+use crate::{PendingNotification, StoreError, WaitingSubscription};
 
 /// The `typeId` (and `type_id` column) of Subscriptions.
 pub(crate) const SUBSCRIPTION: &str = "subscription";
@@ -198,10 +198,13 @@ async fn drop_pending(conn: &mut Conn, id: &str, lease: bool) -> Result<(), Stor
 }
 
 /// Subscriptions with undelivered notifications, oldest first.
-pub(crate) async fn waiting(conn: &mut Conn, limit: i64) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn waiting(
+    conn: &mut Conn,
+    limit: i64,
+) -> Result<Vec<WaitingSubscription>, StoreError> {
     let sql = Sql::new(
-        "SELECT subscription_id FROM subscription_outbox GROUP BY subscription_id \
-         ORDER BY MIN(seq) LIMIT $1",
+        "SELECT subscription_id, MIN(project) FROM subscription_outbox \
+         GROUP BY subscription_id ORDER BY MIN(seq) LIMIT $1",
     )
     .bind(limit);
     let rows = conn
@@ -209,7 +212,12 @@ pub(crate) async fn waiting(conn: &mut Conn, limit: i64) -> Result<Vec<String>, 
         .await
         .or_backend("find waiting subscriptions")?;
     rows.iter()
-        .map(|r| r.get::<String>(0).or_backend("read subscription id"))
+        .map(|r| {
+            Ok(WaitingSubscription {
+                id: r.get(0).or_backend("read waiting subscription")?,
+                project: r.get(1).or_backend("read waiting subscription")?,
+            })
+        })
         .collect()
 }
 
@@ -242,27 +250,6 @@ pub(crate) async fn release(conn: &mut Conn, id: &str, owner: &str) -> Result<()
         .bind(owner);
     conn.execute(sql).await.or_backend("release lease")?;
     Ok(())
-}
-
-/// The Subscription document and project of `id`.
-pub(crate) async fn leased(
-    conn: &mut Conn,
-    id: &str,
-) -> Result<Option<LeasedSubscription>, StoreError> {
-    let doc = (conn.dialect().doc_out)("doc");
-    let sql = Sql::new(format!(
-        "SELECT project, {doc} FROM resources WHERE id = $1 AND type_id = '{SUBSCRIPTION}'"
-    ))
-    .bind(id);
-    let Some(r) = conn.optional(sql).await.or_backend("read subscription")? else {
-        return Ok(None);
-    };
-    let project: String = r.get(0).or_backend("read subscription")?;
-    let doc: String = r.get(1).or_backend("read subscription")?;
-    Ok(Some(LeasedSubscription {
-        project,
-        doc: from_json(&doc, "subscription")?,
-    }))
 }
 
 /// Subscription `id`'s oldest undelivered notifications, with each Message's document.
@@ -337,23 +324,32 @@ pub(crate) async fn ack(
 /// Sets the `status` of Subscription `id` without a new version (health is not an edit);
 /// a dropping state also drops its filters and undelivered notifications.
 pub(crate) async fn set_status(conn: &mut Conn, id: &str, status: &str) -> Result<(), StoreError> {
-    let Some(mut s) = leased(conn, id).await? else {
+    let doc = (conn.dialect().doc_out)("doc");
+    let lock = conn.dialect().update_lock;
+    let sql = Sql::new(format!(
+        "SELECT project, {doc} FROM resources WHERE id = $1 AND type_id = '{SUBSCRIPTION}'{lock}"
+    ))
+    .bind(id);
+    let Some(r) = conn.optional(sql).await.or_backend("read subscription")? else {
         return Ok(());
     };
-    if s.doc.get("status").and_then(Value::as_str) == Some(status) {
+    let project: String = r.get(0).or_backend("read subscription")?;
+    let text: String = r.get(1).or_backend("read subscription")?;
+    let mut doc: Value = from_json(&text, "subscription")?;
+    if doc.get("status").and_then(Value::as_str) == Some(status) {
         return Ok(());
     }
-    if let Some(o) = s.doc.as_object_mut() {
+    if let Some(o) = doc.as_object_mut() {
         o.insert("status".to_owned(), Value::String(status.to_owned()));
     }
     let doc_in = (conn.dialect().doc_in)(1);
     let sql = Sql::new(format!(
         "UPDATE resources SET doc = {doc_in} WHERE id = $2 AND type_id = '{SUBSCRIPTION}'"
     ))
-    .bind(&to_json(&s.doc)?)
+    .bind(&to_json(&doc)?)
     .bind(id);
     conn.execute(sql)
         .await
         .or_backend("set subscription status")?;
-    sync_filters(conn, &s.project, id, Some(&s.doc)).await
+    sync_filters(conn, &project, id, Some(&doc)).await
 }

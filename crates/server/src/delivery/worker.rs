@@ -37,6 +37,9 @@ pub struct DeliverySettings {
     pub batch: u32,
 }
 
+/// Empty rounds (each `poll` long) a delivery task waits for more before it ends.
+const IDLE_ROUNDS: u32 = 40;
+
 /// The running delivery loop; dropping it does not stop it, [`Worker::stop`] does.
 pub struct Worker {
     stop: watch::Sender<bool>,
@@ -73,30 +76,40 @@ async fn supervise(
             () = tokio::time::sleep(settings.poll) => {}
         }
         running.retain(|_, task| !task.is_finished());
-        let now = state.clock.now();
-        let leased = state
-            .store
-            .lease_subscriptions(&owner, now, now + settings.lease, 64)
-            .await;
-        let leased = match leased {
-            Ok(l) => l,
+        let waiting = match state.store.waiting_subscriptions(64).await {
+            Ok(w) => w,
             Err(e) => {
-                tracing::warn!(error = %e, "subscription delivery: leasing failed");
+                tracing::warn!(error = %e, "subscription delivery: reading the outbox failed");
                 continue;
             }
         };
-        for (id, subscription) in leased {
-            if running.contains_key(&id) {
+        // Running tasks renew their own leases; only the others are leased here, so an idle
+        // poll writes nothing.
+        for waiting in waiting {
+            if running.contains_key(&waiting.id) {
                 continue;
+            }
+            let now = state.clock.now();
+            let leased = state
+                .store
+                .renew_subscription_lease(&waiting.id, &owner, now, now + settings.lease)
+                .await;
+            match leased {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "subscription delivery: leasing failed");
+                    continue;
+                }
             }
             let task = tokio::spawn(deliver(
                 state.clone(),
                 settings.clone(),
                 owner.clone(),
-                subscription.project,
-                id.clone(),
+                waiting.project,
+                waiting.id.clone(),
             ));
-            running.insert(id, task);
+            running.insert(waiting.id, task);
         }
     }
     for (id, task) in running {
@@ -108,6 +121,10 @@ async fn supervise(
 /// Where a delivery task stands between rounds.
 struct Progress {
     sink: Option<Sink>,
+    /// Rounds in a row that found nothing to send.
+    idle: u32,
+    /// When this task last renewed its lease.
+    renewed_at: Option<OffsetDateTime>,
     backoff: Duration,
     configuration_error_since: Option<OffsetDateTime>,
 }
@@ -123,6 +140,8 @@ async fn deliver(
 ) {
     let mut progress = Progress {
         sink: None,
+        idle: 0,
+        renewed_at: None,
         backoff: settings.min_backoff,
         configuration_error_since: None,
     };
@@ -151,17 +170,33 @@ async fn round(
 ) -> Result<bool, clientele_store::StoreError> {
     let store = &state.store;
     let now = state.clock.now();
-    if !store
-        .renew_subscription_lease(id, owner, now, now + settings.lease)
-        .await?
-    {
-        return Ok(false);
+    // Renewed once a third of the lease has passed (not every round: on SQLite each renewal
+    // is a write); the acknowledging delete checks the lease anyway.
+    let due = progress
+        .renewed_at
+        .is_none_or(|at| now - at >= settings.lease / 3);
+    if due {
+        if !store
+            .renew_subscription_lease(id, owner, now, now + settings.lease)
+            .await?
+        {
+            return Ok(false);
+        }
+        progress.renewed_at = Some(now);
     }
     let batch = store.pending_notifications(id, settings.batch).await?;
     if batch.is_empty() {
-        store.release_subscription_lease(id, owner).await?;
-        return Ok(false);
+        // Stay a while with the connection open, so a steady trickle of writes does not pay a
+        // connect per notification; then give the Subscription back.
+        progress.idle += 1;
+        if progress.idle > IDLE_ROUNDS {
+            store.release_subscription_lease(id, owner).await?;
+            return Ok(false);
+        }
+        tokio::time::sleep(settings.poll).await;
+        return Ok(true);
     }
+    progress.idle = 0;
     // Read each round, so an update (changeDestination, a new status) applies at once.
     let Some(subscription) = load(state, project, id).await? else {
         return Ok(false);
