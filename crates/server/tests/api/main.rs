@@ -36,6 +36,7 @@ mod project;
 mod shutdown;
 mod stores;
 mod subscriptions;
+mod subscriptions_bench;
 mod subscriptions_crash;
 mod subscriptions_delivery;
 mod throttling;

@@ -77,6 +77,22 @@ impl Queue {
         out
     }
 
+    /// How many messages wait in the queue.
+    pub(crate) async fn count(&self) -> u32 {
+        self.channel
+            .queue_declare(
+                self.name.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap()
+            .message_count()
+    }
+
     /// Deletes the queue now (to make its routing key unroutable).
     pub(crate) async fn delete(&self) {
         self.channel
