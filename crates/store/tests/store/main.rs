@@ -15,5 +15,6 @@ mod query_plans;
 mod referenced_resources;
 mod resources;
 mod stores;
+mod subscriptions;
 mod token_bindings;
 mod write_failures;
