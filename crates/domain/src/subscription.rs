@@ -439,6 +439,21 @@ fn check_aws_credentials(
     Ok(())
 }
 
+/// Subscriptions per project (commercetools: 50 since 2021-08-19).
+pub const MAX_SUBSCRIPTIONS: u64 = 50;
+
+/// `MaxResourceLimitExceeded` when a project that has `existing` Subscriptions may not get
+/// another.
+pub fn check_subscription_limit(existing: u64) -> Result<(), DomainError> {
+    if existing >= MAX_SUBSCRIPTIONS {
+        return Err(DomainError::MaxResourceLimitExceeded {
+            exceeded_resource: "subscription".to_owned(),
+            limit: MAX_SUBSCRIPTIONS,
+        });
+    }
+    Ok(())
+}
+
 /// The resource types whose Messages a MessageSubscription may name (RAML enum).
 pub const MESSAGE_RESOURCE_TYPES: &[&str] = &[
     "approval-flow",

@@ -208,6 +208,10 @@ fn domain_wire(e: &DomainError) -> Wire {
             Wire::bad_request("ProjectNotConfiguredForLanguages")
                 .field("languages", json!(languages))
         }
+        MaxResourceLimitExceeded {
+            exceeded_resource, ..
+        } => Wire::bad_request("MaxResourceLimitExceeded")
+            .field("exceededResource", json!(exceeded_resource)),
     }
 }
 

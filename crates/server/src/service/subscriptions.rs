@@ -13,10 +13,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use clientele_domain::serde_formats::format_datetime;
 use clientele_domain::subscription::{
-    apply_subscription_actions, create_subscription, parse_subscription_action,
-    SubscriptionUpdateAction,
+    apply_subscription_actions, check_subscription_limit, create_subscription,
+    parse_subscription_action, SubscriptionUpdateAction,
 };
 use clientele_domain::{Subscription, SubscriptionDraft, SubscriptionHealthStatus};
+use clientele_store::ResourceQuery;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -81,6 +82,14 @@ impl ManagedResource for Subscription {
     ) -> Result<Subscription, ApiError> {
         load_project(state, project).await?;
         let mut s = create_subscription(draft, state.random.uuid(), state.clock.now())?;
+        // Counted before the insert, so concurrent creates may pass 50 by a few.
+        let count = ResourceQuery {
+            limit: 0,
+            with_total: true,
+            ..ResourceQuery::default()
+        };
+        let existing = resources::query::<Subscription>(state, project, &count).await?;
+        check_subscription_limit(existing.total.unwrap_or(0))?;
         s.status = initial_status(check_destination(project, &s).await?);
         resources::insert(state, project, actor, s).await
     }

@@ -515,3 +515,23 @@ async fn subscriptions_need_manage_subscriptions() {
         .await;
     assert_eq!(h.status, 404);
 }
+
+#[tokio::test]
+async fn a_project_has_at_most_fifty_subscriptions() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let draft = json!({"destination": {"type": "GoogleCloudPubSub", "projectId": "p", "topic": "t"},
+                       "changes": [{"resourceTypeId": "customer"}]});
+    for _ in 0..50 {
+        create(&app, &token, draft.clone()).await;
+    }
+    let e = app.post("/demo/subscriptions", &token, draft).await;
+    assert_eq!(
+        e.error(400, "MaxResourceLimitExceeded")["exceededResource"],
+        "subscription"
+    );
+    assert_eq!(
+        app.get("/demo/subscriptions?limit=0", &token).await.ok(200)["total"],
+        50
+    );
+}
