@@ -530,9 +530,14 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         limit: u32,
     ) -> Result<Vec<PendingNotification>, StoreError>;
-    /// Marks Subscription `id`'s notifications up to `seq` delivered, if `owner` still holds
-    /// its lease (whether it did).
-    async fn ack_notifications(&self, id: &str, owner: &str, seq: i64) -> Result<bool, StoreError>;
+    /// Marks Subscription `id`'s notifications `seqs` delivered, if `owner` still holds its
+    /// lease (whether it did). Exactly those: on PostgreSQL a lower `seq` may commit later.
+    async fn ack_notifications(
+        &self,
+        id: &str,
+        owner: &str,
+        seqs: &[i64],
+    ) -> Result<bool, StoreError>;
     /// Sets a Subscription's health `status` (no new version); the dropping states also drop
     /// its undelivered notifications and stop queueing new ones.
     async fn set_subscription_status(&self, id: &str, status: &str) -> Result<(), StoreError>;

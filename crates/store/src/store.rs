@@ -517,11 +517,16 @@ impl Store for SqlStore {
         subscriptions::pending(&mut conn, id, i64::from(limit)).await
     }
 
-    async fn ack_notifications(&self, id: &str, owner: &str, seq: i64) -> Result<bool, StoreError> {
-        let (id, owner) = (id.to_owned(), owner.to_owned());
+    async fn ack_notifications(
+        &self,
+        id: &str,
+        owner: &str,
+        seqs: &[i64],
+    ) -> Result<bool, StoreError> {
+        let (id, owner, seqs) = (id.to_owned(), owner.to_owned(), seqs.to_vec());
         self.backend
             .write("commit ack notifications", move |c| {
-                Box::pin(async move { subscriptions::ack(c, &id, &owner, seq).await })
+                Box::pin(async move { subscriptions::ack(c, &id, &owner, &seqs).await })
             })
             .await
     }

@@ -293,12 +293,14 @@ pub(crate) async fn pending(
     Ok(out)
 }
 
-/// Deletes `id`'s notifications up to `seq` if `owner` still holds its lease; whether it did.
+/// Deletes `id`'s notifications `seqs` if `owner` still holds its lease; whether it did.
+/// The exact list, not a range: on PostgreSQL a transaction can commit a lower `seq` after a
+/// higher one was delivered, and that row must stay.
 pub(crate) async fn ack(
     conn: &mut Conn,
     id: &str,
     owner: &str,
-    seq: i64,
+    seqs: &[i64],
 ) -> Result<bool, StoreError> {
     let lock = conn.dialect().update_lock;
     let sql = Sql::new(format!(
@@ -314,12 +316,23 @@ pub(crate) async fn ack(
     {
         return Ok(false);
     }
-    let sql = Sql::new("DELETE FROM subscription_outbox WHERE subscription_id = $1 AND seq <= $2")
-        .bind(id)
-        .bind(seq);
-    conn.execute(sql).await.or_backend("ack notifications")?;
+    for chunk in seqs.chunks(ACK_CHUNK) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+        let mut sql = Sql::new(format!(
+            "DELETE FROM subscription_outbox WHERE subscription_id = $1 AND seq IN ({})",
+            placeholders.join(", ")
+        ))
+        .bind(id);
+        for seq in chunk {
+            sql = sql.bind(*seq);
+        }
+        conn.execute(sql).await.or_backend("ack notifications")?;
+    }
     Ok(true)
 }
+
+/// Sequence numbers per acknowledging statement (well under both databases' parameter limits).
+const ACK_CHUNK: usize = 500;
 
 /// Sets the `status` of Subscription `id` without a new version (health is not an edit);
 /// a dropping state also drops its filters and undelivered notifications.

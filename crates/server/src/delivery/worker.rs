@@ -208,10 +208,8 @@ async fn round(
         return Ok(false);
     }
     let (sent, result) = send(project, &subscription, &batch, progress).await;
-    if let Some(seq) = sent {
-        if !store.ack_notifications(id, owner, seq).await? {
-            return Ok(false);
-        }
+    if !sent.is_empty() && !store.ack_notifications(id, owner, &sent).await? {
+        return Ok(false);
     }
     match result {
         Ok(()) => {
@@ -277,51 +275,39 @@ async fn load(
     }
 }
 
-/// Sends `batch` in order: the last `seq` acknowledged (if any) and the first failure.
+/// Sends `batch` in order: the `seq`s that are done (acknowledged by the Destination, or
+/// never deliverable: a Message erased since it was queued) and the first failure.
 async fn send(
     project: &str,
     subscription: &Subscription,
     batch: &[PendingNotification],
     progress: &mut Progress,
-) -> (Option<i64>, Result<(), SendError>) {
+) -> (Vec<i64>, Result<(), SendError>) {
     if progress.sink.as_ref().is_none_or(Sink::is_broken) {
         match Sink::connect(&subscription.destination).await {
             Ok(s) => progress.sink = Some(s),
-            Err(e) => return (None, Err(e)),
+            Err(e) => return (Vec::new(), Err(e)),
         }
     }
     let Some(sink) = progress.sink.as_ref() else {
-        return (None, Ok(()));
+        return (Vec::new(), Ok(()));
     };
-    // Erased Messages are skipped but still acknowledged with the rest.
     let mut payloads = Vec::with_capacity(batch.len());
     let mut seqs = Vec::with_capacity(batch.len());
-    let mut skipped_until = None;
+    let mut done = Vec::new();
     for n in batch {
-        match payload::platform(project, n) {
-            Some(p) => {
-                let body = payload::formatted(&subscription.format, project, p);
-                match serde_json::to_vec(&body) {
-                    Ok(bytes) => {
-                        payloads.push(bytes);
-                        seqs.push(n.seq);
-                    }
-                    Err(_) => skipped_until = Some(n.seq),
-                }
+        let body = payload::platform(project, n)
+            .map(|p| payload::formatted(&subscription.format, project, p))
+            .and_then(|body| serde_json::to_vec(&body).ok());
+        match body {
+            Some(bytes) => {
+                payloads.push(bytes);
+                seqs.push(n.seq);
             }
-            None if payloads.is_empty() => skipped_until = Some(n.seq),
-            None => {}
+            None => done.push(n.seq),
         }
     }
     let (acked, result) = sink.send_all(&payloads).await;
-    let last = match acked {
-        0 => skipped_until,
-        n => seqs.get(n - 1).copied(),
-    };
-    let last = if result.is_ok() {
-        batch.last().map(|n| n.seq)
-    } else {
-        last
-    };
-    (last, result)
+    done.extend(seqs.into_iter().take(acked));
+    (done, result)
 }

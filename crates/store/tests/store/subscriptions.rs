@@ -172,7 +172,7 @@ async fn leases_are_exclusive_until_they_expire_and_acks_need_them() {
             .await
             .unwrap());
         let seq = store.pending_notifications(&s.id, 10).await.unwrap()[0].seq;
-        assert!(!store.ack_notifications(&s.id, "b", seq).await.unwrap());
+        assert!(!store.ack_notifications(&s.id, "b", &[seq]).await.unwrap());
         assert_eq!(
             store.pending_notifications(&s.id, 10).await.unwrap().len(),
             1
@@ -182,8 +182,20 @@ async fn leases_are_exclusive_until_they_expire_and_acks_need_them() {
             .renew_subscription_lease(&s.id, "b", at(1001), at(2000))
             .await
             .unwrap());
-        assert!(!store.ack_notifications(&s.id, "a", seq).await.unwrap());
-        assert!(store.ack_notifications(&s.id, "b", seq).await.unwrap());
+        assert!(!store.ack_notifications(&s.id, "a", &[seq]).await.unwrap());
+        // Only the acknowledged rows go, not a range: a row queued later with a higher seq
+        // stays, and so would a lower one committed late.
+        let later = customer("b2@example.com", &[]);
+        store.insert_customer(P, &later, vec![]).await.unwrap();
+        let all = store.pending_notifications(&s.id, 10).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(store
+            .ack_notifications(&s.id, "b", &[all[1].seq])
+            .await
+            .unwrap());
+        let left = store.pending_notifications(&s.id, 10).await.unwrap();
+        assert_eq!(left.iter().map(|n| n.seq).collect::<Vec<_>>(), [seq]);
+        assert!(store.ack_notifications(&s.id, "b", &[seq]).await.unwrap());
         assert!(store
             .pending_notifications(&s.id, 10)
             .await
