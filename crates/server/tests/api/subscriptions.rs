@@ -28,11 +28,15 @@ pub(crate) struct Queue {
 impl Queue {
     /// Declares a fresh queue.
     pub(crate) async fn declare() -> Queue {
+        Queue::declare_named(format!("clientele-test-{}", uuid::Uuid::new_v4())).await
+    }
+
+    /// Declares the queue `name` (again, after [`Queue::delete`]).
+    pub(crate) async fn declare_named(name: String) -> Queue {
         let connection = Connection::connect(AMQP, ConnectionProperties::default())
             .await
             .expect("RabbitMQ at 127.0.0.1:5672");
         let channel = connection.create_channel().await.unwrap();
-        let name = format!("clientele-test-{}", uuid::Uuid::new_v4());
         channel
             .queue_declare(
                 name.as_str().into(),

@@ -201,6 +201,41 @@ async fn an_unroutable_queue_is_a_configuration_error_then_delivery_stops() {
     assert_eq!(health(&app, &id).await, 400);
 }
 
+#[tokio::test]
+async fn notifications_wait_through_a_configuration_error_and_arrive_once_the_queue_is_back() {
+    let app = spawn_app_with(|c| c.delivery.max_backoff = Duration::from_millis(300)).await;
+    let token = app.admin().await;
+    let queue = Queue::declare().await;
+    let s = subscribe(
+        &app,
+        &token,
+        json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    queue.take(1, WAIT).await;
+    queue.delete().await;
+    let mut created = Vec::new();
+    for i in 0..3 {
+        let c = app
+            .create_customer(
+                &token,
+                json!({"email": format!("w{i}@example.com"), "password": "secret123"}),
+            )
+            .await;
+        created.push(c["id"].clone());
+    }
+    assert!(
+        eventually(async || health(&app, &id).await == 400).await,
+        "ConfigurationError while the queue is gone"
+    );
+    let back = Queue::declare_named(queue.name.clone()).await;
+    let got = back.take(3, WAIT).await;
+    let ids: Vec<Value> = got.iter().map(|m| m["resource"]["id"].clone()).collect();
+    assert_eq!(ids, created, "kept, then delivered in order");
+    assert!(eventually(async || health(&app, &id).await == 200).await);
+}
+
 /// What a webhook received: each body with its `Authorization` header.
 type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
 
