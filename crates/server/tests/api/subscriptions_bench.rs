@@ -1,6 +1,6 @@
 //! Delivery measurements for `docs/performance.md`, ignored by default (they take about a
 //! minute and load the machine). Run with
-//! `CLIENTELE_BENCH_BIN=target/release/clientele cargo test -p clientele-server --test api
+//! `CLIENTELE_BENCH_BIN=$PWD/target/release/clientele cargo test -p clientele-server --test api
 //! subscriptions_bench -- --ignored --nocapture` (without the variable they use the debug
 //! binary). Real `clientele serve` processes, the real RabbitMQ and NATS, a local webhook;
 //! loopback only, bounded in count and time.
