@@ -61,6 +61,14 @@ pub enum DomainError {
         /// The languages the project lacks.
         languages: Vec<String>,
     },
+    /// `MaxResourceLimitExceeded`: the project already has as many of a resource as allowed.
+    #[error("You have exceeded the limit of {limit} resources of type '{exceeded_resource}'.")]
+    MaxResourceLimitExceeded {
+        /// The resource type (`subscription`).
+        exceeded_resource: String,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 /// The `DuplicateField` message: a taken email names no value (it would confirm an account).

@@ -25,6 +25,7 @@ pub mod reference;
 pub mod resolve;
 pub mod serde_formats;
 pub mod store;
+pub mod subscription;
 pub mod token;
 
 pub use action::{CustomerUpdate, CustomerUpdateAction};
@@ -50,4 +51,5 @@ pub use project_settings::{parse_project_action, ProjectRecord, ProjectUpdateAct
 pub use reference::{KeyReference, Reference, ResourceIdentifier};
 pub use resolve::{Resolved, Wanted};
 pub use store::{Store, StoreCountry, StoreDraft, StoreUpdateAction};
+pub use subscription::{Destination, Subscription, SubscriptionDraft, SubscriptionHealthStatus};
 pub use token::CustomerToken;

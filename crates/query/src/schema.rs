@@ -487,6 +487,58 @@ pub fn store_schema() -> Schema {
     }
 }
 
+/// Only the Destination's non-secret fields are queryable, so `where` cannot probe a secret.
+const SUBSCRIPTION_DESTINATION: &[Field] = &[
+    doc("type", S),
+    doc("exchange", S),
+    doc("routingKey", S),
+    doc("subject", S),
+    doc("region", S),
+    doc("topic", S),
+];
+
+const MESSAGE_SUBSCRIPTION: &[Field] = &[
+    doc("resourceTypeId", S),
+    doc("types", FieldType::StringArray),
+];
+
+const CHANGE_SUBSCRIPTION: &[Field] = &[doc("resourceTypeId", S)];
+
+const DELIVERY_FORMAT: &[Field] = &[doc("type", S), doc("cloudEventsVersion", S)];
+
+const SUBSCRIPTION_FIELDS: &[Field] = &[
+    resource_id(),
+    col("version", FieldType::Number, "version", false),
+    col("key", S, "key", true),
+    col("createdAt", FieldType::DateTime, "created_at", false),
+    col(
+        "lastModifiedAt",
+        FieldType::DateTime,
+        "last_modified_at",
+        false,
+    ),
+    object("createdBy", CLIENT_LOGGING),
+    object("lastModifiedBy", CLIENT_LOGGING),
+    object("destination", SUBSCRIPTION_DESTINATION),
+    object_array("messages", MESSAGE_SUBSCRIPTION),
+    object_array("changes", CHANGE_SUBSCRIPTION),
+    object("format", DELIVERY_FORMAT),
+    doc("status", S),
+];
+
+/// The Subscription schema over the generic `resources` table (the store adds the `type_id`
+/// filter).
+pub fn subscription_schema() -> Schema {
+    Schema {
+        resource: "subscription",
+        table: "resources",
+        doc_column: "doc",
+        default_order_by: "created_at ASC, id ASC",
+        tie_breaker: "id",
+        fields: SUBSCRIPTION_FIELDS,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +567,7 @@ mod tests {
         walk(customer_group_schema().fields);
         walk(type_schema().fields);
         walk(store_schema().fields);
+        walk(subscription_schema().fields);
     }
 
     #[test]

@@ -63,6 +63,58 @@ pub struct ServeConfig {
     /// Off by default, so test suites and emulator use are unaffected.
     #[arg(long, env = "CLIENTELE_LOGIN_THROTTLE")]
     pub login_throttle: bool,
+    /// Subscription delivery.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// How Subscriptions are delivered (`clientele serve`).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Do not deliver Subscriptions from this process (other processes on the same database
+    /// still do; notifications wait in the outbox).
+    #[arg(long = "no-delivery", env = "CLIENTELE_NO_DELIVERY")]
+    pub disabled: bool,
+    /// Seconds between looks for undelivered notifications.
+    #[arg(long = "delivery-poll", env = "CLIENTELE_DELIVERY_POLL", default_value = "0.05", value_parser = parse_secs)]
+    pub poll: Duration,
+    /// Seconds a delivering process holds a Subscription without renewing; after a crash,
+    /// another process resumes it this long later.
+    #[arg(long = "delivery-lease", env = "CLIENTELE_DELIVERY_LEASE", default_value = "10", value_parser = parse_secs)]
+    pub lease: Duration,
+    /// Seconds a configuration error may last before delivery stops for good
+    /// (ConfigurationErrorDeliveryStopped; undelivered notifications are dropped).
+    #[arg(long = "delivery-stop-after", env = "CLIENTELE_DELIVERY_STOP_AFTER", default_value = "86400", value_parser = parse_secs)]
+    pub stop_after: Duration,
+    /// Longest delay between retries (they start at 0.1 s and double).
+    #[arg(long = "delivery-max-backoff", env = "CLIENTELE_DELIVERY_MAX_BACKOFF", default_value = "30", value_parser = parse_secs)]
+    pub max_backoff: Duration,
+}
+
+impl DeliveryArgs {
+    /// The worker's settings.
+    pub fn settings(&self) -> crate::delivery::worker::DeliverySettings {
+        crate::delivery::worker::DeliverySettings {
+            poll: self.poll,
+            lease: self.lease,
+            stop_after: self.stop_after,
+            min_backoff: Duration::from_millis(100).min(self.max_backoff),
+            max_backoff: self.max_backoff,
+            batch: 256,
+        }
+    }
+}
+
+impl Default for DeliveryArgs {
+    fn default() -> Self {
+        DeliveryArgs {
+            disabled: false,
+            poll: Duration::from_millis(50),
+            lease: Duration::from_secs(10),
+            stop_after: Duration::from_secs(86_400),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Default bound on concurrent connections: far above what SDK clients open, and well inside
@@ -97,6 +149,7 @@ impl ServeConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             listen_backlog: 4096,
             login_throttle: false,
+            delivery: DeliveryArgs::default(),
         }
     }
 }

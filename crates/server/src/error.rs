@@ -211,6 +211,10 @@ fn domain_wire(e: &DomainError) -> Wire {
             Wire::bad_request("ProjectNotConfiguredForLanguages")
                 .field("languages", json!(languages))
         }
+        MaxResourceLimitExceeded {
+            exceeded_resource, ..
+        } => Wire::bad_request("MaxResourceLimitExceeded")
+            .field("exceededResource", json!(exceeded_resource)),
     }
 }
 

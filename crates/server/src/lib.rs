@@ -14,6 +14,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod hashing;
 pub mod json;

@@ -42,6 +42,7 @@ pub struct Application {
     max_body_bytes: usize,
     limits: ConnectionLimits,
     bootstrap: Option<String>,
+    delivery: Option<crate::delivery::worker::DeliverySettings>,
 }
 
 impl Application {
@@ -97,6 +98,7 @@ impl Application {
                 shutdown_grace: config.shutdown_grace,
             },
             bootstrap,
+            delivery: (!config.delivery.disabled).then(|| config.delivery.settings()),
         })
     }
 
@@ -135,8 +137,14 @@ impl Application {
         stop: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let worker = self
+            .delivery
+            .map(|settings| crate::delivery::worker::Worker::spawn(self.state.clone(), settings));
         let app = api::router(self.state, self.max_body_bytes);
         let served = crate::serve::serve(self.listener, app, self.limits, stop).await;
+        if let Some(worker) = worker {
+            worker.stop().await;
+        }
         tracing::info!("drained; closing the database pool");
         store.close().await;
         served

@@ -192,6 +192,40 @@ pub struct ResourceRecord {
     pub doc: serde_json::Value,
 }
 
+/// A Subscription with undelivered notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingSubscription {
+    /// Its id.
+    pub id: String,
+    /// Its project.
+    pub project: String,
+}
+
+/// One undelivered notification of a Subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingNotification {
+    /// Its place in the Subscription's outbox (ascending = commit order per resource).
+    pub seq: i64,
+    /// `Message`, `ResourceCreated`, `ResourceUpdated` or `ResourceDeleted`.
+    pub notification: String,
+    /// The resource's `typeId`.
+    pub resource_type_id: String,
+    /// The resource's id.
+    pub resource_id: String,
+    /// The Message's API JSON (`Message` only; `None` once erased by `dataErasure`).
+    pub message: Option<serde_json::Value>,
+    /// The resource's version after the change.
+    pub version: Option<u64>,
+    /// The version before an update.
+    pub old_version: Option<u64>,
+    /// When the change happened (`2022-09-19T14:34:35.843Z`).
+    pub modified_at: Option<String>,
+    /// `resourceUserProvidedIdentifiers`.
+    pub identifiers: Option<serde_json::Value>,
+    /// A deletion with `dataErasure=true`.
+    pub data_erasure: bool,
+}
+
 /// One page of results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -518,6 +552,43 @@ pub trait Store: Send + Sync + 'static {
     /// transaction; how many it indexed (0: none left).
     async fn index_unindexed_customers(&self, project: &str, batch: u32)
         -> Result<u64, StoreError>;
+
+    // ---- Subscription delivery (the outbox every write fans out into) ----
+
+    /// Up to `limit` Subscriptions with undelivered notifications, oldest first, each with its
+    /// project (read only: leasing one is [`Store::renew_subscription_lease`]).
+    async fn waiting_subscriptions(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<WaitingSubscription>, StoreError>;
+    /// Takes or renews `owner`'s lease of Subscription `id` until `until`, unless another
+    /// owner holds it past `now`; `false` then (this one must not deliver it).
+    async fn renew_subscription_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Gives up `owner`'s lease of Subscription `id`.
+    async fn release_subscription_lease(&self, id: &str, owner: &str) -> Result<(), StoreError>;
+    /// Subscription `id`'s oldest `limit` undelivered notifications, in order.
+    async fn pending_notifications(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<PendingNotification>, StoreError>;
+    /// Marks Subscription `id`'s notifications `seqs` delivered, if `owner` still holds its
+    /// lease (whether it did). Exactly those: on PostgreSQL a lower `seq` may commit later.
+    async fn ack_notifications(
+        &self,
+        id: &str,
+        owner: &str,
+        seqs: &[i64],
+    ) -> Result<bool, StoreError>;
+    /// Sets a Subscription's health `status` (no new version); the dropping states also drop
+    /// its undelivered notifications and stop queueing new ones.
+    async fn set_subscription_status(&self, id: &str, status: &str) -> Result<(), StoreError>;
 
     /// The connection pool's occupancy right now, for metrics (read-only, no query).
     fn pool_stats(&self) -> PoolStats {

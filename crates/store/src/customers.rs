@@ -15,8 +15,12 @@ use crate::error::SqlxResultExt;
 use crate::resources;
 use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
 use crate::search;
+use crate::subscriptions::{fan_out_change, fan_out_message, Change, ModifiedAt};
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
 use crate::{CustomerTokenRecord, StoreError, TokenKind};
+
+/// The `typeId` of customers.
+const CUSTOMER: &str = "customer";
 
 /// Serializes writers of one email in one project until the transaction ends, where the
 /// database does not serialize writers anyway.
@@ -209,8 +213,57 @@ pub(crate) async fn insert_messages(
         conn.execute(sql)
             .await
             .on_unique("insert message", &[("id", &row.id)])?;
+        fan_out_message(
+            conn,
+            project,
+            &row.resource_type_id,
+            &row.resource_id,
+            &row.id,
+            &row.type_,
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// `resourceUserProvidedIdentifiers` of a customer (`key`, `externalId`, `customerNumber`).
+pub(crate) fn customer_identifiers(
+    key: &Option<String>,
+    external_id: &Option<String>,
+    customer_number: &Option<String>,
+) -> Option<String> {
+    let mut ids = serde_json::Map::new();
+    for (name, v) in [
+        ("key", key),
+        ("externalId", external_id),
+        ("customerNumber", customer_number),
+    ] {
+        if let Some(v) = v {
+            ids.insert(name.to_owned(), serde_json::Value::String(v.clone()));
+        }
+    }
+    (!ids.is_empty()).then(|| serde_json::Value::Object(ids).to_string())
+}
+
+/// Queues the change notification of a customer write.
+pub(crate) async fn customer_changed(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+    notification: &'static str,
+    old_version: i64,
+) -> Result<(), StoreError> {
+    let change = Change {
+        notification,
+        type_id: CUSTOMER,
+        id: &row.id,
+        version: row.version,
+        old_version,
+        modified_at: ModifiedAt::At(&row.last_modified_at),
+        identifiers: customer_identifiers(&row.key, &row.external_id, &row.customer_number),
+        data_erasure: false,
+    };
+    fan_out_change(conn, project, &change).await
 }
 
 /// The next `sequenceNumber` of resource `resource_id`'s Messages.
@@ -303,7 +356,9 @@ pub(crate) async fn update_customer_on(
     // and update of those resources conflict with the locks, and neither waits for customer
     // rows or email locks, so taking them last cannot deadlock.
     resources::check_exist(conn, project, &row.references).await?;
-    insert_messages(conn, project, messages).await
+    insert_messages(conn, project, messages).await?;
+    let old = to_i64(expected.get())?;
+    customer_changed(conn, project, row, "ResourceUpdated", old).await
 }
 
 /// Inserts a new customer, its email rows and its Messages inside the caller's write
@@ -320,7 +375,8 @@ pub(crate) async fn insert_customer_on(
     check_email_free(conn, project, row).await?;
     insert_customer_row(conn, project, row).await?;
     insert_email_rows(conn, project, row).await?;
-    insert_messages(conn, project, messages).await
+    insert_messages(conn, project, messages).await?;
+    customer_changed(conn, project, row, "ResourceCreated", 0).await
 }
 
 /// One write of a batch, with its row already built.

@@ -34,6 +34,9 @@ pub(crate) struct Dialect {
     /// Translates a search wildcard pattern (`*` any run, `?` one character, everything else
     /// literal) into the pattern language of [`Dialect::wildcard`].
     pub(crate) wildcard_pattern: fn(&str) -> String,
+    /// The current UTC time as `2022-09-19T14:34:35.843Z` text (only where a write carries no
+    /// time of its own: deletions of generic resources in change notifications).
+    pub(crate) now_text: &'static str,
 }
 
 /// SQLite reports a unique violation by its columns, not by an index name: each list and the
@@ -75,6 +78,7 @@ pub(crate) static SQLITE: Dialect = Dialect {
     // GLOB is case-sensitive and already speaks `*` and `?`; only `[` needs quoting.
     wildcard: |column, n| format!("{column} GLOB ${n}"),
     wildcard_pattern: |p| p.replace('[', "[[]"),
+    now_text: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
@@ -150,6 +154,7 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     reference_checks: postgres_reference_checks,
     wildcard: |column, n| format!("{column} LIKE ${n} ESCAPE '\\'"),
     wildcard_pattern: postgres_like_pattern,
+    now_text: "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
 };
 
 /// A search wildcard pattern as a `LIKE` pattern (escape character `\`).

@@ -21,6 +21,7 @@ mod rows;
 mod search;
 mod sqlite;
 mod store;
+mod subscriptions;
 mod token_cache;
 mod tokens;
 
@@ -28,8 +29,8 @@ use std::sync::Arc;
 
 pub use api::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, CustomerWrite, Page,
-    PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord, Store, StoreError,
-    StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord,
+    Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption, WaitingSubscription,
 };
 #[doc(hidden)]
 pub use inspect::{page_statements, Listing};

@@ -5,14 +5,18 @@
 //! Owns both halves of referential integrity between customers and these resources: the delete
 //! guard (whether a Customer Group, Type or Store is still referenced, checked in the deleting
 //! transaction) and the existence check of what a customer write references (in the customer's
-//! transaction; on PostgreSQL under `FOR SHARE`, so the two cannot interleave). Must not
-//! interpret documents beyond the reference paths it checks.
+//! transaction; on PostgreSQL under `FOR SHARE`, so the two cannot interleave). Every write
+//! also queues its change notification for Subscriptions (`subscriptions`) in the same
+//! transaction. Must not interpret documents beyond the reference paths it checks.
 
 use clientele_domain::Version;
 
 use crate::db::{Conn, Sql};
 use crate::error::SqlxResultExt;
-use crate::rows::{resource_from_row, to_i64, to_u64, ReferencedResource, ResourceRow};
+use crate::rows::{from_json, resource_from_row, to_i64, to_u64, ReferencedResource, ResourceRow};
+use crate::subscriptions::{
+    self, fan_out_change, key_identifiers, Change, ModifiedAt, SUBSCRIPTION,
+};
 use crate::{ResourceLookup, StoreError};
 
 /// The `typeId` of Customer Groups.
@@ -122,7 +126,34 @@ pub(crate) async fn insert(
     conn.execute(sql)
         .await
         .on_unique("insert resource", &uniques(row))?;
-    Ok(())
+    after_write(conn, project, type_id, row, "ResourceCreated", 0).await
+}
+
+/// What a write of a generic resource owes Subscriptions: its change notification, and for a
+/// Subscription itself its filters.
+async fn after_write(
+    conn: &mut Conn,
+    project: &str,
+    type_id: &str,
+    row: &ResourceRow,
+    notification: &'static str,
+    old_version: i64,
+) -> Result<(), StoreError> {
+    if type_id == SUBSCRIPTION {
+        let doc: serde_json::Value = from_json(&row.doc, "subscription")?;
+        subscriptions::sync_filters(conn, project, &row.id, Some(&doc)).await?;
+    }
+    let change = Change {
+        notification,
+        type_id,
+        id: &row.id,
+        version: row.version,
+        old_version,
+        modified_at: ModifiedAt::At(&row.last_modified_at),
+        identifiers: key_identifiers(row.key.as_deref()),
+        data_erasure: false,
+    };
+    fan_out_change(conn, project, &change).await
 }
 
 /// Replaces a resource if its stored version is `expected`.
@@ -156,7 +187,8 @@ pub(crate) async fn update(
             .await?
             .unwrap_or(StoreError::NotFound));
     }
-    Ok(())
+    let old = to_i64(expected.get())?;
+    after_write(conn, project, type_id, row, "ResourceUpdated", old).await
 }
 
 /// Deletes a resource at version `expected` unless something still references it.
@@ -180,12 +212,31 @@ pub(crate) async fn delete(
             referenced_by: by.to_owned(),
         });
     }
-    let sql = Sql::new("DELETE FROM resources WHERE id = $1 AND project = $2 AND type_id = $3")
-        .bind(id)
-        .bind(project)
-        .bind(type_id);
-    conn.execute(sql).await.or_backend("delete resource")?;
-    Ok(())
+    let sql = Sql::new(
+        "DELETE FROM resources WHERE id = $1 AND project = $2 AND type_id = $3 RETURNING key",
+    )
+    .bind(id)
+    .bind(project)
+    .bind(type_id);
+    let deleted = conn.optional(sql).await.or_backend("delete resource")?;
+    let key: Option<String> = match deleted {
+        Some(r) => r.get(0).or_backend("delete resource")?,
+        None => None,
+    };
+    if type_id == SUBSCRIPTION {
+        subscriptions::sync_filters(conn, project, id, None).await?;
+    }
+    let change = Change {
+        notification: "ResourceDeleted",
+        type_id,
+        id,
+        version: to_i64(expected.get())?,
+        old_version: 0,
+        modified_at: ModifiedAt::Now,
+        identifiers: key_identifiers(key.as_deref()),
+        data_erasure: false,
+    };
+    fan_out_change(conn, project, &change).await
 }
 
 /// Reads (and row-locks) the stored version: `NotFound`, or `ConcurrentModification` unless it

@@ -250,14 +250,17 @@ pub(crate) fn cap_total(count: i64, has_predicate: bool) -> Result<u64, StoreErr
     })
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| {
         tracing::error!(error = %e, "serializing a document failed");
         StoreError::Backend(format!("serialize: {e}"))
     })
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| corrupt(what, &e.to_string()))
 }
 
@@ -302,6 +305,7 @@ pub(crate) fn resource_schema(type_id: &str) -> Schema {
     match type_id {
         "type" => clientele_query::schema::type_schema(),
         "store" => clientele_query::schema::store_schema(),
+        "subscription" => clientele_query::schema::subscription_schema(),
         _ => clientele_query::schema::customer_group_schema(),
     }
 }

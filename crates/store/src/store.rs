@@ -17,8 +17,9 @@ use clientele_query::schema::{customer_schema, message_schema};
 use time::OffsetDateTime;
 
 use crate::customers::{
-    find_token_on, insert_customer_on, insert_messages, invalidate_customer_tokens, is_refusal,
-    missed_write, next_sequence_number, update_customer_on, write_batch_on, BatchItem,
+    customer_identifiers, find_token_on, insert_customer_on, insert_messages,
+    invalidate_customer_tokens, is_refusal, missed_write, next_sequence_number, update_customer_on,
+    write_batch_on, BatchItem,
 };
 use crate::db::{Backend, Conn, PageRows, Row, Sql};
 use crate::dialect::{self, Dialect};
@@ -28,12 +29,14 @@ use crate::rows::{
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
 };
 use crate::search;
+use crate::subscriptions::{fan_out_change, Change, ModifiedAt};
 use crate::token_cache::TokenCache;
 use crate::tokens::kind_column;
 use crate::{
-    postgres, resources, sqlite, AccessTokenRecord, ApiClientRecord, CustomerLookup,
-    CustomerTokenRecord, CustomerWrite, Page, RedeemOutcome, ResourceLookup, ResourceQuery,
-    ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    postgres, resources, sqlite, subscriptions, AccessTokenRecord, ApiClientRecord, CustomerLookup,
+    CustomerTokenRecord, CustomerWrite, Page, PendingNotification, RedeemOutcome, ResourceLookup,
+    ResourceQuery, ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind,
+    TokenRedemption, WaitingSubscription,
 };
 
 /// The [`Store`] over either database.
@@ -521,6 +524,70 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn waiting_subscriptions(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<WaitingSubscription>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        subscriptions::waiting(&mut conn, i64::from(limit)).await
+    }
+
+    async fn renew_subscription_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (id, owner) = (id.to_owned(), owner.to_owned());
+        self.backend
+            .write("commit lease", move |c| {
+                Box::pin(async move { subscriptions::claim(c, &id, &owner, now, until).await })
+            })
+            .await
+    }
+
+    async fn release_subscription_lease(&self, id: &str, owner: &str) -> Result<(), StoreError> {
+        let (id, owner) = (id.to_owned(), owner.to_owned());
+        self.backend
+            .write("commit release lease", move |c| {
+                Box::pin(async move { subscriptions::release(c, &id, &owner).await })
+            })
+            .await
+    }
+
+    async fn pending_notifications(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<PendingNotification>, StoreError> {
+        let mut conn = self.backend.read().await?;
+        subscriptions::pending(&mut conn, id, i64::from(limit)).await
+    }
+
+    async fn ack_notifications(
+        &self,
+        id: &str,
+        owner: &str,
+        seqs: &[i64],
+    ) -> Result<bool, StoreError> {
+        let (id, owner, seqs) = (id.to_owned(), owner.to_owned(), seqs.to_vec());
+        self.backend
+            .write("commit ack notifications", move |c| {
+                Box::pin(async move { subscriptions::ack(c, &id, &owner, &seqs).await })
+            })
+            .await
+    }
+
+    async fn set_subscription_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+        let (id, status) = (id.to_owned(), status.to_owned());
+        self.backend
+            .write("commit subscription status", move |c| {
+                Box::pin(async move { subscriptions::set_status(c, &id, &status).await })
+            })
+            .await
+    }
+
     fn pool_stats(&self) -> crate::PoolStats {
         match &self.backend {
             Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write], &p.waiting),
@@ -676,14 +743,17 @@ impl Store for SqlStore {
                 Box::pin(async move {
                     // Email rows go with the customer (ON DELETE CASCADE).
                     let sql = Sql::new(
-                        "DELETE FROM customers WHERE id = $1 AND project = $2 AND version = $3",
+                        "DELETE FROM customers WHERE id = $1 AND project = $2 AND version = $3 \
+                         RETURNING key, external_id, customer_number",
                     )
                     .bind(&id)
                     .bind(&project)
                     .bind(expected);
-                    if c.execute(sql).await.or_backend("delete customer")? == 0 {
+                    let Some(gone) = c.optional(sql).await.or_backend("delete customer")? else {
                         return Err(missed_write(c, &project, &id).await?);
-                    }
+                    };
+                    let read = |i| gone.get::<Option<String>>(i).or_backend("delete customer");
+                    let identifiers = customer_identifiers(&read(0)?, &read(1)?, &read(2)?);
                     // Messages written now continue the numbering; everything numbered below
                     // goes when the caller asked for data erasure.
                     let first_new = next_sequence_number(c, &id).await?;
@@ -698,7 +768,18 @@ impl Store for SqlStore {
                         .bind(first_new);
                         c.execute(sql).await.or_backend("erase customer messages")?;
                     }
-                    Ok(())
+                    let at = messages.first().map(|m| ts(m.created_at));
+                    let change = Change {
+                        notification: "ResourceDeleted",
+                        type_id: "customer",
+                        id: &id,
+                        version: expected,
+                        old_version: 0,
+                        modified_at: at.as_deref().map_or(ModifiedAt::Now, ModifiedAt::At),
+                        identifiers,
+                        data_erasure,
+                    };
+                    fan_out_change(c, &project, &change).await
                 })
             })
             .await

@@ -15,6 +15,7 @@ pub mod request;
 pub mod resources;
 pub mod search;
 pub mod stores;
+pub mod subscriptions;
 pub mod types;
 
 use crate::error::ApiError;
@@ -38,6 +39,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(customer_groups::router())
         .merge(types::router())
         .merge(stores::router())
+        .merge(subscriptions::router())
         .merge(crate::admin::router())
         .merge(metrics::router())
         .merge(openapi::router())

@@ -453,10 +453,20 @@ pub fn operations() -> Vec<Operation> {
             ]);
         }
     }
+    ops.push(op(
+        "get",
+        "/{projectKey}/subscriptions/{id}/health",
+        "/{project}/subscriptions/{id}/health",
+        "A Subscription's health: 200 Healthy, 400 configuration errors, 503 TemporaryError (no token needed)",
+        None,
+        (200, None),
+        Q::None,
+    ));
     for (segment, name) in [
         ("customer-groups", "CustomerGroup"),
         ("types", "Type"),
         ("stores", "Store"),
+        ("subscriptions", "Subscription"),
     ] {
         let route = format!("/{{project}}/{segment}");
         let one = format!("{route}/{{id_or_key}}");
@@ -467,11 +477,17 @@ pub fn operations() -> Vec<Operation> {
                 "CustomerGroupPagedQueryResponse",
             ),
             "Type" => ("TypeDraft", "TypeUpdate", "TypePagedQueryResponse"),
+            "Subscription" => (
+                "SubscriptionDraft",
+                "SubscriptionUpdate",
+                "SubscriptionPagedQueryResponse",
+            ),
             _ => ("StoreDraft", "StoreUpdate", "StorePagedQueryResponse"),
         };
         let schema = match name {
             "CustomerGroup" => "CustomerGroup",
             "Type" => "Type",
+            "Subscription" => "Subscription",
             _ => "Store",
         };
         ops.extend([
@@ -910,6 +926,18 @@ fn schemas() -> Value {
         "StoreUpdate": update("StoreUpdateAction"),
         "StoreUpdateAction": actions(&["setName", "setLanguages", "setCountries", "setCustomType", "setCustomField"]),
         "StorePagedQueryResponse": paged("Store"),
+        "Subscription": resource(json!({"destination": {"type": "object",
+                "description": "RabbitMQ {uri, exchange, routingKey}, NATS {url, subject}, HTTP {url, authentication}, or a commercetools cloud Destination (stored, not delivered); secrets masked"},
+            "messages": {"type": "array"}, "changes": {"type": "array"}, "events": {"type": "array"},
+            "format": {"type": "object"},
+            "status": {"type": "string", "enum": ["Healthy", "ConfigurationError",
+                "ConfigurationErrorDeliveryStopped", "TemporaryError", "ManuallySuspended"]}})),
+        "SubscriptionDraft": object(&["destination"], json!({"destination": {"type": "object"},
+            "key": string, "messages": {"type": "array"}, "changes": {"type": "array"},
+            "events": {"type": "array"}, "format": {"type": "object"}})),
+        "SubscriptionUpdate": update("SubscriptionUpdateAction"),
+        "SubscriptionUpdateAction": actions(&["changeDestination", "setKey", "setMessages", "setChanges", "setEvents"]),
+        "SubscriptionPagedQueryResponse": paged("Subscription"),
         "TokenRequest": object(&["grant_type"], json!({
             "grant_type": {"type": "string", "enum": ["client_credentials", "refresh_token", "password"]},
             "scope": string, "refresh_token": string, "username": string, "password": string})),

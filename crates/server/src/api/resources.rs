@@ -42,6 +42,12 @@ pub trait ResourceKind: ManagedResource {
 
     /// The query schema of `where` and `sort`.
     fn schema() -> Schema;
+
+    /// The resource as responses show it (a Subscription masks its Destination's secrets);
+    /// every handler here answers through it.
+    fn shown(self) -> Self {
+        self
+    }
 }
 
 /// The routes of resource `K`.
@@ -82,7 +88,8 @@ async fn query<K: ResourceKind>(
     let custom = custom::<K>(&state, &auth.project_key, &params).await?;
     let query = resource_query_with(&params, &K::schema(), &custom)?;
     let paths = expansions(&params)?;
-    let page = resources::query::<K>(&state, &auth.project_key, &query).await?;
+    let mut page = resources::query::<K>(&state, &auth.project_key, &query).await?;
+    page.results = page.results.into_iter().map(K::shown).collect();
     expanded_page(&state, &auth.project_key, &page, &paths).await
 }
 
@@ -110,7 +117,9 @@ async fn create<K: ResourceKind>(
     AppJson(draft): AppJson<K::Draft>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
-    let created = K::create(&state, &auth.project_key, &actor(&auth), draft).await?;
+    let created = K::create(&state, &auth.project_key, &actor(&auth), draft)
+        .await?
+        .shown();
     let body = expanded(&state, &auth.project_key, &created, &paths).await?;
     Ok((StatusCode::CREATED, body))
 }
@@ -124,7 +133,9 @@ async fn get_one<K: ResourceKind>(
 ) -> Result<Json<Value>, ApiError> {
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let target = ResourceRef::parse(&segment);
-    let resource: K = resources::get(&state, &auth.project_key, &target).await?;
+    let resource = resources::get::<K>(&state, &auth.project_key, &target)
+        .await?
+        .shown();
     expanded(&state, &auth.project_key, &resource, &paths).await
 }
 
@@ -150,7 +161,9 @@ async fn update<K: ResourceKind>(
     let update: K::Update = json_body(body)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let target = ResourceRef::parse(&segment);
-    let updated = K::update(&state, &auth.project_key, &actor(&auth), &target, update).await?;
+    let updated = K::update(&state, &auth.project_key, &actor(&auth), &target, update)
+        .await?
+        .shown();
     expanded(&state, &auth.project_key, &updated, &paths).await
 }
 
@@ -166,6 +179,8 @@ async fn delete<K: ResourceKind>(
     let version = required_version(&params)?;
     let paths = expansions(&params)?;
     let target = ResourceRef::parse(&segment);
-    let deleted: K = resources::delete(&state, &auth.project_key, &target, version).await?;
+    let deleted = resources::delete::<K>(&state, &auth.project_key, &target, version)
+        .await?
+        .shown();
     expanded(&state, &auth.project_key, &deleted, &paths).await
 }

@@ -82,6 +82,14 @@ impl Requirement for ManageStores {
     const MISSING: &'static str = "manage_stores";
 }
 
+/// Access to Subscriptions, reads included (`manage_subscriptions`; the removed
+/// `view_subscriptions` is not accepted).
+pub struct ManageSubscriptions;
+impl Requirement for ManageSubscriptions {
+    const ANY_OF: &'static [&'static str] = &["manage_subscriptions"];
+    const MISSING: &'static str = "manage_subscriptions";
+}
+
 /// Proof that the request carries a token allowed to do `R` in the path's project.
 pub struct Authorized<R: Requirement> {
     /// The project key from the path.

@@ -9,6 +9,7 @@ pub mod secret;
 pub mod session;
 
 pub use extract::{
-    Authorized, ManageCustomerGroups, ManageCustomers, ManageStores, ManageTypes, Requirement,
-    ViewCustomerGroups, ViewCustomers, ViewMessages, ViewStores, ViewTypes,
+    Authorized, ManageCustomerGroups, ManageCustomers, ManageStores, ManageSubscriptions,
+    ManageTypes, Requirement, ViewCustomerGroups, ViewCustomers, ViewMessages, ViewStores,
+    ViewTypes,
 };

@@ -16,6 +16,7 @@ pub mod references;
 pub mod resources;
 pub mod search;
 pub mod stores;
+pub mod subscriptions;
 pub mod types;
 
 use crate::error::ApiError;

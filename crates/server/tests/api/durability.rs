@@ -6,7 +6,7 @@ use crate::two_processes::serve;
 use serde_json::{json, Value};
 
 /// The demo client's id and secret from the banner `serve` prints on a fresh database.
-fn demo_credentials(banner: &str) -> (String, String) {
+pub(crate) fn demo_credentials(banner: &str) -> (String, String) {
     let field = |name: &str| {
         banner
             .lines()
@@ -17,7 +17,8 @@ fn demo_credentials(banner: &str) -> (String, String) {
     (field("client id:"), field("client secret:"))
 }
 
-async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+/// A client-credentials token of the demo client.
+pub(crate) async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
     let body: Value = http
         .post(format!("{base}/oauth/token"))
         .basic_auth(id, Some(secret))

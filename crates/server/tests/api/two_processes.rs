@@ -40,7 +40,12 @@ impl Server {
 }
 
 fn clientele() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clientele"));
+    clientele_at(env!("CARGO_BIN_EXE_clientele"))
+}
+
+/// The `clientele` binary at `path`, quiet but for warnings.
+fn clientele_at(path: &str) -> Command {
+    let mut cmd = Command::new(path);
     // Only warnings and errors on the inherited stderr: a failure stays visible, a pass quiet.
     cmd.env("RUST_LOG", "warn")
         .env_remove("CLIENTELE_DATABASE_URL")
@@ -51,8 +56,19 @@ fn clientele() -> Command {
 
 /// Starts `clientele serve` on port 0 and waits for its `listening on http://…` line.
 pub(crate) async fn serve(database: &str) -> Server {
-    let mut child = clientele()
+    serve_with(database, &[]).await
+}
+
+/// [`serve`] with `extra` arguments.
+pub(crate) async fn serve_with(database: &str, extra: &[&str]) -> Server {
+    serve_bin(env!("CARGO_BIN_EXE_clientele"), database, extra).await
+}
+
+/// [`serve_with`] running the binary at `bin` (a release build, for measurements).
+pub(crate) async fn serve_bin(bin: &str, database: &str, extra: &[&str]) -> Server {
+    let mut child = clientele_at(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .args(extra)
         .args([
             "--db-pool-size",
             &POOL_SIZE.to_string(),

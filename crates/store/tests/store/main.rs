@@ -17,5 +17,6 @@ mod referenced_resources;
 mod resources;
 mod search_oracle;
 mod stores;
+mod subscriptions;
 mod token_bindings;
 mod write_failures;
