@@ -558,3 +558,74 @@ async fn batches_fail_only_their_bad_lines_and_apply_lines_in_file_order() {
         assert_eq!(app.customer_total(&token).await, 4, "batch {batch}");
     }
 }
+
+/// An import writes through the same store operations as the API: the imported customers are
+/// found by Customer Search at once, and a Subscription receives their Messages and
+/// `ResourceCreated` / `ResourceUpdated` changes, batched or not.
+#[tokio::test]
+async fn imported_customers_are_searchable_at_once_and_reach_subscriptions() {
+    use crate::subscriptions::{rabbit, Queue};
+    let db = TestDb::for_suite().await;
+    let app = app_on(&db).await;
+    let token = app.admin().await;
+    let version = app.get("/demo", &token).await.ok(200)["version"].clone();
+    app.post(
+        "/demo",
+        &token,
+        json!({"version": version,
+               "actions": [{"action": "changeCustomerSearchStatus", "status": "Activated"}]}),
+    )
+    .await
+    .ok(200);
+    let queue = Queue::declare().await;
+    app.post(
+        "/demo/subscriptions",
+        &token,
+        json!({"destination": rabbit(&queue.name),
+               "messages": [{"resourceTypeId": "customer"}],
+               "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await
+    .ok(201);
+    let wait = std::time::Duration::from_secs(10);
+    assert_eq!(queue.take(1, wait).await.len(), 1, "test notification");
+
+    let lines = "{\"email\":\"imp1@example.com\",\"key\":\"imp-1\",\"lastName\":\"Importa\"}\n\
+                 {\"email\":\"imp2@example.com\",\"key\":\"imp-2\",\"lastName\":\"Importa\"}\n\
+                 {\"email\":\"imp1@example.com\",\"key\":\"imp-1\",\"lastName\":\"Importb\"}\n";
+    let out = import_with(&db, lines, &["--batch-size", "2"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let found = app
+        .post(
+            "/demo/customers/search",
+            &token,
+            json!({"query": {"exact": {"field": "lastName", "value": "Importa"}}}),
+        )
+        .await;
+    let found = found.ok(200);
+    assert_eq!(found["total"], 1, "{found}");
+    let updated = app
+        .post(
+            "/demo/customers/search",
+            &token,
+            json!({"query": {"exact": {"field": "lastName", "value": "Importb"}}}),
+        )
+        .await;
+    assert_eq!(updated.ok(200)["total"], 1);
+
+    // Two creates (Message + ResourceCreated each) and one update (Message + ResourceUpdated).
+    let got = queue.take(6, wait).await;
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|n| match n["notificationType"].as_str() {
+            Some("Message") => n["type"].as_str().unwrap_or_default().to_owned(),
+            other => other.unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("CustomerCreated"), 2, "{kinds:?}");
+    assert_eq!(count("ResourceCreated"), 2, "{kinds:?}");
+    assert_eq!(count("CustomerLastNameSet"), 1, "{kinds:?}");
+    assert_eq!(count("ResourceUpdated"), 1, "{kinds:?}");
+}
