@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, Backend, Conn, PageRows, Pools};
+use crate::db::{page_on, Backend, BoxFuture, Conn, PageRows, Pools};
 use crate::error::SqlxResultExt;
 use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
@@ -72,14 +72,31 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
 }
 
 /// Runs a page query (and its count) under the query deadline.
-///
-/// The work runs in its own task so that a caller who gives up (client disconnect) cannot
-/// leave the progress handler installed on a pooled connection.
 pub(crate) async fn run_page(
     pools: &Pools,
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
+    run_read(pools, timeout, move |c| {
+        Box::pin(async move { page_on(c, &sql).await })
+    })
+    .await
+}
+
+/// Runs the reads of `body` on a read connection under the query deadline: past it, the
+/// running statement is interrupted and `body` sees `QueryTimedOut`.
+///
+/// The work runs in its own task so that a caller who gives up (client disconnect) cannot
+/// leave the progress handler installed on a pooled connection.
+pub(crate) async fn run_read<T, F>(
+    pools: &Pools,
+    timeout: Duration,
+    body: F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
     let pool = pools.read.clone();
     tokio::spawn(async move {
         let mut conn = tokio::time::timeout(timeout, pool.acquire())
@@ -95,7 +112,7 @@ pub(crate) async fn run_page(
             // working on.
             .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
         let mut conn = Conn::Sqlite(conn);
-        let result = page_on(&mut conn, &sql).await;
+        let result = body(&mut conn).await;
         if let Conn::Sqlite(c) = &mut conn {
             c.lock_handle()
                 .await

@@ -19,7 +19,7 @@ use crate::customers::{
     check_email_free, find_token_on, insert_customer_row, insert_email_rows, insert_messages,
     invalidate_customer_tokens, lock_email, missed_write, next_sequence_number, update_customer_on,
 };
-use crate::db::{Backend, Conn, PageRows, Row, Sql};
+use crate::db::{Backend, BoxFuture, Conn, PageRows, Row, Sql};
 use crate::dialect::{self, Dialect};
 use crate::error::SqlxResultExt;
 use crate::rows::{
@@ -86,6 +86,18 @@ impl SqlStore {
         match &self.backend {
             Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
             Backend::Postgres(p) => postgres::run_page(p, sql, self.query_timeout).await,
+        }
+    }
+
+    /// Runs the reads of `body` on a read connection under the backend's query deadline.
+    async fn run_read<T, F>(&self, body: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(p) => sqlite::run_read(p, self.query_timeout, body).await,
+            Backend::Postgres(p) => postgres::run_read(p, self.query_timeout, body).await,
         }
     }
 
@@ -479,8 +491,10 @@ impl Store for SqlStore {
         project: &str,
         request: &clientele_query::search::SearchRequest,
     ) -> Result<Page<clientele_query::search::SearchHit>, StoreError> {
-        let mut conn = self.backend.read().await?;
-        let (total, results) = search::search(&mut conn, project, request).await?;
+        let (project, request) = (project.to_owned(), request.clone());
+        let (total, results) = self
+            .run_read(move |c| Box::pin(async move { search::search(c, &project, &request).await }))
+            .await?;
         Ok(Page {
             results,
             total: Some(total),
