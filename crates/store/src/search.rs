@@ -155,6 +155,9 @@ enum Lookup {
     PerCustomer,
     /// The bare `SELECT customer_id …` (for a selectivity probe).
     Bare,
+    /// The customers searched: a `SELECT DISTINCT customer_id …` kept as the builder's
+    /// `source`, the test itself then always holds.
+    Source,
 }
 
 /// Builds one statement's text and arguments; `$1` is always the project.
@@ -165,6 +168,11 @@ struct Builder {
     lookup: Lookup,
     /// How many entries each probed leaf (by address) matched, capped at `PROBE_CAP + 1`.
     estimates: Vec<(usize, i64)>,
+    /// Whether the next query built is the request's whole query.
+    root: bool,
+    /// The customers to search when a part of the query gives them (see `Lookup::Source`);
+    /// otherwise every indexed customer of the project.
+    source: Option<String>,
 }
 
 impl Builder {
@@ -202,6 +210,13 @@ impl Builder {
                 "SELECT customer_id FROM customer_search_values \
                  WHERE project = $1 AND field = {f}{test}"
             ),
+            Lookup::Source => {
+                self.source = Some(format!(
+                    "SELECT DISTINCT customer_id FROM customer_search_values \
+                     WHERE project = $1 AND field = {f}{test}"
+                ));
+                "1 = 1".to_owned()
+            }
         }
     }
 
@@ -224,10 +239,12 @@ impl Builder {
             .map(|(i, _)| i)
     }
 
-    /// The parts of an `and` (or `filter`): the driver as a set, the rest per customer.
+    /// The parts of an `and` (or `filter`): the driver as a set (as the searched customers
+    /// when the `and` is the whole query), the rest per customer.
     fn all_of(
         &mut self,
         qs: &[SearchQuery],
+        root: bool,
         fuzzy: &mut dyn FnMut(&str, &str, u8) -> Vec<String>,
     ) -> Vec<(String, String)> {
         let driver = if self.lookup == Lookup::Set {
@@ -238,8 +255,10 @@ impl Builder {
         let mut parts = Vec::with_capacity(qs.len());
         for (i, q) in qs.iter().enumerate() {
             let outer = self.lookup;
-            if driver.is_some_and(|d| d != i) {
-                self.lookup = Lookup::PerCustomer;
+            match driver {
+                Some(d) if d != i => self.lookup = Lookup::PerCustomer,
+                Some(_) if root => self.lookup = Lookup::Source,
+                _ => {}
             }
             parts.push(self.query(q, fuzzy));
             self.lookup = outer;
@@ -267,9 +286,10 @@ impl Builder {
         let mut parts = |qs: &[SearchQuery], b: &mut Builder| -> Vec<(String, String)> {
             qs.iter().map(|q| b.query(q, fuzzy)).collect()
         };
+        let root = std::mem::replace(&mut self.root, false);
         match q {
             SearchQuery::And(qs) => {
-                let p = self.all_of(qs, fuzzy);
+                let p = self.all_of(qs, root, fuzzy);
                 (join(&p, " AND ", |x| &x.0), join(&p, " + ", |x| &x.1))
             }
             SearchQuery::Or(qs) => {
@@ -289,10 +309,24 @@ impl Builder {
                 )
             }
             SearchQuery::Filter(qs) => {
-                let p = self.all_of(qs, fuzzy);
+                let p = self.all_of(qs, root, fuzzy);
                 (join(&p, " AND ", |x| &x.0), "0.0".to_owned())
             }
-            SearchQuery::Leaf(leaf) => self.leaf(leaf, fuzzy),
+            SearchQuery::Leaf(leaf) => {
+                // A whole query of one index range gives the searched customers itself.
+                let one_range = !matches!(
+                    leaf.test,
+                    LeafTest::FullText { .. } | LeafTest::Fuzzy { .. }
+                );
+                if root && one_range && self.lookup == Lookup::Set {
+                    self.lookup = Lookup::Source;
+                    let built = self.leaf(leaf, fuzzy);
+                    self.lookup = Lookup::Set;
+                    built
+                } else {
+                    self.leaf(leaf, fuzzy)
+                }
+            }
         }
     }
 
@@ -571,6 +605,8 @@ async fn probe(
         wildcard_pattern: dialect.wildcard_pattern,
         lookup: Lookup::Bare,
         estimates: Vec::new(),
+        root: false,
+        source: None,
     };
     let (set, _) = b.leaf(leaf, &mut |_, _, _| Vec::new());
     let mut sql = Sql::new(format!(
@@ -621,10 +657,18 @@ pub(crate) async fn search(
         wildcard_pattern: dialect.wildcard_pattern,
         lookup: Lookup::Set,
         estimates,
+        root: true,
+        source: None,
     };
     let (cond, score) = match &request.query {
         Some(q) => b.query(q, &mut lookup),
         None => ("1 = 1".to_owned(), "1.0".to_owned()),
+    };
+    // Index rows exist only for indexed customers of their project, so a source needs no
+    // project test.
+    let from = match b.source.take() {
+        Some(source) => format!("({source}) c WHERE {cond}"),
+        None => format!("customer_search_docs c WHERE c.project = $1 AND {cond}"),
     };
     let count_args = b.args.clone();
     let mut keys = Vec::new();
@@ -651,8 +695,7 @@ pub(crate) async fn search(
     let select = format!(
         "SELECT id, score FROM (SELECT c.customer_id AS id, \
          CAST({score} AS DOUBLE PRECISION) AS score{} \
-         FROM customer_search_docs c WHERE c.project = $1 AND {cond}) t \
-         ORDER BY {} LIMIT {} OFFSET {}",
+         FROM {from}) t ORDER BY {} LIMIT {} OFFSET {}",
         keys.concat(),
         order.join(", "),
         request.limit,
@@ -673,11 +716,9 @@ pub(crate) async fn search(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .or_backend("read search hit")?;
-    // The condition names every argument but the sort keys' (scores only repeat its parts),
-    // and counting needs no score.
-    let mut count = Sql::new(format!(
-        "SELECT COUNT(*) FROM customer_search_docs c WHERE c.project = $1 AND {cond}"
-    ));
+    // `from` names every argument but the sort keys' (scores only repeat parts of its
+    // condition), and counting needs no score.
+    let mut count = Sql::new(format!("SELECT COUNT(*) FROM {from}"));
     for a in count_args {
         count = count.bind(a);
     }
