@@ -6,7 +6,8 @@
 //! A search reads the index only, never the customer documents: its customers are those of
 //! `customer_search_docs` (every customer, once search is activated), and each value index ends
 //! with `customer_id`, so a part's customers come out of the index alone. Parts of an `and`
-//! are intersected from the most selective one, found by a capped probe.
+//! are intersected from the most selective one, found by a capped probe; a query that is one
+//! index range (or an `and` driven by one) searches that range's customers only.
 //!
 //! This module is the one search interface of the store: an external engine would replace
 //! [`index_customer`], [`search`] and [`index_missing`], nothing else. Must not open or end
