@@ -15,7 +15,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{page_on, ping_when_idle, Backend, Conn, PageRows, Sql};
+use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Sql};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -49,15 +49,33 @@ fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
-/// Runs a page query (and its count) under `statement_timeout`, which the server enforces per
-/// statement and reports as `query_canceled`. In a task of its own, like writes, so that a
-/// caller who gives up cannot leave the transaction open on a pooled connection.
+/// Runs a page query (and its count) under the query deadline.
 pub(crate) async fn run_page(
     pool: &PgPool,
     waiting: &Waiting,
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
+    run_read(pool, waiting, timeout, move |c| {
+        Box::pin(async move { page_on(c, &sql).await })
+    })
+    .await
+}
+
+/// Runs the reads of `body` in a read-only transaction under `statement_timeout`, which the
+/// server enforces per statement and reports as `query_canceled` (so `QueryTimedOut`). In a
+/// task of its own, like writes, so that a caller who gives up cannot leave the transaction
+/// open on a pooled connection.
+pub(crate) async fn run_read<T, F>(
+    pool: &PgPool,
+    waiting: &Waiting,
+    timeout: Duration,
+    body: F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
     let (pool, waiting) = (pool.clone(), waiting.clone());
     tokio::spawn(async move {
         let mut conn = Conn::Postgres(
@@ -77,7 +95,7 @@ pub(crate) async fn run_page(
             .execute(Sql::new(format!("SET LOCAL statement_timeout = {ms}")))
             .await
         {
-            Ok(_) => page_on(&mut conn, &sql).await,
+            Ok(_) => body(&mut conn).await,
             Err(e) => Err(crate::error::backend("set statement_timeout", &e)),
         };
         // Read-only: ending it either way is the same. A connection that cannot end it must

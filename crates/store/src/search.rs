@@ -1,7 +1,13 @@
 //! The Customer Search index in the database: keeping it (the flattened entries of
 //! `clientele_query::search::index_entries` in `customer_search_values`, a marker per indexed
 //! customer in `customer_search_docs`) inside the caller's write transaction, and answering a
-//! checked [`SearchRequest`] with one SQL statement written once for both databases.
+//! checked [`SearchRequest`] with a page and a count statement written once for both databases.
+//!
+//! A search reads the index only, never the customer documents: its customers are those of
+//! `customer_search_docs` (every customer, once search is activated), and each value index ends
+//! with `customer_id`, so a part's customers come out of the index alone. Parts of an `and`
+//! are intersected from the most selective one, found by a capped probe; a query that is one
+//! index range (or an `and` driven by one) searches that range's customers only.
 //!
 //! This module is the one search interface of the store: an external engine would replace
 //! [`index_customer`], [`search`] and [`index_missing`], nothing else. Must not open or end
@@ -138,11 +144,36 @@ pub(crate) async fn progress(conn: &mut Conn, project: &str) -> Result<(u64, u64
     ))
 }
 
+/// Most index entries a selectivity probe reads; an `and` part below it drives the search.
+const PROBE_CAP: i64 = 1000;
+
+/// How [`Builder::having`] tests a customer's entries.
+#[derive(Clone, Copy, PartialEq)]
+enum Lookup {
+    /// `c.customer_id IN (…)`: the matching customers as one set, built once from the index.
+    Set,
+    /// `EXISTS (…)` on the customer's own entries: cheap when few customers are tested.
+    PerCustomer,
+    /// The bare `SELECT customer_id …` (for a selectivity probe).
+    Bare,
+    /// The customers searched: a `SELECT DISTINCT customer_id …` kept as the builder's
+    /// `source`, the test itself then always holds.
+    Source,
+}
+
 /// Builds one statement's text and arguments; `$1` is always the project.
 struct Builder {
     args: Vec<Arg>,
     wildcard: fn(&str, usize) -> String,
     wildcard_pattern: fn(&str) -> String,
+    lookup: Lookup,
+    /// How many entries each probed leaf (by address) matched, capped at `PROBE_CAP + 1`.
+    estimates: Vec<(usize, i64)>,
+    /// Whether the next query built is the request's whole query.
+    root: bool,
+    /// The customers to search when a part of the query gives them (see `Lookup::Source`);
+    /// otherwise every indexed customer of the project.
+    source: Option<String>,
 }
 
 impl Builder {
@@ -167,17 +198,84 @@ impl Builder {
         } else {
             format!(" AND {test}")
         };
-        format!(
-            "c.id IN (SELECT customer_id FROM customer_search_values \
-             WHERE project = $1 AND field = {f}{test})"
-        )
+        match self.lookup {
+            Lookup::Set => format!(
+                "c.customer_id IN (SELECT customer_id FROM customer_search_values \
+                 WHERE project = $1 AND field = {f}{test})"
+            ),
+            Lookup::PerCustomer => format!(
+                "EXISTS (SELECT 1 FROM customer_search_values s \
+                 WHERE s.customer_id = c.customer_id AND s.field = {f}{test})"
+            ),
+            Lookup::Bare => format!(
+                "SELECT customer_id FROM customer_search_values \
+                 WHERE project = $1 AND field = {f}{test}"
+            ),
+            Lookup::Source => {
+                self.source = Some(format!(
+                    "SELECT DISTINCT customer_id FROM customer_search_values \
+                     WHERE project = $1 AND field = {f}{test}"
+                ));
+                "1 = 1".to_owned()
+            }
+        }
+    }
+
+    /// The part of an `and` (or `filter`) to build as a set: a leaf a probe found to match
+    /// few entries (the fewest). The others are then tested per customer of that set instead
+    /// of being built as sets of their own, which may be large.
+    fn driver(&self, qs: &[SearchQuery]) -> Option<usize> {
+        qs.iter()
+            .enumerate()
+            .filter_map(|(i, q)| match q {
+                SearchQuery::Leaf(leaf) => self
+                    .estimates
+                    .iter()
+                    .find(|(l, _)| *l == leaf_address(leaf))
+                    .map(|(_, n)| (i, *n)),
+                _ => None,
+            })
+            .filter(|(_, n)| *n <= PROBE_CAP)
+            .min_by_key(|(_, n)| *n)
+            .map(|(i, _)| i)
+    }
+
+    /// The parts of an `and` (or `filter`): the driver as a set (as the searched customers
+    /// when the `and` is the whole query), the rest per customer.
+    fn all_of(
+        &mut self,
+        qs: &[SearchQuery],
+        root: bool,
+        fuzzy: &mut dyn FnMut(&str, &str, u8) -> Vec<String>,
+    ) -> Vec<(String, String)> {
+        let driver = if self.lookup == Lookup::Set {
+            self.driver(qs)
+        } else {
+            None
+        };
+        let mut parts = Vec::with_capacity(qs.len());
+        for (i, q) in qs.iter().enumerate() {
+            let outer = self.lookup;
+            match driver {
+                Some(d) if d != i => self.lookup = Lookup::PerCustomer,
+                Some(_) if root => self.lookup = Lookup::Source,
+                _ => {}
+            }
+            parts.push(self.query(q, fuzzy));
+            self.lookup = outer;
+        }
+        parts
     }
 
     /// `column` starts with `value`: a range the index serves, made exact by `substr`.
     fn starts_with(&mut self, column: &str, value: &str) -> String {
         let v = self.arg(value);
         let len = value.chars().count();
-        format!("({column} >= {v} AND substr({column}, 1, {len}) = {v})")
+        let upper = match prefix_bound(value) {
+            Some(bound) => format!(" AND {column} < {}", self.arg(bound.as_str())),
+            None => String::new(),
+        };
+        format!("({column} >= {v}{upper} AND substr({column}, 1, {len}) = {v})")
     }
 
     /// `(condition, score)` of a query: the score is meaningful where the condition holds.
@@ -189,9 +287,10 @@ impl Builder {
         let mut parts = |qs: &[SearchQuery], b: &mut Builder| -> Vec<(String, String)> {
             qs.iter().map(|q| b.query(q, fuzzy)).collect()
         };
+        let root = std::mem::replace(&mut self.root, false);
         match q {
             SearchQuery::And(qs) => {
-                let p = parts(qs, self);
+                let p = self.all_of(qs, root, fuzzy);
                 (join(&p, " AND ", |x| &x.0), join(&p, " + ", |x| &x.1))
             }
             SearchQuery::Or(qs) => {
@@ -211,10 +310,24 @@ impl Builder {
                 )
             }
             SearchQuery::Filter(qs) => {
-                let p = parts(qs, self);
+                let p = self.all_of(qs, root, fuzzy);
                 (join(&p, " AND ", |x| &x.0), "0.0".to_owned())
             }
-            SearchQuery::Leaf(leaf) => self.leaf(leaf, fuzzy),
+            SearchQuery::Leaf(leaf) => {
+                // A whole query of one index range gives the searched customers itself.
+                let one_range = !matches!(
+                    leaf.test,
+                    LeafTest::FullText { .. } | LeafTest::Fuzzy { .. }
+                );
+                if root && one_range && self.lookup == Lookup::Set {
+                    self.lookup = Lookup::Source;
+                    let built = self.leaf(leaf, fuzzy);
+                    self.lookup = Lookup::Set;
+                    built
+                } else {
+                    self.leaf(leaf, fuzzy)
+                }
+            }
         }
     }
 
@@ -336,9 +449,27 @@ impl Builder {
         };
         format!(
             "(SELECT {agg}({col}) FROM customer_search_values s \
-             WHERE s.customer_id = c.id AND s.field = {f})"
+             WHERE s.customer_id = c.customer_id AND s.field = {f})"
         )
     }
+}
+
+/// The least text above every text starting with `prefix` in bytewise (code point) order:
+/// `prefix` with its last character raised by one, so an index range ends there instead of
+/// at the end of the field. `None` when there is no such character to raise.
+fn prefix_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// `(condition, score)` of a term test: every term (or any) must match; the score counts the
@@ -433,6 +564,62 @@ async fn fuzzy_candidates(
     Ok(out)
 }
 
+/// The leaves of `q` worth probing: simple ones (`exact`, `prefix`, `range`: one index range
+/// each) that are direct parts of an `and` or `filter`.
+fn probe_leaves<'q>(q: &'q SearchQuery, out: &mut Vec<&'q Leaf>) {
+    match q {
+        SearchQuery::And(qs) | SearchQuery::Filter(qs) => {
+            for part in qs {
+                if let SearchQuery::Leaf(leaf) = part {
+                    if matches!(
+                        leaf.test,
+                        LeafTest::Exact { .. } | LeafTest::Prefix { .. } | LeafTest::Range { .. }
+                    ) {
+                        out.push(leaf);
+                    }
+                }
+            }
+            qs.iter().for_each(|q| probe_leaves(q, out));
+        }
+        SearchQuery::Or(qs) | SearchQuery::Not(qs) => {
+            qs.iter().for_each(|q| probe_leaves(q, out));
+        }
+        SearchQuery::Leaf(_) => {}
+    }
+}
+
+/// Names a leaf of the request being built (its address: the request outlives the build).
+fn leaf_address(leaf: &Leaf) -> usize {
+    std::ptr::from_ref(leaf) as usize
+}
+
+/// How many index entries `leaf` matches, read from its index range up to `PROBE_CAP + 1`.
+async fn probe(
+    conn: &mut Conn,
+    project: &str,
+    leaf: &Leaf,
+    dialect: &crate::dialect::Dialect,
+) -> Result<i64, StoreError> {
+    let mut b = Builder {
+        args: vec![project.into()],
+        wildcard: dialect.wildcard,
+        wildcard_pattern: dialect.wildcard_pattern,
+        lookup: Lookup::Bare,
+        estimates: Vec::new(),
+        root: false,
+        source: None,
+    };
+    let (set, _) = b.leaf(leaf, &mut |_, _, _| Vec::new());
+    let mut sql = Sql::new(format!(
+        "SELECT COUNT(*) FROM ({set} LIMIT {}) t",
+        PROBE_CAP + 1
+    ));
+    for a in b.args {
+        sql = sql.bind(a);
+    }
+    conn.int(sql).await.or_backend("probe search part")
+}
+
 /// Answers `request` over `project`'s index: the total and one page of hits.
 pub(crate) async fn search(
     conn: &mut Conn,
@@ -456,14 +643,33 @@ pub(crate) async fn search(
             .unwrap_or_default()
     };
     let dialect = conn.dialect();
+    let mut leaves = Vec::new();
+    if let Some(q) = &request.query {
+        probe_leaves(q, &mut leaves);
+    }
+    let mut estimates = Vec::with_capacity(leaves.len());
+    for leaf in leaves {
+        let n = probe(conn, project, leaf, dialect).await?;
+        estimates.push((leaf_address(leaf), n));
+    }
     let mut b = Builder {
         args: vec![project.into()],
         wildcard: dialect.wildcard,
         wildcard_pattern: dialect.wildcard_pattern,
+        lookup: Lookup::Set,
+        estimates,
+        root: true,
+        source: None,
     };
     let (cond, score) = match &request.query {
         Some(q) => b.query(q, &mut lookup),
         None => ("1 = 1".to_owned(), "1.0".to_owned()),
+    };
+    // Index rows exist only for indexed customers of their project, so a source needs no
+    // project test.
+    let from = match b.source.take() {
+        Some(source) => format!("({source}) c WHERE {cond}"),
+        None => format!("customer_search_docs c WHERE c.project = $1 AND {cond}"),
     };
     let count_args = b.args.clone();
     let mut keys = Vec::new();
@@ -488,8 +694,9 @@ pub(crate) async fn search(
     }
     order.push("id ASC".to_owned());
     let select = format!(
-        "SELECT id, score FROM (SELECT c.id AS id, CAST({score} AS DOUBLE PRECISION) AS score{} \
-         FROM customers c WHERE c.project = $1 AND {cond}) t ORDER BY {} LIMIT {} OFFSET {}",
+        "SELECT id, score FROM (SELECT c.customer_id AS id, \
+         CAST({score} AS DOUBLE PRECISION) AS score{} \
+         FROM {from}) t ORDER BY {} LIMIT {} OFFSET {}",
         keys.concat(),
         order.join(", "),
         request.limit,
@@ -510,14 +717,31 @@ pub(crate) async fn search(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .or_backend("read search hit")?;
-    // The same text as the page (minus sort keys), so every bound argument is named in it.
-    let mut count = Sql::new(format!(
-        "SELECT COUNT(*) FROM (SELECT {score} AS score FROM customers c \
-         WHERE c.project = $1 AND {cond}) t"
-    ));
+    // `from` names every argument but the sort keys' (scores only repeat parts of its
+    // condition), and counting needs no score.
+    let mut count = Sql::new(format!("SELECT COUNT(*) FROM {from}"));
     for a in count_args {
         count = count.bind(a);
     }
     let total = conn.int(count).await.or_backend("count search hits")?;
     Ok((u64::try_from(total).unwrap_or_default(), hits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_bound;
+
+    #[test]
+    fn a_prefix_bound_is_above_every_text_with_the_prefix_and_below_the_rest() {
+        assert_eq!(prefix_bound("seed-42").as_deref(), Some("seed-43"));
+        assert_eq!(prefix_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_bound("\u{10FFFF}"), None);
+        assert_eq!(prefix_bound(""), None);
+        let bound = prefix_bound("ab").unwrap();
+        for inside in ["ab", "ab\u{10FFFF}", "abz"] {
+            assert!(inside < bound.as_str(), "{inside}");
+        }
+        assert!("ac" >= bound.as_str());
+    }
 }

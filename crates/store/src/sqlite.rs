@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, ping_when_idle, Backend, Conn, PageRows, Pools, Sql};
+use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -78,14 +78,31 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
 }
 
 /// Runs a page query (and its count) under the query deadline.
-///
-/// The work runs in its own task so that a caller who gives up (client disconnect) cannot
-/// leave the progress handler installed on a pooled connection.
 pub(crate) async fn run_page(
     pools: &Pools,
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
+    run_read(pools, timeout, move |c| {
+        Box::pin(async move { page_on(c, &sql).await })
+    })
+    .await
+}
+
+/// Runs the reads of `body` on a read connection under the query deadline: past it, the
+/// running statement is interrupted and `body` sees `QueryTimedOut`.
+///
+/// The work runs in its own task so that a caller who gives up (client disconnect) cannot
+/// leave the progress handler installed on a pooled connection.
+pub(crate) async fn run_read<T, F>(
+    pools: &Pools,
+    timeout: Duration,
+    body: F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
     let (pool, waiting) = (pools.read.clone(), pools.waiting.clone());
     tokio::spawn(async move {
         let mut conn = tokio::time::timeout(timeout, waiting.on(pool.acquire()))
@@ -101,10 +118,10 @@ pub(crate) async fn run_page(
             // working on.
             .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
         let mut conn = Conn::Sqlite(conn);
-        // The page and its count read one snapshot (a WAL read transaction), so `total` never
+        // The reads share one snapshot (a WAL read transaction), so a page's `total` never
         // counts a write that committed between the two statements.
         let result = match conn.execute(Sql::new("BEGIN")).await {
-            Ok(_) => page_on(&mut conn, &sql).await,
+            Ok(_) => body(&mut conn).await,
             Err(e) => Err(crate::error::backend("begin query", &e)),
         };
         let deadline_removed = match &mut conn {

@@ -21,7 +21,7 @@ use crate::customers::{
     invalidate_customer_tokens, is_refusal, missed_write, next_sequence_number, update_customer_on,
     write_batch_on, BatchItem,
 };
-use crate::db::{Backend, Conn, PageRows, Row, Sql};
+use crate::db::{Backend, BoxFuture, Conn, PageRows, Row, Sql};
 use crate::dialect::{self, Dialect};
 use crate::error::SqlxResultExt;
 use crate::rows::{
@@ -94,6 +94,18 @@ impl SqlStore {
         match &self.backend {
             Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
             Backend::Postgres(p, w) => postgres::run_page(p, w, sql, self.query_timeout).await,
+        }
+    }
+
+    /// Runs the reads of `body` on a read connection under the backend's query deadline.
+    async fn run_read<T, F>(&self, body: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(p) => sqlite::run_read(p, self.query_timeout, body).await,
+            Backend::Postgres(p, w) => postgres::run_read(p, w, self.query_timeout, body).await,
         }
     }
 
@@ -498,8 +510,10 @@ impl Store for SqlStore {
         project: &str,
         request: &clientele_query::search::SearchRequest,
     ) -> Result<Page<clientele_query::search::SearchHit>, StoreError> {
-        let mut conn = self.backend.read().await?;
-        let (total, results) = search::search(&mut conn, project, request).await?;
+        let (project, request) = (project.to_owned(), request.clone());
+        let (total, results) = self
+            .run_read(move |c| Box::pin(async move { search::search(c, &project, &request).await }))
+            .await?;
         Ok(Page {
             results,
             total: Some(total),

@@ -10,9 +10,10 @@ CREATE TABLE customer_search_values (
     lower_value TEXT NOT NULL,
     num_value   REAL NULL
 );
-CREATE INDEX customer_search_lower_idx ON customer_search_values (project, field, lower_value);
-CREATE INDEX customer_search_text_idx ON customer_search_values (project, field, text_value);
-CREATE INDEX customer_search_num_idx ON customer_search_values (project, field, num_value)
+-- customer_id ends each value index, so a search finds its customers from the index alone.
+CREATE INDEX customer_search_lower_idx ON customer_search_values (project, field, lower_value, customer_id);
+CREATE INDEX customer_search_text_idx ON customer_search_values (project, field, text_value, customer_id);
+CREATE INDEX customer_search_num_idx ON customer_search_values (project, field, num_value, customer_id)
     WHERE num_value IS NOT NULL;
 CREATE INDEX customer_search_customer_idx ON customer_search_values (customer_id, field);
 
@@ -20,4 +21,4 @@ CREATE TABLE customer_search_docs (
     customer_id TEXT NOT NULL PRIMARY KEY REFERENCES customers (id) ON DELETE CASCADE,
     project     TEXT NOT NULL
 );
-CREATE INDEX customer_search_docs_project_idx ON customer_search_docs (project);
+CREATE INDEX customer_search_docs_project_idx ON customer_search_docs (project, customer_id);
