@@ -22,6 +22,11 @@ pub const MAX_VALUE_CHARS: usize = 256;
 pub const MAX_LIMIT: u32 = 100;
 /// Largest `offset`.
 pub const MAX_OFFSET: u32 = 9900;
+/// Most `sort` entries one request may hold (each one is a sort key the database computes).
+pub const MAX_SORT_ENTRIES: usize = 10;
+/// Largest `boost`: relevance adds boosts over up to [`MAX_EXPRESSIONS`] parts and their
+/// terms, and must stay a finite double on both databases.
+pub const MAX_BOOST: f64 = 1_000_000.0;
 /// `limit` when the request has none.
 pub const DEFAULT_LIMIT: u32 = 20;
 

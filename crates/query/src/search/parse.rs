@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::fields::standard_field;
 use super::{
     Leaf, LeafTest, SearchField, SearchQuery, SearchRequest, SearchSort, SearchValue, SortMode,
-    SortTarget, ValueKind, DEFAULT_LIMIT, MAX_EXPRESSIONS, MAX_LIMIT, MAX_OFFSET, MAX_VALUE_CHARS,
+    SortTarget, ValueKind, DEFAULT_LIMIT, MAX_BOOST, MAX_EXPRESSIONS, MAX_LIMIT, MAX_OFFSET,
+    MAX_SORT_ENTRIES, MAX_VALUE_CHARS,
 };
 use crate::check::{parse_date, parse_datetime, parse_time};
 
@@ -48,6 +49,11 @@ pub fn parse_search_request(body: &Value) -> Result<SearchRequest, SearchError> 
     };
     let sort = match obj.get("sort") {
         None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.len() > MAX_SORT_ENTRIES => {
+            return err(format!(
+                "Invalid sort. It may hold at most {MAX_SORT_ENTRIES} SearchSorting entries."
+            ))
+        }
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
@@ -168,8 +174,12 @@ fn parse_leaf(kind: &str, v: &Value, at: &str) -> Result<Leaf, SearchError> {
     let boost = match o.get("boost") {
         None => 1.0,
         Some(b) => match b.as_f64() {
-            Some(b) if b.is_finite() && b > 0.0 => b,
-            _ => return err(format!("Invalid {at}.boost: it must be a positive number.")),
+            Some(b) if b.is_finite() && b > 0.0 && b <= MAX_BOOST => b,
+            _ => {
+                return err(format!(
+                    "Invalid {at}.boost: it must be a positive number of at most {MAX_BOOST}."
+                ))
+            }
         },
     };
     let analysed = || {
@@ -551,8 +561,7 @@ fn parse_sort(v: &Value, at: &str) -> Result<SearchSort, SearchError> {
             desc,
         });
     }
-    let field_type = o.get("fieldType").and_then(Value::as_str);
-    let field = resolve_field(name, field_type, at)?;
+    let field = parse_field(o, at)?;
     if field.name == "all" {
         return err(format!("Invalid {at}.field: 'all' cannot be sorted by."));
     }

@@ -587,6 +587,19 @@ async fn bad_requests_are_refused_naming_the_problem() {
             json!({"sort": [{"field": "lastName", "order": "asc", "mode": "avg"}]}),
             "avg and sum",
         ),
+        // A boost that would overflow the relevance sum, and more sort keys than allowed.
+        (
+            json!({"query": {"fullText": {"field": "all", "value": "a b", "boost": 1e308}}}),
+            "boost: it must be a positive number of at most",
+        ),
+        (
+            json!({"sort": vec![json!({"field": "email", "order": "asc"}); 11]}),
+            "at most 10 SearchSorting entries",
+        ),
+        (
+            json!({"sort": [{"field": "custom.tier", "order": "asc", "fieldType": 5}]}),
+            "fieldType: it must be a string",
+        ),
     ];
     for (body, message) in cases {
         let r = app
