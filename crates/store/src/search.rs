@@ -20,6 +20,7 @@ use clientele_query::search::{
 
 use crate::db::{Arg, Conn, Sql};
 use crate::error::SqlxResultExt;
+use crate::rows::to_u64;
 use crate::StoreError;
 
 /// Rows per `INSERT` when writing a customer's entries.
@@ -139,8 +140,8 @@ pub(crate) async fn progress(conn: &mut Conn, project: &str) -> Result<(u64, u64
         .await
         .or_backend("count customers")?;
     Ok((
-        u64::try_from(indexed).unwrap_or_default(),
-        u64::try_from(total).unwrap_or_default(),
+        to_u64(indexed, "indexed customers")?,
+        to_u64(total, "customers")?,
     ))
 }
 
@@ -630,6 +631,9 @@ pub(crate) async fn search(
     if let Some(q) = &request.query {
         fuzzy_terms(q, &mut wanted);
     }
+    // One lookup per distinct (field, term, level), however often the query repeats it.
+    wanted.sort();
+    wanted.dedup();
     let mut resolved: Vec<((String, String, u8), Vec<String>)> = Vec::new();
     for key in wanted {
         let found = fuzzy_candidates(conn, project, &key.0, &key.1, key.2).await?;
@@ -724,7 +728,7 @@ pub(crate) async fn search(
         count = count.bind(a);
     }
     let total = conn.int(count).await.or_backend("count search hits")?;
-    Ok((u64::try_from(total).unwrap_or_default(), hits))
+    Ok((to_u64(total, "search hits")?, hits))
 }
 
 #[cfg(test)]
