@@ -53,7 +53,8 @@ impl From<&str> for Secret {
     }
 }
 
-/// `scheme://user:****@host…` for `scheme://user:password@host…`; other URIs unchanged.
+/// `scheme://user:****@host…` for `scheme://user:password@host…`, and `scheme://****@host…`
+/// for userinfo without a colon (a NATS token, a webhook's credentials); other URIs unchanged.
 pub fn mask_uri_password(uri: &str) -> String {
     let Some((scheme, rest)) = uri.split_once("://") else {
         return uri.to_owned();
@@ -65,7 +66,7 @@ pub fn mask_uri_password(uri: &str) -> String {
     };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:****@{host}{path}"),
-        None => uri.to_owned(),
+        None => format!("{scheme}://****@{host}{path}"),
     }
 }
 
@@ -231,12 +232,17 @@ impl Destination {
             Destination::RabbitMQ { uri, .. } => *uri = uri.masked_uri(),
             Destination::Nats { url, .. } => *url = url.masked_uri(),
             Destination::Http {
-                authentication: Some(HttpAuthentication::AuthorizationHeader { header_value }),
-                ..
-            } => *header_value = header_value.masked(),
-            Destination::Http { .. }
-            | Destination::EventBridge { .. }
-            | Destination::GoogleCloudPubSub { .. } => {}
+                url,
+                authentication,
+            } => {
+                *url = mask_uri_password(url);
+                if let Some(HttpAuthentication::AuthorizationHeader { header_value }) =
+                    authentication
+                {
+                    *header_value = header_value.masked();
+                }
+            }
+            Destination::EventBridge { .. } | Destination::GoogleCloudPubSub { .. } => {}
             Destination::Sqs { access_secret, .. } | Destination::Sns { access_secret, .. } => {
                 *access_secret = access_secret.as_ref().map(Secret::masked);
             }
@@ -334,7 +340,11 @@ impl Destination {
             }
             Destination::AzureServiceBus { connection_string } => {
                 let s = connection_string.expose();
-                if !s.contains("Endpoint=") || !s.contains("SharedAccessKey=") {
+                let has = |name: &str| {
+                    s.split(';')
+                        .any(|part| connection_value(part, name).is_some())
+                };
+                if !has("Endpoint") || !has("SharedAccessKey") {
                     return Err(DomainError::InvalidInput(
                         "Invalid connectionString. It must contain Endpoint=… and SharedAccessKey=…."
                             .to_owned(),
@@ -378,12 +388,19 @@ impl Destination {
 /// `SharedAccessKey=****` (last four kept when long enough) inside a connection string.
 fn mask_shared_access_key(s: &str) -> String {
     s.split(';')
-        .map(|part| match part.strip_prefix("SharedAccessKey=") {
+        .map(|part| match connection_value(part, "SharedAccessKey") {
             Some(key) => format!("SharedAccessKey={}", Secret(key.to_owned()).masked().0),
             None => part.to_owned(),
         })
         .collect::<Vec<_>>()
         .join(";")
+}
+
+/// The value of `part` (`Name=value` of a connection string) when its name is `name`, compared
+/// as Azure does: ignoring surrounding spaces and letter case.
+fn connection_value<'a>(part: &'a str, name: &str) -> Option<&'a str> {
+    let (key, value) = part.split_once('=')?;
+    key.trim().eq_ignore_ascii_case(name).then_some(value)
 }
 
 fn required(field: &str) -> DomainError {
@@ -900,6 +917,40 @@ mod tests {
             mask_uri_password("nats://127.0.0.1:4222"),
             "nats://127.0.0.1:4222"
         );
+        // A token alone (NATS) or a user alone is userinfo too, and may be the secret.
+        assert_eq!(
+            mask_uri_password("nats://s3cr3tToken@127.0.0.1:4222"),
+            "nats://****@127.0.0.1:4222"
+        );
+    }
+
+    #[test]
+    fn webhook_urls_lose_their_credentials_on_reads() {
+        let d = Destination::Http {
+            url: "https://user:pw@hooks.example.com/in".to_owned(),
+            authentication: None,
+        };
+        let Destination::Http { url, .. } = d.masked() else {
+            unreachable!()
+        };
+        assert_eq!(url, "https://user:****@hooks.example.com/in");
+    }
+
+    #[test]
+    fn azure_keys_are_found_whatever_their_spacing_and_case() {
+        let d = Destination::AzureServiceBus {
+            connection_string: Secret::from(
+                "Endpoint=sb://x/; sharedaccesskey=abcdefghijklmnopqrstuvwxyz",
+            ),
+        };
+        assert!(d.validate(&DeliveryFormat::default()).is_ok());
+        let Destination::AzureServiceBus { connection_string } = d.masked() else {
+            unreachable!()
+        };
+        assert!(!connection_string.expose().contains("abcdefghij"));
+        assert!(connection_string
+            .expose()
+            .ends_with("SharedAccessKey=****wxyz"));
     }
 
     #[test]
