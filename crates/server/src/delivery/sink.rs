@@ -83,14 +83,17 @@ impl Sink {
                 let connection = timed("RabbitMQ connect", connect)
                     .await?
                     .map_err(|e| amqp_error("connect to RabbitMQ", &e))?;
-                let channel = connection
-                    .create_channel()
-                    .await
+                // Each step is bounded: a broker that accepted the connection and then went
+                // silent must not hold a create or a delivery task forever.
+                let channel = timed("RabbitMQ channel", connection.create_channel())
+                    .await?
                     .map_err(|e| amqp_error("open a RabbitMQ channel", &e))?;
-                channel
-                    .confirm_select(ConfirmSelectOptions::default())
-                    .await
-                    .map_err(|e| amqp_error("enable RabbitMQ publisher confirms", &e))?;
+                timed(
+                    "RabbitMQ publisher confirms",
+                    channel.confirm_select(ConfirmSelectOptions::default()),
+                )
+                .await?
+                .map_err(|e| amqp_error("enable RabbitMQ publisher confirms", &e))?;
                 Ok(Sink::RabbitMq {
                     _connection: connection,
                     channel,
