@@ -77,6 +77,17 @@ pub enum StoreError {
     Backend(String),
 }
 
+impl StoreError {
+    /// Whether this is the store refusing one write (version, duplicate, missing reference),
+    /// which leaves the connection and its transaction usable, rather than the database failing.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            StoreError::Backend(_) | StoreError::Unavailable | StoreError::QueryTimedOut
+        )
+    }
+}
+
 /// How to open a store; `Default` gives the production settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {

@@ -389,15 +389,6 @@ pub(crate) struct BatchItem {
     pub(crate) messages: Vec<Message>,
 }
 
-/// Whether `e` is the store refusing one write (which leaves the transaction usable once
-/// rolled back to a savepoint) rather than the database failing.
-pub(crate) fn is_refusal(e: &StoreError) -> bool {
-    !matches!(
-        e,
-        StoreError::Backend(_) | StoreError::Unavailable | StoreError::QueryTimedOut
-    )
-}
-
 /// Runs `items` in order inside the caller's write transaction. Unguarded, the first refusal
 /// ends the batch (the caller rolls back and retries guarded); guarded, each item runs under a
 /// savepoint, so a refused item is undone alone and reported at its index.
@@ -421,7 +412,7 @@ pub(crate) async fn write_batch_on(
             }
         };
         match result {
-            Err(e) if !guarded || !is_refusal(&e) => return Err(e),
+            Err(e) if !guarded || !e.is_refusal() => return Err(e),
             Err(e) => {
                 conn.execute(Sql::new("ROLLBACK TO SAVEPOINT customer_write"))
                     .await

@@ -344,10 +344,11 @@ pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, 
         .map(|r| Ok((r.get(0)?, r.get(1)?)))
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .or_backend("read page row")?;
+    // A page that ends the matches gives the total; counting again would only cost a
+    // statement.
+    let from_page = sql.total_from_page(rows.len());
     let total = match &sql.count {
-        // A page that ends the matches gives the total; counting again would only cost a
-        // statement (and could disagree with the page under concurrent writes).
-        Some(_) if sql.total_from_page(rows.len()).is_some() => sql.total_from_page(rows.len()),
+        Some(_) if from_page.is_some() => from_page,
         Some((count_sql, params)) => Some(
             conn.int(Sql::new(count_sql.as_str()).bind_all(params))
                 .await
@@ -378,11 +379,7 @@ async fn finish<T>(
             let rolled_back = conn.execute(Sql::new("ROLLBACK")).await.is_ok();
             // A refusal (version, duplicate, not found) leaves a healthy connection; a failure
             // of the database may have left anything.
-            let database_failed = matches!(
-                error,
-                StoreError::Backend(_) | StoreError::Unavailable | StoreError::QueryTimedOut
-            );
-            if !rolled_back || database_failed {
+            if !rolled_back || !error.is_refusal() {
                 tracing::warn!("closing a write connection whose transaction state is unknown");
                 conn.close_on_drop();
             }

@@ -86,9 +86,14 @@ where
         );
         // One snapshot for the page and its count (READ COMMITTED would give each statement
         // its own), so `total` never counts a write that committed between the two.
-        conn.execute(Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        if let Err(e) = conn
+            .execute(Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             .await
-            .or_backend("begin query")?;
+        {
+            // BEGIN may have started a transaction without answering: never pool that.
+            conn.close_on_drop();
+            return Err(crate::error::backend("begin query", &e));
+        }
         // SET takes no bind parameters; the value is an integer we format ourselves.
         let ms = timeout.as_millis().max(1);
         let result = match conn

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::customers::{
     customer_identifiers, find_token_on, insert_customer_on, insert_messages,
-    invalidate_customer_tokens, is_refusal, missed_write, next_sequence_number, update_customer_on,
+    invalidate_customer_tokens, missed_write, next_sequence_number, update_customer_on,
     write_batch_on, BatchItem,
 };
 use crate::db::{Backend, BoxFuture, Conn, PageRows, Row, Sql};
@@ -418,8 +418,10 @@ impl Store for SqlStore {
         let sql = Sql::new("UPDATE oauth_tokens SET expires_at = $1 WHERE token_hash = $2")
             .bind(&ts(expires_at))
             .bind(token_hash);
+        self.write_one("extend token", sql, None).await?;
+        // After the write: a read racing it could otherwise cache the old expiry again.
         self.tokens.forget(token_hash);
-        self.write_one("extend token", sql, None).await
+        Ok(())
     }
 
     async fn revoke_customer_tokens(
@@ -724,7 +726,7 @@ impl Store for SqlStore {
             .await;
         let outcomes = match first {
             Ok(outcomes) => outcomes,
-            Err(e) if !is_refusal(&e) => return Err(e),
+            Err(e) if !e.is_refusal() => return Err(e),
             Err(_) => {
                 let p = project.to_owned();
                 self.backend
