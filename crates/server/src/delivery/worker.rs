@@ -10,6 +10,7 @@
 use super::payload;
 use super::sink::{SendError, Sink};
 use crate::state::AppState;
+use clientele_domain::subscription::Destination;
 use clientele_domain::subscription::SubscriptionHealthStatus as Health;
 use clientele_domain::Subscription;
 use clientele_store::{PendingNotification, ResourceLookup};
@@ -120,6 +121,8 @@ async fn supervise(
 
 /// Where a delivery task stands between rounds.
 struct Progress {
+    /// The Destination that `sink` and `configuration_error_since` belong to.
+    destination: Option<Destination>,
     sink: Option<Sink>,
     /// Rounds in a row that found nothing to send.
     idle: u32,
@@ -139,6 +142,7 @@ async fn deliver(
     id: String,
 ) {
     let mut progress = Progress {
+        destination: None,
         sink: None,
         idle: 0,
         renewed_at: None,
@@ -201,6 +205,12 @@ async fn round(
     let Some(subscription) = load(state, project, id).await? else {
         return Ok(false);
     };
+    if progress.destination.as_ref() != Some(&subscription.destination) {
+        // changeDestination: the open connection and the error clock were the old one's.
+        progress.sink = None;
+        progress.configuration_error_since = None;
+        progress.destination = Some(subscription.destination.clone());
+    }
     if matches!(
         subscription.status,
         Health::ConfigurationErrorDeliveryStopped | Health::ManuallySuspended

@@ -425,3 +425,50 @@ async fn nats_jetstream_gets_changes_after_the_stream_ack() {
     assert_eq!(second["version"], 1);
     assert_eq!(health(&app, s["id"].as_str().unwrap()).await, 200);
 }
+
+/// `changeDestination` while delivery is running: the next notification goes to the new
+/// Destination, not over the connection still open to the old one.
+#[tokio::test]
+async fn a_changed_destination_gets_the_next_notification_at_once() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let old = Queue::declare().await;
+    let s = subscribe(
+        &app,
+        &token,
+        json!({"destination": rabbit(&old.name), "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    assert_eq!(old.take(1, WAIT).await.len(), 1, "test notification");
+    app.create_customer(
+        &token,
+        json!({"email": "first@example.com", "password": "secret123"}),
+    )
+    .await;
+    assert_eq!(
+        old.take(1, WAIT).await.len(),
+        1,
+        "delivered to the old queue"
+    );
+
+    let new = Queue::declare().await;
+    app.post(
+        &format!("/demo/subscriptions/{id}"),
+        &token,
+        json!({"version": 1, "actions": [{"action": "changeDestination", "destination": rabbit(&new.name)}]}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(new.take(1, WAIT).await.len(), 1, "test notification");
+    let c = app
+        .create_customer(
+            &token,
+            json!({"email": "second@example.com", "password": "secret123"}),
+        )
+        .await;
+    let got = new.take(1, WAIT).await;
+    assert_eq!(got.len(), 1, "delivered to the new queue");
+    assert_eq!(got[0]["resource"]["id"], c["id"]);
+    assert_eq!(old.count().await, 0, "nothing more to the old queue");
+}
