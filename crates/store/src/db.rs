@@ -148,6 +148,17 @@ pub(crate) enum Row {
 }
 
 impl Row {
+    /// The whole row as `T`: a tuple of its columns in order, or a `sqlx::FromRow` type.
+    pub(crate) fn decode<T>(&self) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        match self {
+            Row::Sqlite(r) => T::from_row(r),
+            Row::Postgres(r) => T::from_row(r),
+        }
+    }
+
     /// Column `i` as `T`.
     pub(crate) fn get<T>(&self, i: usize) -> Result<T, sqlx::Error>
     where

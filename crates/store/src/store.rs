@@ -39,6 +39,17 @@ use crate::{
     TokenRedemption, WaitingSubscription,
 };
 
+/// An `oauth_tokens` row as `get_token` selects it; `expires_at` is RFC 3339 text.
+type TokenColumns = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
 /// The [`Store`] over either database.
 pub(crate) struct SqlStore {
     backend: Backend,
@@ -145,12 +156,9 @@ const PROJECT_COLUMNS: &str = "SELECT key, name, languages, countries, currencie
 
 /// A `projects` row (as [`PROJECT_COLUMNS`] selects it) as a record.
 fn project_from_row(r: &Row) -> Result<ProjectRecord, StoreError> {
-    let (key, name, languages, countries, currencies): (String, String, String, String, String) =
-        (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))()
-            .or_backend("read project")?;
-    let (version, created_at, settings): (i64, String, String) =
-        (|| Ok::<_, sqlx::Error>((r.get(5)?, r.get(6)?, r.get(7)?)))()
-            .or_backend("read project")?;
+    type ProjectColumns = (String, String, String, String, String, i64, String, String);
+    let (key, name, languages, countries, currencies, version, created_at, settings): ProjectColumns =
+        r.decode().or_backend("read project")?;
     let project = ProjectLists {
         languages,
         countries,
@@ -347,16 +355,8 @@ impl Store for SqlStore {
         let Some(r) = self.read_one(sql, "get API client").await? else {
             return Ok(None);
         };
-        let (client_id, secret_hash, project_key, scope, created_at) = (|| {
-            Ok::<_, sqlx::Error>((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get::<String>(4)?,
-            ))
-        })()
-        .or_backend("read API client")?;
+        let (client_id, secret_hash, project_key, scope, created_at): (_, _, _, _, String) =
+            r.decode().or_backend("read API client")?;
         Ok(Some(ApiClientRecord {
             client_id,
             secret_hash,
@@ -384,19 +384,8 @@ impl Store for SqlStore {
         let Some(r) = self.read_one(sql, "get token").await? else {
             return Ok(None);
         };
-        let (token_hash, kind, client_id, project_key, scope, customer_id, expires_at) = (|| {
-            Ok::<_, sqlx::Error>((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get::<String>(6)?,
-            ))
-        })(
-        )
-        .or_backend("read token")?;
+        let (token_hash, kind, client_id, project_key, scope, customer_id, expires_at): TokenColumns =
+            r.decode().or_backend("read token")?;
         let record = AccessTokenRecord {
             token_hash,
             kind,
@@ -470,9 +459,7 @@ impl Store for SqlStore {
         let Some(r) = self.read_one(sql, "get token binding").await? else {
             return Ok(None);
         };
-        let (store_key, anonymous_id, credential) =
-            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?)))()
-                .or_backend("read token binding")?;
+        let (store_key, anonymous_id, credential) = r.decode().or_backend("read token binding")?;
         Ok(Some(TokenBinding {
             store_key,
             anonymous_id,
@@ -643,8 +630,7 @@ impl Store for SqlStore {
         let Some(r) = self.read_one(sql, "get customer").await? else {
             return Ok(None);
         };
-        let (doc, hash): (String, Option<String>) =
-            (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?)))().or_backend("read customer")?;
+        let (doc, hash): (String, Option<String>) = r.decode().or_backend("read customer")?;
         customer_from_row(&doc, hash).map(Some)
     }
 
