@@ -14,6 +14,7 @@ use crate::error::DomainError;
 use crate::logging::ClientLogging;
 use crate::project::Project;
 use crate::serde_formats::{datetime, format_datetime};
+use crate::subscription::Secret;
 
 /// A Project with everything its resource shows besides the lists validation reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +49,20 @@ pub struct ProjectSettings {
     /// Search index switches; absent until one is changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search_indexing: Option<SearchIndexingConfiguration>,
+    /// The introspection endpoint for tokens of an external IdP (`setExternalOAuth`); stored
+    /// and shown, not used to admit tokens by this server.
+    #[serde(rename = "externalOAuth", skip_serializing_if = "Option::is_none")]
+    pub external_oauth: Option<ExternalOAuth>,
+}
+
+/// `ExternalOAuth`: where tokens of an external IdP would be introspected (RFC 7662).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalOAuth {
+    /// The introspection URL.
+    pub url: String,
+    /// The `Authorization` header sent to it; partially hidden on every read.
+    pub authorization_header: Secret,
 }
 
 /// `MessagesConfiguration`.
@@ -212,6 +227,18 @@ pub enum ProjectUpdateAction {
         /// The new configuration.
         messages_configuration: MessagesConfigurationDraft,
     },
+    /// Deprecated form of switching the Messages Query API (`messages.enabled`).
+    #[serde(rename_all = "camelCase")]
+    ChangeMessagesEnabled {
+        /// The new `messages.enabled`.
+        messages_enabled: bool,
+    },
+    /// Sets or (absent) removes the external OAuth introspection endpoint.
+    SetExternalOAuth {
+        /// The endpoint; absent removes it.
+        #[serde(default, rename = "externalOAuth")]
+        external_oauth: Option<ExternalOAuth>,
+    },
     /// Switches Customer Search on or off.
     ChangeCustomerSearchStatus {
         /// The new status.
@@ -220,10 +247,8 @@ pub enum ProjectUpdateAction {
 }
 
 /// Documented Project update actions Clientele does not implement: they concern carts,
-/// shopping lists, products, orders, business units, discounts, inventory or external OAuth.
+/// shopping lists, products, orders, business units, discounts or inventory.
 const UNSUPPORTED_PROJECT_ACTIONS: &[&str] = &[
-    "changeMessagesEnabled",
-    "setExternalOAuth",
     "changeCartsConfiguration",
     "changeCountryTaxRateFallbackEnabled",
     "changePriceRoundingMode",
@@ -277,7 +302,11 @@ impl ProjectRecord {
         obj.insert("currencies".into(), json!(p.currencies));
         obj.insert("languages".into(), json!(p.languages));
         obj.insert("createdAt".into(), json!(format_datetime(self.created_at)));
-        if let Ok(Value::Object(settings)) = serde_json::to_value(&self.settings) {
+        let mut settings = self.settings.clone();
+        if let Some(external) = &mut settings.external_oauth {
+            external.authorization_header = external.authorization_header.masked();
+        }
+        if let Ok(Value::Object(settings)) = serde_json::to_value(&settings) {
             obj.extend(settings);
         }
         Value::Object(obj)
@@ -341,6 +370,15 @@ fn apply_one(
                 delete_days_after_creation: Some(days),
             };
         }
+        ProjectUpdateAction::ChangeMessagesEnabled { messages_enabled } => {
+            r.settings.messages.enabled = *messages_enabled;
+        }
+        ProjectUpdateAction::SetExternalOAuth { external_oauth } => {
+            if let Some(external) = external_oauth {
+                check_external_oauth(external)?;
+            }
+            r.settings.external_oauth = external_oauth.clone();
+        }
         ProjectUpdateAction::ChangeCustomerSearchStatus { status } => {
             let status = match status {
                 SearchSwitch::Activated => SearchStatus::Activated,
@@ -366,6 +404,30 @@ fn apply_one(
                 r.settings.search_indexing = None;
             }
         }
+    }
+    Ok(())
+}
+
+/// An `ExternalOAuth` commercetools accepts: an absolute http(s) URL and a header value
+/// without leading or trailing spaces (`^[^ ].+[^ ]$`).
+fn check_external_oauth(external: &ExternalOAuth) -> Result<(), DomainError> {
+    let url = external.url.trim();
+    let absolute = ["https://", "http://"]
+        .iter()
+        .any(|scheme| url.len() > scheme.len() && url.starts_with(scheme));
+    if !absolute || url.contains(char::is_whitespace) {
+        return Err(DomainError::InvalidInput(format!(
+            "externalOAuth.url must be an absolute http(s) URL, got '{}'.",
+            external.url
+        )));
+    }
+    let header = external.authorization_header.expose();
+    let shaped = header.chars().count() >= 3 && !header.starts_with(' ') && !header.ends_with(' ');
+    if !shaped {
+        return Err(DomainError::InvalidInput(
+            "externalOAuth.authorizationHeader must have at least 3 characters and no leading or trailing space."
+                .to_owned(),
+        ));
     }
     Ok(())
 }
@@ -491,8 +553,10 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_actions_differ() {
-        let e = parse(json!({"action":"setExternalOAuth"})).unwrap_err();
-        assert!(matches!(e, DomainError::InvalidOperation(m) if m.contains("setExternalOAuth")));
+        let e = parse(json!({"action":"changeCartsConfiguration"})).unwrap_err();
+        assert!(
+            matches!(e, DomainError::InvalidOperation(m) if m.contains("changeCartsConfiguration"))
+        );
         let e = parse(json!({"action":"noSuchAction"})).unwrap_err();
         assert!(matches!(e, DomainError::InvalidJsonInput { .. }));
     }

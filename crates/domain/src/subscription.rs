@@ -26,7 +26,7 @@ impl Secret {
 
     /// `****` followed by the last four characters, or only `****` when the secret is too
     /// short for four characters to be a small part of it.
-    fn masked(&self) -> Secret {
+    pub(crate) fn masked(&self) -> Secret {
         let chars: Vec<char> = self.0.chars().collect();
         if chars.len() < 12 {
             return Secret("****".to_owned());

@@ -234,8 +234,6 @@ async fn documented_but_unsupported_actions_are_named() {
     let app = spawn_app().await;
     let token = app.admin().await;
     for name in [
-        "setExternalOAuth",
-        "changeMessagesEnabled",
         "changeCartsConfiguration",
         "changeBusinessUnitSearchStatus",
         "setReservationExpirationInMinutes",
@@ -246,6 +244,64 @@ async fn documented_but_unsupported_actions_are_named() {
             .clone();
         assert!(e["message"].as_str().unwrap().contains(name), "{e}");
     }
+}
+
+#[tokio::test]
+async fn messages_enabled_and_external_oauth_are_set_and_the_header_is_shown_masked() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let oauth = json!({"url": "https://idp.example.com/introspect",
+                       "authorizationHeader": "Bearer secret-token-1234"});
+    let p = update(
+        &app,
+        &token,
+        1,
+        json!([{"action": "changeMessagesEnabled", "messagesEnabled": true},
+               {"action": "setExternalOAuth", "externalOAuth": oauth}]),
+    )
+    .await;
+    let p = p.ok(200).clone();
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["messages"]["enabled"], true);
+    assert_eq!(
+        p["externalOAuth"]["url"],
+        "https://idp.example.com/introspect"
+    );
+    assert_eq!(p["externalOAuth"]["authorizationHeader"], "****1234");
+    let got = app.get("/demo", &token).await;
+    assert_eq!(
+        got.ok(200)["externalOAuth"]["authorizationHeader"],
+        "****1234"
+    );
+
+    // Malformed values are refused and change nothing.
+    for bad in [
+        json!({"url": "not a url", "authorizationHeader": "Bearer x-y-z"}),
+        json!({"url": "https://idp.example.com", "authorizationHeader": " Bearer x"}),
+    ] {
+        update(
+            &app,
+            &token,
+            2,
+            json!([{"action": "setExternalOAuth", "externalOAuth": bad}]),
+        )
+        .await
+        .error(400, "InvalidInput");
+    }
+    update(
+        &app,
+        &token,
+        2,
+        json!([{"action": "changeMessagesEnabled"}]),
+    )
+    .await
+    .error(400, "InvalidJsonInput");
+    // Absent removes it.
+    let p = update(&app, &token, 2, json!([{"action": "setExternalOAuth"}])).await;
+    let p = p.ok(200).clone();
+    assert_eq!(p["version"], 3);
+    assert!(p.get("externalOAuth").is_none(), "{p}");
+    assert_eq!(p["messages"]["enabled"], true);
 }
 
 #[tokio::test]
