@@ -17,6 +17,9 @@ pub struct ClientLogging {
     /// The anonymous session acting through an anonymous-session token, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<String>,
+    /// The end user a client acted for, from the `X-External-User-ID` header (≤ 128 chars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_user_id: Option<String>,
     /// Always false here: no change is made by the platform itself.
     #[serde(default)]
     pub is_platform_client: bool,

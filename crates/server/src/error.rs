@@ -110,9 +110,10 @@ pub enum ApiError {
     /// 401 `invalid_client`: bad client credentials at the token endpoint.
     #[error("Please provide valid client credentials using HTTP Basic Authentication.")]
     InvalidClient,
-    /// 400 `invalid_scope`: the client asked for a scope it does not have.
-    #[error("{0}")]
-    InvalidScope(String),
+    /// 400 `invalid_scope`: the client asked for a scope it does not have (made by
+    /// [`ApiError::invalid_scope`]); commercetools answers every such case with one text.
+    #[error("Malformed parameter: scope: Invalid scope.")]
+    InvalidScope,
     /// 400 `unsupported_grant_type`.
     #[error("{0}")]
     UnsupportedGrantType(String),
@@ -254,7 +255,7 @@ impl ApiError {
             InvalidToken => Wire::oauth("invalid_token", StatusCode::UNAUTHORIZED),
             InsufficientScope { .. } => Wire::oauth("insufficient_scope", StatusCode::FORBIDDEN),
             InvalidClient => Wire::oauth("invalid_client", StatusCode::UNAUTHORIZED),
-            InvalidScope(_) => Wire::oauth("invalid_scope", StatusCode::BAD_REQUEST),
+            InvalidScope => Wire::oauth("invalid_scope", StatusCode::BAD_REQUEST),
             UnsupportedGrantType(_) => {
                 Wire::oauth("unsupported_grant_type", StatusCode::BAD_REQUEST)
             }
@@ -300,6 +301,13 @@ impl ApiError {
             body["error_description"] = json!(message);
         }
         body
+    }
+
+    /// The 400 `invalid_scope` for a scope request refused because of `why`, which goes to
+    /// the log only: the answer carries commercetools' one text for every such case.
+    pub fn invalid_scope(why: impl std::fmt::Display) -> Self {
+        tracing::info!(reason = %why, "scope request refused");
+        ApiError::InvalidScope
     }
 
     /// A 400 `InvalidInput` with `message`.

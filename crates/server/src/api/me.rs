@@ -59,12 +59,18 @@ async fn get_me(
     service::customer_id(&token)?;
     let params = QueryParams::parse(raw.as_deref());
     let paths = expansions(&params)?;
+    let custom = custom_types(&state, &token.project_key, &params, "customer").await?;
+    // The endpoint declares the collection parameters too; they select nothing from one
+    // customer, but malformed ones get the same 400 as on `/customers`.
+    params.limit()?;
+    params.offset()?;
+    params.bool("withTotal", true)?;
+    clientele_query::parse_sort_with(&params.all("sort"), &customer_schema(), &custom)?;
     let wheres = params.all("where");
     let predicate = match &token.identity {
         Identity::Customer { id, .. } if !wheres.is_empty() => {
             // The customer's own id is one more `where` (each is parsed on its own and the
             // results ANDed), so no predicate can reach another customer.
-            let custom = custom_types(&state, &token.project_key, &params, "customer").await?;
             let mut all = vec![format!("id = \"{id}\"")];
             all.extend(wheres);
             Some(clientele_query::parse_where_with(

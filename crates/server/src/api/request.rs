@@ -297,7 +297,10 @@ const CUSTOMER_TYPE_ID: &str = "customer";
 
 /// The `Actor` of a request: the API client behind its token.
 pub fn actor<R: crate::auth::Requirement>(auth: &Authorized<R>) -> Actor {
-    Actor::client(auth.client_id.clone())
+    Actor {
+        external_user_id: auth.external_user_id.clone(),
+        ..Actor::client(auth.client_id.clone())
+    }
 }
 
 /// 200 or 404 without a body, as commercetools answers `HEAD`.

@@ -89,10 +89,10 @@ pub fn grant_scopes(client: &ApiClientRecord, requested: Option<&str>) -> Result
         return Ok(client.scope.clone());
     };
     let asked = Scope::parse_list(requested)
-        .map_err(|bad| ApiError::InvalidScope(format!("Invalid scope: {bad}")))?;
+        .map_err(|bad| ApiError::invalid_scope(format!("Invalid scope: {bad}")))?;
     for want in &asked {
         if super::scope::IDENTITY_SCOPES.contains(&want.name.as_str()) {
-            return Err(ApiError::InvalidScope(format!(
+            return Err(ApiError::invalid_scope(format!(
                 "The scope {want} is issued by the token flows and cannot be requested."
             )));
         }
@@ -104,7 +104,7 @@ pub fn grant_scopes(client: &ApiClientRecord, requested: Option<&str>) -> Result
                     && want.project == client.project_key)
         });
         if !covered {
-            return Err(ApiError::InvalidScope(format!(
+            return Err(ApiError::invalid_scope(format!(
                 "The client does not have the scope {want}."
             )));
         }

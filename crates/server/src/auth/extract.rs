@@ -103,7 +103,25 @@ pub struct Authorized<R: Requirement> {
     /// The Store of an in-store path (`/{p}/in-store/key={storeKey}/…`); `None` at project
     /// level. Store-scoped grants were checked against it.
     pub store: Option<String>,
+    /// The `X-External-User-ID` header, recorded in `createdBy` / `lastModifiedBy`.
+    pub external_user_id: Option<String>,
     _requirement: PhantomData<R>,
+}
+
+/// Longest `externalUserId` commercetools records (ClientLogging).
+const MAX_EXTERNAL_USER_ID_CHARS: usize = 128;
+
+/// The `X-External-User-ID` header of a request, when it is a usable `externalUserId`
+/// (non-empty text of at most 128 characters); anything else is not recorded.
+pub fn external_user_id_of(parts: &Parts) -> Option<String> {
+    let value = parts
+        .headers
+        .get("x-external-user-id")?
+        .to_str()
+        .ok()?
+        .trim();
+    let usable = !value.is_empty() && value.chars().count() <= MAX_EXTERNAL_USER_ID_CHARS;
+    usable.then(|| value.to_owned())
 }
 
 /// The first path segment: every API path starts with `/{projectKey}`.
@@ -192,6 +210,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
             scopes,
             customer_id: record.customer_id,
             store,
+            external_user_id: external_user_id_of(parts),
             _requirement: PhantomData,
         })
     }

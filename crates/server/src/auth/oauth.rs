@@ -223,7 +223,7 @@ async fn password_grant(
         }
     }
     if client.project_key != project {
-        return Err(ApiError::InvalidScope(format!(
+        return Err(ApiError::invalid_scope(format!(
             "The client has no scopes for project '{project}'."
         )));
     }

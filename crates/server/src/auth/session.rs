@@ -14,7 +14,7 @@
 //! they change its password or delete it. Must not hold business rules of the customer itself.
 
 use super::client::{authenticate_client, grant_scopes, oauth_params, REFRESH_TOKEN_TTL_SECS};
-use super::extract::{bearer_token, project_key_of, store_key_of};
+use super::extract::{bearer_token, external_user_id_of, project_key_of, store_key_of};
 use super::scope::{allows, Scope};
 use super::secret::{hash_secret, new_secret};
 use crate::error::ApiError;
@@ -265,13 +265,13 @@ async fn anonymous_token(
         }
     }
     if client.project_key != project {
-        return Err(ApiError::InvalidScope(format!(
+        return Err(ApiError::invalid_scope(format!(
             "The client has no scopes for project '{project}'."
         )));
     }
     let held = Scope::parse_list(&client.scope).unwrap_or_default();
     if !allows(&held, &[CREATE_ANONYMOUS_TOKEN], &project, None) {
-        return Err(ApiError::InvalidScope(format!(
+        return Err(ApiError::invalid_scope(format!(
             "The client does not have the scope {CREATE_ANONYMOUS_TOKEN}:{project}."
         )));
     }
@@ -319,6 +319,8 @@ pub struct MyToken {
     pub identity: Identity,
     /// The customer of a customer-bound token, as loaded when its liveness was checked.
     pub customer: Option<Customer>,
+    /// The `X-External-User-ID` header, recorded in `createdBy` / `lastModifiedBy`.
+    pub external_user_id: Option<String>,
 }
 
 impl FromRequestParts<AppState> for MyToken {
@@ -379,6 +381,7 @@ impl FromRequestParts<AppState> for MyToken {
             client_id: record.client_id,
             identity,
             customer,
+            external_user_id: external_user_id_of(parts),
         })
     }
 }

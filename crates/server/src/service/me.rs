@@ -6,11 +6,11 @@
 //! Messages are shared, not copied. Must not parse HTTP nor talk SQL.
 //!
 //! Rules of its own: a token without a customer on a customer endpoint is 403
-//! `insufficient_scope` naming `customer_id`; a customer token is usable only where it was
-//! issued (the global password flow's at project level, a Store's flow in that Store), so a
-//! customer of Store A never acts through Store B; a dead token was refused (401) by the
-//! extractor already; a password change or deletion through `/me` deletes all the customer's OAuth tokens
-//! at once (a reset does inside its redemption).
+//! `insufficient_scope` naming `customer_id`; on an in-store path the token's customer must be
+//! visible in that Store (a member, or a global customer), else 404 `ResourceNotFound` as for
+//! any customer of another Store, so a customer of Store A never acts through Store B; a dead
+//! token was refused (401) by the extractor already; a password change or deletion through
+//! `/me` deletes all the customer's OAuth tokens at once (a reset does inside its redemption).
 
 use super::customers::{self, CustomerRef};
 use super::stores::StoreContext;
@@ -30,6 +30,7 @@ use clientele_store::ResourceQuery;
 /// session of an anonymous one (`createdBy` / `lastModifiedBy`).
 pub fn actor(token: &MyToken) -> Actor {
     let mut actor = Actor::client(token.client_id.clone());
+    actor.external_user_id = token.external_user_id.clone();
     match &token.identity {
         Identity::Customer { id, .. } => actor.customer_id = Some(id.clone()),
         Identity::Anonymous(session) => actor.anonymous_id = Some(session.clone()),
@@ -50,21 +51,27 @@ fn no_customer() -> ApiError {
     }
 }
 
-/// The id of the customer the token names, if it is usable on this path (before any body is
-/// read or anything loaded: 403 `insufficient_scope` naming `customer_id` otherwise).
+/// The id of the customer the token names (before any body is read or anything loaded: 403
+/// `insufficient_scope` naming `customer_id` for a token without one).
 pub fn customer_id(token: &MyToken) -> Result<&str, ApiError> {
     match &token.identity {
-        Identity::Customer { id, store } if store == &token.store => Ok(id),
+        Identity::Customer { id, .. } => Ok(id),
         _ => Err(no_customer()),
     }
 }
 
-/// The token's customer, if the token names one usable on this path and is still alive.
+/// The token's customer, if the token names one that is alive and visible on this path (404
+/// `ResourceNotFound` in a Store it does not belong to).
 pub async fn customer(state: &AppState, token: &MyToken) -> Result<Customer, ApiError> {
-    customer_id(token)?;
+    let id = customer_id(token)?;
     load_project(state, &token.project_key).await?;
-    context(token).require(state, &token.project_key).await?;
-    token.customer.clone().ok_or(ApiError::InvalidToken)
+    let ctx = context(token);
+    ctx.require(state, &token.project_key).await?;
+    let me = token.customer.clone().ok_or(ApiError::InvalidToken)?;
+    if !ctx.sees(&me) {
+        return Err(ApiError::not_found_id(id));
+    }
+    Ok(me)
 }
 
 /// `GET /me`: the token's customer; with a `where` predicate (already restricted to the

@@ -38,6 +38,8 @@ pub struct Actor {
     pub customer_id: Option<String>,
     /// The anonymous session acting through an anonymous-session token (`/me/signup`).
     pub anonymous_id: Option<String>,
+    /// The end user the client acts for (`X-External-User-ID`).
+    pub external_user_id: Option<String>,
 }
 
 impl Actor {
@@ -58,6 +60,7 @@ impl Actor {
                 .as_ref()
                 .map(|id| Reference::new("customer", id.clone())),
             anonymous_id: self.anonymous_id.clone(),
+            external_user_id: self.external_user_id.clone(),
             is_platform_client: false,
         }
     }

@@ -104,6 +104,20 @@ async fn asking_for_a_scope_the_client_lacks_is_invalid_scope() {
         .await;
     r.error(400, "invalid_scope");
     assert_eq!(r.body["error"], "invalid_scope");
+    // commercetools' one text for every refused scope, whatever the reason.
+    assert_eq!(
+        r.body["message"],
+        "Malformed parameter: scope: Invalid scope."
+    );
+    let malformed = app
+        .token_request(
+            &id,
+            &secret,
+            &[("grant_type", "client_credentials"), ("scope", "garbage")],
+        )
+        .await;
+    let e = malformed.error(400, "invalid_scope");
+    assert_eq!(e["message"], "Malformed parameter: scope: Invalid scope.");
 }
 
 #[tokio::test]

@@ -308,6 +308,25 @@ impl TestApp {
         read(rb.send().await.expect("request sent")).await
     }
 
+    /// A `POST` with JSON `body` and extra request `headers`.
+    pub(crate) async fn post_with_headers(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Resp {
+        let mut rb = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(token)
+            .json(&body);
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        read(rb.send().await.expect("request sent")).await
+    }
+
     /// A request with a raw text body (for malformed JSON and size limits).
     pub(crate) async fn request_raw(
         &self,

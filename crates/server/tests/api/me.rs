@@ -483,11 +483,15 @@ async fn the_storefront_journey_in_a_store() {
         .await,
     );
     app.get(&format!("{a}/me"), &wide).await.ok(200);
-    for elsewhere in ["/demo/in-store/key=b-shop/me", "/demo/me"] {
-        app.get(elsewhere, &wide)
-            .await
-            .error(403, "insufficient_scope");
-    }
+    // With a project-wide profile scope the Store's customer is found at project level, and,
+    // like any customer of another Store, not in Store b-shop.
+    assert_eq!(
+        app.get("/demo/me", &wide).await.ok(200)["email"],
+        "ann@example.com"
+    );
+    app.get("/demo/in-store/key=b-shop/me", &wide)
+        .await
+        .error(404, "ResourceNotFound");
 
     // Updates through the Store; per-Store email uniqueness on changeEmail.
     app.post(
@@ -765,4 +769,97 @@ async fn me_paths_in_a_store_need_the_key_form() {
     app.request(Method::PUT, "/demo/me", Some(&anon), None)
         .await
         .error(405, "MethodNotAllowed");
+}
+
+#[tokio::test]
+async fn get_me_refuses_malformed_collection_parameters_as_customers_does() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.create_customer(
+        &admin,
+        json!({"email": "jane@example.com", "password": "secret123"}),
+    )
+    .await;
+    let client = app.api_client(STOREFRONT).await;
+    let jane = access(&password_grant(&app, &client, None, "jane@example.com", "secret123").await);
+    for query in [
+        "limit=abc",
+        "limit=600",
+        "offset=-1",
+        "withTotal=maybe",
+        "sort=lastName%20sideways",
+        "sort=nosuchfield%20asc",
+    ] {
+        let r = app.get(&format!("/demo/me?{query}"), &jane).await;
+        let e = r.error(400, "InvalidInput");
+        let customers = app.get(&format!("/demo/customers?{query}"), &admin).await;
+        assert_eq!(
+            customers.error(400, "InvalidInput")["message"],
+            e["message"],
+            "{query}"
+        );
+    }
+    let r = app
+        .get(
+            "/demo/me?limit=5&offset=0&withTotal=false&sort=lastName%20asc",
+            &jane,
+        )
+        .await;
+    assert_eq!(r.ok(200)["email"], "jane@example.com");
+}
+
+#[tokio::test]
+async fn the_external_user_id_header_is_recorded_as_created_by_and_last_modified_by() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let created = app
+        .post_with_headers(
+            "/demo/customers",
+            &admin,
+            &[("X-External-User-ID", "agent-42")],
+            json!({"email": "jane@example.com", "password": "secret123"}),
+        )
+        .await;
+    let c = created.ok(201)["customer"].clone();
+    assert_eq!(c["createdBy"]["externalUserId"], "agent-42", "{c}");
+    assert_eq!(c["lastModifiedBy"]["externalUserId"], "agent-42", "{c}");
+    let id = c["id"].as_str().unwrap().to_owned();
+    let messages = app.messages_of(&admin, &id).await;
+    assert_eq!(messages[0]["createdBy"]["externalUserId"], "agent-42");
+
+    // Through `/me`, beside the customer reference; without the header nothing is recorded.
+    let client = app.api_client(STOREFRONT).await;
+    let jane = access(&password_grant(&app, &client, None, "jane@example.com", "secret123").await);
+    let updated = app
+        .post_with_headers(
+            "/demo/me",
+            &jane,
+            &[("X-External-User-ID", "jane-web")],
+            json!({"version": 1, "actions": [{"action": "setFirstName", "firstName": "Jane"}]}),
+        )
+        .await;
+    let by = updated.ok(200)["lastModifiedBy"].clone();
+    assert_eq!(by["externalUserId"], "jane-web", "{by}");
+    assert_eq!(by["customer"]["id"], id.as_str(), "{by}");
+    let plain = app
+        .post(
+            "/demo/me",
+            &jane,
+            json!({"version": 2, "actions": [{"action": "setLastName", "lastName": "Doe"}]}),
+        )
+        .await;
+    assert!(plain.ok(200)["lastModifiedBy"]
+        .get("externalUserId")
+        .is_none());
+    // Longer than commercetools' 128 characters: not recorded.
+    let long = "x".repeat(129);
+    let r = app
+        .post_with_headers(
+            "/demo/me",
+            &jane,
+            &[("X-External-User-ID", &long)],
+            json!({"version": 3, "actions": [{"action": "setFirstName", "firstName": "J"}]}),
+        )
+        .await;
+    assert!(r.ok(200)["lastModifiedBy"].get("externalUserId").is_none());
 }

@@ -1,7 +1,7 @@
 //! The route × token matrix of `/me`: every `/me` route, at project level and in Store
 //! `a-shop`, against every kind of token — a client's, an anonymous session's, the path's own
-//! customer's, a customer's of another Store (or of the project when the path is a Store's), a
-//! revoked customer token, and a client without `manage_my_profile` — plus customer tokens on
+//! customer's, a customer's of another Store (or of a Store when the path is the project's), a
+//! customer token revoked by a password reset, and a client without `manage_my_profile` — plus customer tokens on
 //! the back-office routes.
 
 use crate::helpers::{spawn_app, Resp, TestApp};
@@ -123,15 +123,22 @@ async fn every_me_route_against_every_kind_of_token() {
     let global = grant(None, "g@example.com").await;
     let in_a = grant(Some("a-shop"), "a@example.com").await;
     let in_b = grant(Some("b-shop"), "b@example.com").await;
-    // Revoked by a back-office password change: their rows stay, the binding kills them.
+    // Revoked by a back-office password reset.
     let revoked_global = grant(None, "rg@example.com").await;
     let revoked_a = grant(Some("a-shop"), "ra@example.com").await;
-    for email in ["rg@example.com", "ra@example.com"] {
+    for (email, store) in [("rg@example.com", None), ("ra@example.com", Some("a-shop"))] {
+        let t = app
+            .post(
+                &format!("{}/customers/password-token", base(store)),
+                &admin,
+                json!({"email": email}),
+            )
+            .await;
+        let value = t.ok(200)["value"].as_str().unwrap().to_owned();
         app.post(
-            "/demo/customers/password",
+            &format!("{}/customers/password/reset", base(store)),
             &admin,
-            json!({"id": ids[email], "version": 1, "currentPassword": "secret123",
-                   "newPassword": "changed"}),
+            json!({"tokenValue": value, "newPassword": "changed"}),
         )
         .await
         .ok(200);
@@ -168,9 +175,13 @@ async fn every_me_route_against_every_kind_of_token() {
                             "names the missing scope: {what}"
                         );
                     }
-                    Kind::Client | Kind::Anonymous | Kind::ElsewhereCustomer
-                        if route.needs_customer =>
-                    {
+                    // A Store's customer is not visible in another Store (404 as for any
+                    // customer of another Store); at project level every customer is.
+                    Kind::ElsewhereCustomer if route.needs_customer && store.is_some() => {
+                        assert_eq!(r.status, 404, "{what}");
+                        assert_eq!(r.body["errors"][0]["code"], "ResourceNotFound", "{what}");
+                    }
+                    Kind::Client | Kind::Anonymous if route.needs_customer => {
                         assert_eq!(r.status, 403, "{what}");
                         assert_eq!(r.body["errors"][0]["code"], "insufficient_scope", "{what}");
                         assert!(r.text.contains("customer_id"), "{what}");
@@ -186,6 +197,9 @@ async fn every_me_route_against_every_kind_of_token() {
     let me = app.get("/demo/me", &global).await;
     assert_eq!(me.ok(200)["id"], ids["g@example.com"].as_str());
     let me = app.get("/demo/in-store/key=a-shop/me", &in_a).await;
+    assert_eq!(me.ok(200)["id"], ids["a@example.com"].as_str());
+    // A Store's customer may act at project level with a project-wide profile scope.
+    let me = app.get("/demo/me", &in_a).await;
     assert_eq!(me.ok(200)["id"], ids["a@example.com"].as_str());
     // Nothing above changed anyone.
     for email in ["g@example.com", "a@example.com", "b@example.com"] {
