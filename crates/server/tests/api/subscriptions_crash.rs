@@ -145,3 +145,49 @@ async fn two_processes_on_postgres_share_delivery_and_lose_nothing_when_one_dies
     drop(b);
     drop(db);
 }
+
+/// On PostgreSQL a write committed by one process wakes the delivery of another (LISTEN /
+/// NOTIFY), so the delivering process does not wait for its poll: here 30 s, while the
+/// notification must arrive within 3 s of each write.
+#[tokio::test]
+async fn on_postgres_a_write_in_one_process_wakes_delivery_in_another() {
+    let Ok(admin) = std::env::var(POSTGRES_URL_VAR) else {
+        notice(&format!(
+            "cross-process wake-up needs {POSTGRES_URL_VAR}; skipped ({BACKEND_VAR} is ignored)"
+        ));
+        return;
+    };
+    let db = TestDb::postgres(&admin).await;
+    let url = db.url();
+    let http = reqwest::Client::new();
+    let writer = serve_with(&url, &["--no-delivery"]).await;
+    let (id, secret) = demo_credentials(&writer.banner);
+    let deliverer = serve_with(&url, &["--delivery-poll", "30"]).await;
+    let tok = token(&http, &writer.base, &id, &secret).await;
+    let queue = Queue::declare().await;
+    let r = http
+        .post(format!("{}/demo/subscriptions", writer.base))
+        .bearer_auth(&tok)
+        .json(&json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(
+        queue.take(1, Duration::from_secs(10)).await.len(),
+        1,
+        "test notification"
+    );
+    for i in 0..3 {
+        let started = std::time::Instant::now();
+        let id = create(&http, &writer.base, &tok, i).await.expect("created");
+        let got = queue.take(1, Duration::from_secs(3)).await;
+        assert_eq!(got.len(), 1, "write {i} not delivered within 3 s");
+        assert_eq!(got[0]["resource"]["id"], id.as_str());
+        assert!(started.elapsed() < Duration::from_secs(4));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    drop(deliverer);
+    drop(writer);
+    drop(db);
+}
