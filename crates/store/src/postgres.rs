@@ -118,6 +118,26 @@ where
     })?
 }
 
+/// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
+/// delivery worker on each signal, until the connection fails (sqlx reconnects once on its
+/// own; a signal sent while no one listens is caught by the worker's poll).
+pub(crate) async fn relay_outbox_signals(pool: &PgPool) -> Result<(), StoreError> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .or_backend("connect outbox listener")?;
+    listener
+        .listen("clientele_outbox")
+        .await
+        .or_backend("listen for queued notifications")?;
+    loop {
+        listener
+            .recv()
+            .await
+            .or_backend("receive queued-notifications signal")?;
+        OUTBOX.notify_waiters();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,25 +187,5 @@ mod tests {
         );
         store.health().await.unwrap();
         store.close().await;
-    }
-}
-
-/// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
-/// delivery worker on each signal, until the connection fails (sqlx reconnects once on its
-/// own; a signal sent while no one listens is caught by the worker's poll).
-pub(crate) async fn relay_outbox_signals(pool: &PgPool) -> Result<(), StoreError> {
-    let mut listener = sqlx::postgres::PgListener::connect_with(pool)
-        .await
-        .or_backend("connect outbox listener")?;
-    listener
-        .listen("clientele_outbox")
-        .await
-        .or_backend("listen for queued notifications")?;
-    loop {
-        listener
-            .recv()
-            .await
-            .or_backend("receive queued-notifications signal")?;
-        OUTBOX.notify_waiters();
     }
 }

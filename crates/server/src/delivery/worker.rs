@@ -53,7 +53,7 @@ const IDLE_POLLS: u32 = 40;
 /// one task that found less than a batch: at hundreds of commits a second each would
 /// otherwise wake a read (and an acknowledging write) per commit; this many milliseconds
 /// gather them into one.
-const GATHER: Duration = Duration::from_millis(5);
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The share of the lease a round may use; the rest is margin for the acknowledgement and for
 /// clocks that differ between processes.

@@ -175,26 +175,36 @@ async fn bench_latency_at_500_writes_per_second_and_write_cost() {
     let db = TestDb::for_suite().await;
     let url = db.url();
     let http = reqwest::Client::new();
-    let server = start(&url, &[]).await;
-    let (id, secret) = demo_credentials(&server.banner);
-    let tok = token(&http, &server.base, &id, &secret).await;
-
-    // Write throughput without, then with, an active Subscription.
+    // Write throughput without a Subscription, then with an active one but no delivery in
+    // this process (the cost of queueing alone), then with delivery (queueing and delivering
+    // on the same database and cores).
+    let writer = start(&url, &["--no-delivery"]).await;
+    let (id, secret) = demo_credentials(&writer.banner);
+    let tok = token(&http, &writer.base, &id, &secret).await;
     let t = Instant::now();
-    let n = create_many(&http, &server.base, &tok, 0, 2000, 16)
+    let n = create_many(&http, &writer.base, &tok, 0, 2000, 16)
         .await
         .len();
     let without = n as f64 / t.elapsed().as_secs_f64();
     let queue = Queue::declare().await;
-    subscribe(&http, &server.base, &tok, rabbit(&queue.name)).await;
+    subscribe(&http, &writer.base, &tok, rabbit(&queue.name)).await;
     queue.take(1, Duration::from_secs(5)).await;
     let t = Instant::now();
-    let n = create_many(&http, &server.base, &tok, 2000, 4000, 16)
+    let n = create_many(&http, &writer.base, &tok, 2000, 4000, 16)
+        .await
+        .len();
+    let queued_only = n as f64 / t.elapsed().as_secs_f64();
+    writer.kill9().await;
+    let server = start(&url, &[]).await;
+    let drained = queue.take(2000, Duration::from_secs(120)).await.len();
+    assert_eq!(drained, 2000, "the queued-only phase drained");
+    let t = Instant::now();
+    let n = create_many(&http, &server.base, &tok, 4000, 6000, 16)
         .await
         .len();
     let with = n as f64 / t.elapsed().as_secs_f64();
-    println!("BENCH creates/s, 16 concurrent: {without:.0} without a Subscription, {with:.0} with one (RabbitMQ, changes of customers)");
-    let drained = queue.take(2000, Duration::from_secs(60)).await.len();
+    println!("BENCH creates/s, 16 concurrent: {without:.0} without a Subscription, {queued_only:.0} with one queued only (--no-delivery), {with:.0} with one delivered (RabbitMQ, changes of customers)");
+    let drained = queue.take(2000, Duration::from_secs(120)).await.len();
     assert_eq!(drained, 2000);
 
     // End-to-end latency: 201 received → message in the queue, at 500 creates/s for 10 s.
