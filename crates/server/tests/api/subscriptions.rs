@@ -386,6 +386,19 @@ async fn update_actions_change_the_subscription() {
     assert_eq!(c.body["destination"]["routingKey"], other.name.as_str());
     assert_eq!(c.body["status"], "Healthy");
     assert_eq!(other.take(1, Duration::from_secs(5)).await.len(), 1);
+    // The same Destination again on a Healthy Subscription changes nothing: no new version
+    // (as every update that changes nothing). It is still tested first. On a Subscription in
+    // an error state it resets the health to Healthy (the spec's way out of
+    // ConfigurationErrorDeliveryStopped), which is a change.
+    let same = app
+        .post(
+            &path,
+            &token,
+            json!({"version": 3, "actions": [{"action": "changeDestination", "destination": rabbit(&other.name)}]}),
+        )
+        .await;
+    assert_eq!(same.ok(200)["version"], 3);
+    assert_eq!(other.take(1, Duration::from_secs(5)).await.len(), 1);
     // No action to change the format.
     app.post(
         &path,
