@@ -175,6 +175,11 @@ async fn bench_latency_at_500_writes_per_second_and_write_cost() {
     let db = TestDb::for_suite().await;
     let url = db.url();
     let http = reqwest::Client::new();
+    // Creates per phase (CLIENTELE_BENCH_WRITES, default 2,000).
+    let w: usize = std::env::var("CLIENTELE_BENCH_WRITES")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2000);
     // Write throughput without a Subscription, then with an active one but no delivery in
     // this process (the cost of queueing alone), then with delivery (queueing and delivering
     // on the same database and cores).
@@ -182,30 +187,28 @@ async fn bench_latency_at_500_writes_per_second_and_write_cost() {
     let (id, secret) = demo_credentials(&writer.banner);
     let tok = token(&http, &writer.base, &id, &secret).await;
     let t = Instant::now();
-    let n = create_many(&http, &writer.base, &tok, 0, 2000, 16)
-        .await
-        .len();
+    let n = create_many(&http, &writer.base, &tok, 0, w, 16).await.len();
     let without = n as f64 / t.elapsed().as_secs_f64();
     let queue = Queue::declare().await;
     subscribe(&http, &writer.base, &tok, rabbit(&queue.name)).await;
     queue.take(1, Duration::from_secs(5)).await;
     let t = Instant::now();
-    let n = create_many(&http, &writer.base, &tok, 2000, 4000, 16)
+    let n = create_many(&http, &writer.base, &tok, w, 2 * w, 16)
         .await
         .len();
     let queued_only = n as f64 / t.elapsed().as_secs_f64();
     writer.kill9().await;
     let server = start(&url, &[]).await;
-    let drained = queue.take(2000, Duration::from_secs(120)).await.len();
-    assert_eq!(drained, 2000, "the queued-only phase drained");
+    let drained = queue.take(w, Duration::from_secs(120)).await.len();
+    assert_eq!(drained, w, "the queued-only phase drained");
     let t = Instant::now();
-    let n = create_many(&http, &server.base, &tok, 4000, 6000, 16)
+    let n = create_many(&http, &server.base, &tok, 2 * w, 3 * w, 16)
         .await
         .len();
     let with = n as f64 / t.elapsed().as_secs_f64();
     println!("BENCH creates/s, 16 concurrent: {without:.0} without a Subscription, {queued_only:.0} with one queued only (--no-delivery), {with:.0} with one delivered (RabbitMQ, changes of customers)");
-    let drained = queue.take(2000, Duration::from_secs(120)).await.len();
-    assert_eq!(drained, 2000);
+    let drained = queue.take(w, Duration::from_secs(120)).await.len();
+    assert_eq!(drained, w);
 
     // End-to-end latency: 201 received → message in the queue, at `rate` creates/s for 10 s
     // (500 unless CLIENTELE_BENCH_RATE says otherwise: a debug build on a loaded machine does
