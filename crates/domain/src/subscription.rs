@@ -200,6 +200,9 @@ pub enum Destination {
     },
 }
 
+/// The Destination `type`s this server delivers to; the others are stored only.
+pub const DELIVERED_DESTINATION_TYPES: &[&str] = &["RabbitMQ", "NATS", "HTTP"];
+
 impl Destination {
     /// The `type` discriminator.
     pub fn type_name(&self) -> &'static str {
@@ -219,10 +222,7 @@ impl Destination {
 
     /// Whether this server delivers to this Destination type (the cloud ones are stored only).
     pub fn is_delivered(&self) -> bool {
-        matches!(
-            self,
-            Destination::RabbitMQ { .. } | Destination::Nats { .. } | Destination::Http { .. }
-        )
+        DELIVERED_DESTINATION_TYPES.contains(&self.type_name())
     }
 
     /// The Destination as every read shows it: secrets masked.
@@ -463,12 +463,17 @@ pub const MAX_SUBSCRIPTIONS: u64 = 50;
 /// another.
 pub fn check_subscription_limit(existing: u64) -> Result<(), DomainError> {
     if existing >= MAX_SUBSCRIPTIONS {
-        return Err(DomainError::MaxResourceLimitExceeded {
-            exceeded_resource: "subscription".to_owned(),
-            limit: MAX_SUBSCRIPTIONS,
-        });
+        return Err(subscription_limit_exceeded());
     }
     Ok(())
+}
+
+/// The error of a Subscription beyond [`MAX_SUBSCRIPTIONS`] in one project.
+pub fn subscription_limit_exceeded() -> DomainError {
+    DomainError::MaxResourceLimitExceeded {
+        exceeded_resource: "subscription".to_owned(),
+        limit: MAX_SUBSCRIPTIONS,
+    }
 }
 
 /// The resource types whose Messages a MessageSubscription may name (RAML enum).
@@ -553,17 +558,6 @@ pub struct MessageSubscription {
     pub types: Option<Vec<String>>,
 }
 
-impl MessageSubscription {
-    /// Whether a Message of `type_name` about a `resource_type_id` resource matches.
-    pub fn matches(&self, resource_type_id: &str, type_name: &str) -> bool {
-        self.resource_type_id == resource_type_id
-            && self
-                .types
-                .as_ref()
-                .is_none_or(|t| t.is_empty() || t.iter().any(|x| x == type_name))
-    }
-}
-
 /// Which resource type's changes to deliver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -624,6 +618,15 @@ impl SubscriptionHealthStatus {
             Self::ManuallySuspended => "ManuallySuspended",
         }
     }
+
+    /// Whether a Subscription in this state gets nothing delivered: its undelivered
+    /// notifications are dropped and no new ones are queued.
+    pub fn drops_notifications(self) -> bool {
+        matches!(
+            self,
+            Self::ConfigurationErrorDeliveryStopped | Self::ManuallySuspended
+        )
+    }
 }
 
 /// The commercetools `Subscription` resource.
@@ -673,20 +676,6 @@ impl Subscription {
     pub fn masked(mut self) -> Subscription {
         self.destination = self.destination.masked();
         self
-    }
-
-    /// Whether it delivers a change notification for `resource_type_id`.
-    pub fn wants_changes_of(&self, resource_type_id: &str) -> bool {
-        self.changes
-            .iter()
-            .any(|c| c.resource_type_id == resource_type_id)
-    }
-
-    /// Whether it delivers a Message of `type_name` about a `resource_type_id` resource.
-    pub fn wants_message(&self, resource_type_id: &str, type_name: &str) -> bool {
-        self.messages
-            .iter()
-            .any(|m| m.matches(resource_type_id, type_name))
     }
 }
 

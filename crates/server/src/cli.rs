@@ -240,4 +240,21 @@ mod tests {
         assert_eq!(args.client_id.as_deref(), Some("-id"));
         assert_eq!(args.client_secret.as_deref(), Some("-Usecret"));
     }
+
+    /// A zero poll or lease would make the delivery loop spin; both are refused on the command
+    /// line with a message that names the option.
+    #[test]
+    fn a_zero_delivery_poll_or_lease_is_refused() {
+        for option in ["--delivery-poll", "--delivery-lease"] {
+            let e = Cli::try_parse_from(["clientele", "serve", option, "0"]).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(option), "{text}");
+            assert!(text.contains("more than 0"), "{text}");
+        }
+        let ok = Cli::try_parse_from(["clientele", "serve", "--delivery-poll", "0.01"]).unwrap();
+        let Command::Serve(config) = ok.command else {
+            panic!("not serve: {ok:?}");
+        };
+        assert_eq!(config.delivery.poll, std::time::Duration::from_millis(10));
+    }
 }

@@ -76,11 +76,11 @@ pub struct DeliveryArgs {
     #[arg(long = "no-delivery", env = "CLIENTELE_NO_DELIVERY")]
     pub disabled: bool,
     /// Seconds between looks for undelivered notifications.
-    #[arg(long = "delivery-poll", env = "CLIENTELE_DELIVERY_POLL", default_value = "0.05", value_parser = parse_secs)]
+    #[arg(long = "delivery-poll", env = "CLIENTELE_DELIVERY_POLL", default_value = "0.05", value_parser = parse_positive_secs)]
     pub poll: Duration,
     /// Seconds a delivering process holds a Subscription without renewing; after a crash,
     /// another process resumes it this long later.
-    #[arg(long = "delivery-lease", env = "CLIENTELE_DELIVERY_LEASE", default_value = "10", value_parser = parse_secs)]
+    #[arg(long = "delivery-lease", env = "CLIENTELE_DELIVERY_LEASE", default_value = "10", value_parser = parse_positive_secs)]
     pub lease: Duration,
     /// Seconds a configuration error may last before delivery stops for good
     /// (ConfigurationErrorDeliveryStopped; undelivered notifications are dropped).
@@ -128,6 +128,15 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
     Duration::try_from_secs_f64(secs).map_err(|_| format!("'{s}' is not a duration"))
+}
+
+/// Parses a number of seconds that must be more than zero (a zero poll would be a busy loop).
+pub fn parse_positive_secs(s: &str) -> Result<Duration, String> {
+    let d = parse_secs(s)?;
+    if d.is_zero() {
+        return Err(format!("'{s}' must be more than 0 seconds"));
+    }
+    Ok(d)
 }
 
 impl ServeConfig {

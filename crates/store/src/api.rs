@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clientele_domain::subscription::SubscriptionHealthStatus;
 use clientele_domain::{Customer, Message, Project, ProjectRecord, Version};
 use clientele_query::search::{SearchHit, SearchRequest};
 use clientele_query::{Predicate, SortKey};
@@ -210,6 +211,20 @@ pub struct WaitingSubscription {
     pub id: String,
     /// Its project.
     pub project: String,
+}
+
+/// What [`Store::set_subscription_status`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Nothing: the Subscription is gone or no longer at the version the status was decided
+    /// for (it was edited since, for example repaired with `changeDestination`).
+    Stale,
+    /// The status is set.
+    Set {
+        /// For `ConfigurationError`: when the current run of configuration errors started
+        /// (kept across restarts and processes).
+        error_since: Option<OffsetDateTime>,
+    },
 }
 
 /// One undelivered notification of a Subscription.
@@ -450,6 +465,15 @@ pub trait Store: Send + Sync + 'static {
         type_id: &str,
         record: &ResourceRecord,
     ) -> Result<(), StoreError>;
+    /// Inserts a new resource unless the project holds `max` resources of its type already
+    /// (`false` then, nothing written); the count and the insert are one atomic step.
+    async fn insert_resource_within(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        max: u64,
+    ) -> Result<bool, StoreError>;
     /// Replaces a resource if its stored version is `expected` (else `ConcurrentModification`;
     /// `NotFound` if it is gone).
     async fn update_resource(
@@ -566,11 +590,13 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- Subscription delivery (the outbox every write fans out into) ----
 
-    /// Up to `limit` Subscriptions with undelivered notifications, oldest first, each with its
-    /// project (read only: leasing one is [`Store::renew_subscription_lease`]).
+    /// Every Subscription with undelivered notifications that no owner other than `owner`
+    /// holds a lease on past `now`, each with its project (read only: leasing one is
+    /// [`Store::renew_subscription_lease`]).
     async fn waiting_subscriptions(
         &self,
-        limit: u32,
+        owner: &str,
+        now: OffsetDateTime,
     ) -> Result<Vec<WaitingSubscription>, StoreError>;
     /// Takes or renews `owner`'s lease of Subscription `id` until `until`, unless another
     /// owner holds it past `now`; `false` then (this one must not deliver it).
@@ -597,9 +623,21 @@ pub trait Store: Send + Sync + 'static {
         owner: &str,
         seqs: &[i64],
     ) -> Result<bool, StoreError>;
-    /// Sets a Subscription's health `status` (no new version); the dropping states also drop
-    /// its undelivered notifications and stop queueing new ones.
-    async fn set_subscription_status(&self, id: &str, status: &str) -> Result<(), StoreError>;
+    /// Sets a Subscription's health `status` (no new version) if it is still at `version`, the
+    /// one the status was decided for; the dropping states also drop its undelivered
+    /// notifications and stop queueing new ones. `ConfigurationError` starts the error clock
+    /// at `now` unless it runs already.
+    async fn set_subscription_status(
+        &self,
+        id: &str,
+        version: u64,
+        status: SubscriptionHealthStatus,
+        now: OffsetDateTime,
+    ) -> Result<StatusChange, StoreError>;
+    /// Relays the other processes' signals that they queued notifications to
+    /// this process's outbox signal (the crate's `outbox_signal`) until it fails (PostgreSQL); returns at once
+    /// where no other process delivers (SQLite).
+    async fn relay_outbox_signals(&self) -> Result<(), StoreError>;
 
     /// The connection pool's occupancy right now, for metrics (read-only, no query).
     fn pool_stats(&self) -> PoolStats {

@@ -29,7 +29,7 @@ pub(crate) async fn lock_email(
     project: &str,
     lowercase_email: &str,
 ) -> Result<(), StoreError> {
-    if let Some(lock) = conn.dialect().lock_email {
+    if let Some(lock) = conn.dialect().advisory_lock {
         let key = format!("{project}:{lowercase_email}");
         conn.execute(Sql::new(lock).bind(key.as_str()))
             .await

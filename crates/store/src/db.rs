@@ -10,9 +10,14 @@
 //! unknown after a failure (failed `COMMIT` or `ROLLBACK`, an error of the database itself) is
 //! closed instead of going back to the pool, so the next writer gets a fresh one.
 //!
+//! A write transaction that queued Subscription notifications says so ([`queued_notifications`]);
+//! once it committed, [`OUTBOX`] wakes this process's delivery worker, and on PostgreSQL the
+//! dialect's `NOTIFY` (sent at commit by the database) wakes the other processes' workers.
+//!
 //! Must not know any table: the SQL of the operations lives in `store`, `customers` and
 //! `resources`; connection settings, migrations and the query deadline in the backend modules.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -22,12 +27,35 @@ use sqlx::postgres::PgRow;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
+use tokio::sync::Notify;
 
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
 use crate::StoreError;
+
+/// Woken after every commit of this process that queued Subscription notifications. One per
+/// process, not per store: several stores in one process (tests) only wake each other's
+/// workers for a read that finds nothing.
+pub(crate) static OUTBOX: Notify = Notify::const_new();
+
+tokio::task_local! {
+    /// Whether the write transaction running on this task queued notifications.
+    static QUEUED: Cell<bool>;
+}
+
+/// Records that the running write transaction queued notifications: the first time, the
+/// dialect's cross-process signal joins the transaction (so it fires only if it commits).
+pub(crate) async fn queued_notifications(conn: &mut Conn) -> Result<(), StoreError> {
+    let first = QUEUED.try_with(|q| !q.replace(true)).unwrap_or(false);
+    if let (true, Some(notify)) = (first, conn.dialect().outbox_notify) {
+        conn.execute(Sql::new(notify))
+            .await
+            .or_backend("signal queued notifications")?;
+    }
+    Ok(())
+}
 
 /// A boxed, sendable future borrowing for `'a`.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -295,7 +323,7 @@ impl Backend {
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         let pools = self.clone();
-        tokio::spawn(async move {
+        let transaction = async move {
             let mut conn = pools.writer().await?;
             let begin = conn.dialect().begin_write;
             if let Err(e) = conn.execute(Sql::new(begin)).await {
@@ -304,13 +332,18 @@ impl Backend {
                 return Err(backend("begin write transaction", &e));
             }
             let result = body(&mut conn).await;
-            finish(conn, result, what).await
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "write task failed");
-            StoreError::Backend(format!("write task: {e}"))
-        })?
+            let committed = finish(conn, result, what).await;
+            if committed.is_ok() && QUEUED.with(Cell::get) {
+                OUTBOX.notify_waiters();
+            }
+            committed
+        };
+        tokio::spawn(QUEUED.scope(Cell::new(false), transaction))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "write task failed");
+                StoreError::Backend(format!("write task: {e}"))
+            })?
     }
 
     /// Closes the pools, waiting for checked-out connections.

@@ -21,9 +21,9 @@ pub(crate) struct Dialect {
     pub(crate) share_lock: &'static str,
     /// Appended to a `SELECT` that must keep the rows it finds from any other writer.
     pub(crate) update_lock: &'static str,
-    /// Serializes writers of one email (`$1`: project and lowercase email) until commit, where
-    /// writers are not serialized anyway.
-    pub(crate) lock_email: Option<&'static str>,
+    /// Serializes the writers that name one lock (`$1`, e.g. project and lowercase email) until
+    /// commit, where writers are not serialized anyway.
+    pub(crate) advisory_lock: Option<&'static str>,
     /// The queries that find something still referencing resource `$2` of project `$1`, per
     /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
     /// the referencing resource's `type_id`.
@@ -37,6 +37,9 @@ pub(crate) struct Dialect {
     /// The current UTC time as `2022-09-19T14:34:35.843Z` text (only where a write carries no
     /// time of its own: deletions of generic resources in change notifications).
     pub(crate) now_text: &'static str,
+    /// Tells other processes, at commit, that the transaction queued Subscription
+    /// notifications (`None` where no other process delivers: SQLite is one process's).
+    pub(crate) outbox_notify: Option<&'static str>,
 }
 
 /// SQLite reports a unique violation by its columns, not by an index name: each list and the
@@ -73,12 +76,13 @@ pub(crate) static SQLITE: Dialect = Dialect {
     doc_out: |column| format!("json({column})"),
     share_lock: "",
     update_lock: "",
-    lock_email: None,
+    advisory_lock: None,
     reference_checks: sqlite_reference_checks,
     // GLOB is case-sensitive and already speaks `*` and `?`; only `[` needs quoting.
     wildcard: |column, n| format!("{column} GLOB ${n}"),
     wildcard_pattern: |p| p.replace('[', "[[]"),
     now_text: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    outbox_notify: None,
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
@@ -150,11 +154,12 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     doc_out: |column| format!("{column}::text"),
     share_lock: " FOR SHARE",
     update_lock: " FOR UPDATE",
-    lock_email: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    advisory_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
     reference_checks: postgres_reference_checks,
     wildcard: |column, n| format!("{column} LIKE ${n} ESCAPE '\\'"),
     wildcard_pattern: postgres_like_pattern,
     now_text: "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+    outbox_notify: Some("NOTIFY clientele_outbox"),
 };
 
 /// A search wildcard pattern as a `LIKE` pattern (escape character `\`).

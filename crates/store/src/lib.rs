@@ -30,8 +30,16 @@ use std::sync::Arc;
 pub use api::{
     AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, CustomerWrite, Page,
     PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord,
-    Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption, WaitingSubscription,
+    StatusChange, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
+    WaitingSubscription,
 };
+/// Woken after every commit of this process that queued Subscription notifications (and, once
+/// [`Store::relay_outbox_signals`] runs, after other processes' commits on PostgreSQL): the
+/// delivery worker waits on it instead of only polling.
+pub fn outbox_signal() -> &'static tokio::sync::Notify {
+    &db::OUTBOX
+}
+
 #[doc(hidden)]
 pub use inspect::{page_statements, Listing};
 

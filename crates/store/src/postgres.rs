@@ -3,7 +3,8 @@
 //! Owns what only PostgreSQL needs: the pool, the migrations (`migrations/postgres`), the
 //! query deadline (`SET LOCAL statement_timeout`); its dialect snippets (`$n::jsonb`,
 //! `doc::text`, row-lock clauses, the advisory email lock) and unique-constraint names are in
-//! `dialect`, beside SQLite's.
+//! `dialect`, beside SQLite's. Also the listener that relays other processes' "notifications
+//! queued" signals (`LISTEN clientele_outbox`) to this process's delivery worker.
 //! Writers run at READ COMMITTED in parallel; those that add an email row take a
 //! transaction-scoped advisory lock on (project, lowercase email), so the cross-scope email
 //! check-then-insert is serialized per email. The operations themselves are written once, in
@@ -15,7 +16,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Sql};
+use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Sql, OUTBOX};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -115,6 +116,26 @@ where
         tracing::error!(error = %e, "PostgreSQL query task failed");
         StoreError::Backend(format!("query task: {e}"))
     })?
+}
+
+/// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
+/// delivery worker on each signal, until the connection fails (sqlx reconnects once on its
+/// own; a signal sent while no one listens is caught by the worker's poll).
+pub(crate) async fn relay_outbox_signals(pool: &PgPool) -> Result<(), StoreError> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .or_backend("connect outbox listener")?;
+    listener
+        .listen("clientele_outbox")
+        .await
+        .or_backend("listen for queued notifications")?;
+    loop {
+        listener
+            .recv()
+            .await
+            .or_backend("receive queued-notifications signal")?;
+        OUTBOX.notify_waiters();
+    }
 }
 
 #[cfg(test)]

@@ -129,6 +129,33 @@ pub(crate) async fn insert(
     after_write(conn, project, type_id, row, "ResourceCreated", 0).await
 }
 
+/// Inserts a new resource unless its project holds `max` of its type already (`false` then,
+/// nothing written). Counted under a lock on (project, type), so two concurrent inserts cannot
+/// both pass the limit (SQLite's writers are serialized anyway).
+pub(crate) async fn insert_within(
+    conn: &mut Conn,
+    project: &str,
+    type_id: &str,
+    row: &ResourceRow,
+    max: i64,
+) -> Result<bool, StoreError> {
+    if let Some(lock) = conn.dialect().advisory_lock {
+        // Not an email lock's name: those hold an `@`.
+        let name = format!("{project}:{type_id} limit");
+        conn.execute(Sql::new(lock).bind(name.as_str()))
+            .await
+            .or_backend("lock resource limit")?;
+    }
+    let sql = Sql::new("SELECT COUNT(*) FROM resources WHERE project = $1 AND type_id = $2")
+        .bind(project)
+        .bind(type_id);
+    if conn.int(sql).await.or_backend("count resources")? >= max {
+        return Ok(false);
+    }
+    insert(conn, project, type_id, row).await?;
+    Ok(true)
+}
+
 /// What a write of a generic resource owes Subscriptions: its change notification, and for a
 /// Subscription itself its filters.
 async fn after_write(

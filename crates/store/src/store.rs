@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clientele_domain::project_settings::ProjectSettings;
+use clientele_domain::subscription::SubscriptionHealthStatus;
 use clientele_domain::{Customer, Message, Project, ProjectRecord, Version};
 use clientele_query::schema::{customer_schema, message_schema};
 use time::OffsetDateTime;
@@ -35,8 +36,8 @@ use crate::tokens::kind_column;
 use crate::{
     postgres, resources, sqlite, subscriptions, AccessTokenRecord, ApiClientRecord, CustomerLookup,
     CustomerTokenRecord, CustomerWrite, Page, PendingNotification, RedeemOutcome, ResourceLookup,
-    ResourceQuery, ResourceRecord, Store, StoreError, StoreOptions, TokenBinding, TokenKind,
-    TokenRedemption, WaitingSubscription,
+    ResourceQuery, ResourceRecord, StatusChange, Store, StoreError, StoreOptions, TokenBinding,
+    TokenKind, TokenRedemption, WaitingSubscription,
 };
 
 /// An `oauth_tokens` row as `get_token` selects it; `expires_at` is RFC 3339 text.
@@ -529,10 +530,11 @@ impl Store for SqlStore {
 
     async fn waiting_subscriptions(
         &self,
-        limit: u32,
+        owner: &str,
+        now: OffsetDateTime,
     ) -> Result<Vec<WaitingSubscription>, StoreError> {
         let mut conn = self.backend.read().await?;
-        subscriptions::waiting(&mut conn, i64::from(limit)).await
+        subscriptions::waiting(&mut conn, owner, now).await
     }
 
     async fn renew_subscription_lease(
@@ -582,13 +584,29 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn set_subscription_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
-        let (id, status) = (id.to_owned(), status.to_owned());
+    async fn set_subscription_status(
+        &self,
+        id: &str,
+        version: u64,
+        status: SubscriptionHealthStatus,
+        now: OffsetDateTime,
+    ) -> Result<StatusChange, StoreError> {
+        let id = id.to_owned();
+        let version = to_i64(version)?;
         self.backend
             .write("commit subscription status", move |c| {
-                Box::pin(async move { subscriptions::set_status(c, &id, &status).await })
+                Box::pin(
+                    async move { subscriptions::set_status(c, &id, version, status, now).await },
+                )
             })
             .await
+    }
+
+    async fn relay_outbox_signals(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p, _) => postgres::relay_outbox_signals(p).await,
+        }
     }
 
     fn pool_stats(&self) -> crate::PoolStats {
@@ -821,6 +839,25 @@ impl Store for SqlStore {
         self.backend
             .write("commit insert resource", move |c| {
                 Box::pin(async move { resources::insert(c, &project, &type_id, &row).await })
+            })
+            .await
+    }
+
+    async fn insert_resource_within(
+        &self,
+        project: &str,
+        type_id: &str,
+        record: &ResourceRecord,
+        max: u64,
+    ) -> Result<bool, StoreError> {
+        let row = ResourceRow::of(record)?;
+        let (project, type_id) = (project.to_owned(), type_id.to_owned());
+        let max = to_i64(max)?;
+        self.backend
+            .write("commit insert resource", move |c| {
+                Box::pin(
+                    async move { resources::insert_within(c, &project, &type_id, &row, max).await },
+                )
             })
             .await
     }

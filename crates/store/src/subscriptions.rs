@@ -1,26 +1,25 @@
-//! The delivery side of Subscriptions (migration 0009/0008): each Subscription's filters, the
-//! per-Subscription outbox that every customer and resource write fans out into in its own
-//! transaction, and the leases that let one process at a time deliver a Subscription.
+//! The delivery side of Subscriptions (migrations 0009/0008 and 0013/0012): each
+//! Subscription's filters, the per-Subscription outbox that every customer and resource write
+//! fans out into in its own transaction, the leases that let one process at a time deliver a
+//! Subscription, and when its current run of configuration errors started.
 //!
 //! Reads of a Subscription document are limited to what the fan-out needs (`messages`,
-//! `changes`, `destination.type`, `status`); must not build payloads or talk to a broker.
+//! `changes`, `destination.type`, `status`); which Destinations are delivered and which health
+//! states drop notifications are the domain's rules (`clientele_domain::subscription`). Must
+//! not build payloads or talk to a broker.
 
+use clientele_domain::subscription::SubscriptionHealthStatus as Health;
+use clientele_domain::subscription::DELIVERED_DESTINATION_TYPES;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::db::{Conn, Sql};
+use crate::db::{queued_notifications, Conn, Sql};
 use crate::error::SqlxResultExt;
-use crate::rows::{from_json, to_json, to_u64, ts};
-use crate::{PendingNotification, StoreError, WaitingSubscription};
+use crate::rows::{from_json, parse_ts, to_json, to_u64, ts};
+use crate::{PendingNotification, StatusChange, StoreError, WaitingSubscription};
 
 /// The `typeId` (and `type_id` column) of Subscriptions.
 pub(crate) const SUBSCRIPTION: &str = "subscription";
-
-/// Destination types this server delivers to; others are stored only and get no outbox rows.
-const DELIVERED: &[&str] = &["RabbitMQ", "NATS", "HTTP"];
-
-/// Health states in which notifications are dropped rather than kept.
-const DROPPING: &[&str] = &["ConfigurationErrorDeliveryStopped", "ManuallySuspended"];
 
 /// When a change happened: a stored timestamp, or the database's clock (deletions of generic
 /// resources, whose write carries no time).
@@ -77,7 +76,9 @@ pub(crate) async fn fan_out_message(
     .bind(message_id)
     .bind(resource_type_id)
     .bind(message_type);
-    conn.execute(sql).await.or_backend("queue message")?;
+    if conn.execute(sql).await.or_backend("queue message")? > 0 {
+        queued_notifications(conn).await?;
+    }
     Ok(())
 }
 
@@ -109,13 +110,17 @@ pub(crate) async fn fan_out_change(
     .bind(at)
     .bind(&change.identifiers)
     .bind(i64::from(change.data_erasure));
-    conn.execute(sql).await.or_backend("queue change")?;
+    if conn.execute(sql).await.or_backend("queue change")? > 0 {
+        queued_notifications(conn).await?;
+    }
     Ok(())
 }
 
 /// Rewrites Subscription `id`'s filters from its document (`None`: it was deleted, so its
-/// undelivered notifications and its lease go too). A Subscription whose Destination is not
-/// delivered, or whose health drops notifications, gets no filters.
+/// undelivered notifications, its lease and its error clock go too). A Subscription whose
+/// Destination is not delivered, whose health drops notifications, or that wants no Messages
+/// and no changes, gets no filters and keeps no notifications; one that is not in
+/// `ConfigurationError` has no error clock.
 pub(crate) async fn sync_filters(
     conn: &mut Conn,
     project: &str,
@@ -125,6 +130,7 @@ pub(crate) async fn sync_filters(
     let sql = Sql::new("DELETE FROM subscription_filters WHERE subscription_id = $1").bind(id);
     conn.execute(sql).await.or_backend("clear filters")?;
     let Some(doc) = doc else {
+        clear_error_clock(conn, id).await?;
         return drop_pending(conn, id, true).await;
     };
     let str_at = |v: &Value, path: &[&str]| -> String {
@@ -134,9 +140,15 @@ pub(crate) async fn sync_filters(
             .unwrap_or_default()
             .to_owned()
     };
-    let status = str_at(doc, &["status"]);
-    if !DELIVERED.contains(&str_at(doc, &["destination", "type"]).as_str())
-        || DROPPING.contains(&status.as_str())
+    // An unknown status reads as none: it neither drops nor keeps an error clock.
+    let status = doc
+        .get("status")
+        .and_then(|s| serde_json::from_value::<Health>(s.clone()).ok());
+    if status != Some(Health::ConfigurationError) {
+        clear_error_clock(conn, id).await?;
+    }
+    if !DELIVERED_DESTINATION_TYPES.contains(&str_at(doc, &["destination", "type"]).as_str())
+        || status.is_some_and(Health::drops_notifications)
     {
         return drop_pending(conn, id, false).await;
     }
@@ -171,6 +183,11 @@ pub(crate) async fn sync_filters(
     }
     rows.sort();
     rows.dedup();
+    if rows.is_empty() {
+        // Events only: nothing of this server's reaches it, and the delivery loop finds
+        // waiting Subscriptions through their filters.
+        return drop_pending(conn, id, false).await;
+    }
     for (kind, rtid, message_type) in rows {
         let sql = Sql::new(
             "INSERT INTO subscription_filters (subscription_id, project, kind, \
@@ -186,6 +203,13 @@ pub(crate) async fn sync_filters(
     Ok(())
 }
 
+/// Forgets when `id`'s configuration errors started.
+async fn clear_error_clock(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
+    let sql = Sql::new("DELETE FROM subscription_errors WHERE subscription_id = $1").bind(id);
+    conn.execute(sql).await.or_backend("clear error clock")?;
+    Ok(())
+}
+
 /// Drops a Subscription's undelivered notifications (and, with `lease`, its lease row).
 async fn drop_pending(conn: &mut Conn, id: &str, lease: bool) -> Result<(), StoreError> {
     let sql = Sql::new("DELETE FROM subscription_outbox WHERE subscription_id = $1").bind(id);
@@ -197,16 +221,27 @@ async fn drop_pending(conn: &mut Conn, id: &str, lease: bool) -> Result<(), Stor
     Ok(())
 }
 
-/// Subscriptions with undelivered notifications, oldest first.
+/// Every Subscription with undelivered notifications that no owner but `owner` holds a lease
+/// on past `now`. All of them, not the first few: the candidates are the delivering
+/// Subscriptions (their filters, at most a few per Subscription), each checked with one probe
+/// of the outbox index, so the cost does not grow with the backlog, and a Subscription that
+/// keeps failing cannot hide the others.
 pub(crate) async fn waiting(
     conn: &mut Conn,
-    limit: i64,
+    owner: &str,
+    now: OffsetDateTime,
 ) -> Result<Vec<WaitingSubscription>, StoreError> {
     let sql = Sql::new(
-        "SELECT subscription_id, MIN(project) FROM subscription_outbox \
-         GROUP BY subscription_id ORDER BY MIN(seq) LIMIT $1",
+        "SELECT f.subscription_id, MIN(f.project) FROM subscription_filters f \
+         WHERE EXISTS (SELECT 1 FROM subscription_outbox o \
+                       WHERE o.subscription_id = f.subscription_id) \
+         AND NOT EXISTS (SELECT 1 FROM subscription_leases l \
+                         WHERE l.subscription_id = f.subscription_id \
+                         AND l.owner <> $1 AND l.expires_at >= $2) \
+         GROUP BY f.subscription_id",
     )
-    .bind(limit);
+    .bind(owner)
+    .bind(&ts(now));
     let rows = conn
         .all(sql)
         .await
@@ -334,35 +369,77 @@ pub(crate) async fn ack(
 /// Sequence numbers per acknowledging statement (well under both databases' parameter limits).
 const ACK_CHUNK: usize = 500;
 
-/// Sets the `status` of Subscription `id` without a new version (health is not an edit);
-/// a dropping state also drops its filters and undelivered notifications.
-pub(crate) async fn set_status(conn: &mut Conn, id: &str, status: &str) -> Result<(), StoreError> {
+/// Sets the `status` of Subscription `id` without a new version (health is not an edit), if
+/// the Subscription is still at `version`, the one the status was decided for: a decision
+/// about an older Destination must not touch a repaired Subscription. A dropping state also
+/// drops its filters and undelivered notifications. Entering `ConfigurationError` starts the
+/// error clock at `now` unless it runs already; the answer carries its start.
+pub(crate) async fn set_status(
+    conn: &mut Conn,
+    id: &str,
+    version: i64,
+    status: Health,
+    now: OffsetDateTime,
+) -> Result<StatusChange, StoreError> {
     let doc = (conn.dialect().doc_out)("doc");
     let lock = conn.dialect().update_lock;
     let sql = Sql::new(format!(
-        "SELECT project, {doc} FROM resources WHERE id = $1 AND type_id = '{SUBSCRIPTION}'{lock}"
+        "SELECT project, version, {doc} FROM resources WHERE id = $1 \
+         AND type_id = '{SUBSCRIPTION}'{lock}"
     ))
     .bind(id);
     let Some(r) = conn.optional(sql).await.or_backend("read subscription")? else {
-        return Ok(());
+        return Ok(StatusChange::Stale);
     };
-    let project: String = r.get(0).or_backend("read subscription")?;
-    let text: String = r.get(1).or_backend("read subscription")?;
+    let read = "read subscription";
+    let project: String = r.get(0).or_backend(read)?;
+    let stored: i64 = r.get(1).or_backend(read)?;
+    let text: String = r.get(2).or_backend(read)?;
+    if stored != version {
+        return Ok(StatusChange::Stale);
+    }
+    let error_since = if status == Health::ConfigurationError {
+        let sql = Sql::new(
+            "INSERT INTO subscription_errors (subscription_id, since) VALUES ($1, $2) \
+             ON CONFLICT (subscription_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&ts(now));
+        conn.execute(sql).await.or_backend("start error clock")?;
+        let sql =
+            Sql::new("SELECT since FROM subscription_errors WHERE subscription_id = $1").bind(id);
+        let since: String = conn
+            .optional(sql)
+            .await
+            .or_backend("read error clock")?
+            .map(|r| r.get(0))
+            .transpose()
+            .or_backend("read error clock")?
+            .unwrap_or_else(|| ts(now));
+        Some(parse_ts(&since, "subscription_errors.since")?)
+    } else {
+        None
+    };
     let mut doc: Value = from_json(&text, "subscription")?;
-    if doc.get("status").and_then(Value::as_str) == Some(status) {
-        return Ok(());
+    if doc.get("status").and_then(Value::as_str) != Some(status.as_str()) {
+        if let Some(o) = doc.as_object_mut() {
+            o.insert(
+                "status".to_owned(),
+                Value::String(status.as_str().to_owned()),
+            );
+        }
+        let doc_in = (conn.dialect().doc_in)(1);
+        let sql = Sql::new(format!(
+            "UPDATE resources SET doc = {doc_in} WHERE id = $2 AND type_id = '{SUBSCRIPTION}'"
+        ))
+        .bind(&to_json(&doc)?)
+        .bind(id);
+        conn.execute(sql)
+            .await
+            .or_backend("set subscription status")?;
+        sync_filters(conn, &project, id, Some(&doc)).await?;
+    } else if status != Health::ConfigurationError {
+        clear_error_clock(conn, id).await?;
     }
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("status".to_owned(), Value::String(status.to_owned()));
-    }
-    let doc_in = (conn.dialect().doc_in)(1);
-    let sql = Sql::new(format!(
-        "UPDATE resources SET doc = {doc_in} WHERE id = $2 AND type_id = '{SUBSCRIPTION}'"
-    ))
-    .bind(&to_json(&doc)?)
-    .bind(id);
-    conn.execute(sql)
-        .await
-        .or_backend("set subscription status")?;
-    sync_filters(conn, &project, id, Some(&doc)).await
+    Ok(StatusChange::Set { error_since })
 }

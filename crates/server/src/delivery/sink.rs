@@ -117,8 +117,11 @@ impl Sink {
                 url,
                 authentication,
             } => {
+                // A redirect is an answer, not a delivery: following it would POST the payload
+                // (and the Authorization header) somewhere the Subscription does not name.
                 let client = reqwest::Client::builder()
                     .timeout(SEND_TIMEOUT)
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .map_err(|e| SendError::Temporary(format!("HTTP client: {e}")))?;
                 let authorization = authentication.as_ref().map(|a| match a {

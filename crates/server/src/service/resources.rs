@@ -202,6 +202,23 @@ pub async fn insert<T: StoredResource>(
     Ok(resource)
 }
 
+/// Inserts `resource` unless its project holds `max` resources of its type already (`None`
+/// then, nothing written); counting and inserting are one atomic step of the store.
+pub async fn insert_within<T: StoredResource>(
+    state: &AppState,
+    project: &str,
+    actor: &Actor,
+    mut resource: T,
+    max: u64,
+) -> Result<Option<T>, ApiError> {
+    resource.stamp_created(actor);
+    let inserted = state
+        .store
+        .insert_resource_within(project, T::TYPE_ID, &record(&resource)?, max)
+        .await?;
+    Ok(inserted.then_some(resource))
+}
+
 /// The version a client sent, checked against the stored one (409 on mismatch).
 pub fn check_version<T: StoredResource>(current: &T, expected: i64) -> Result<Version, ApiError> {
     let sent = u64::try_from(expected).map_err(|_| {

@@ -14,7 +14,8 @@ use crate::state::AppState;
 use clientele_domain::serde_formats::format_datetime;
 use clientele_domain::subscription::{
     apply_subscription_actions, check_subscription_limit, create_subscription,
-    parse_subscription_action, SubscriptionUpdateAction,
+    parse_subscription_action, subscription_limit_exceeded, SubscriptionUpdateAction,
+    MAX_SUBSCRIPTIONS,
 };
 use clientele_domain::{Subscription, SubscriptionDraft, SubscriptionHealthStatus};
 use clientele_store::ResourceQuery;
@@ -82,7 +83,7 @@ impl ManagedResource for Subscription {
     ) -> Result<Subscription, ApiError> {
         load_project(state, project).await?;
         let mut s = create_subscription(draft, state.random.uuid(), state.clock.now())?;
-        // Counted before the insert, so concurrent creates may pass 50 by a few.
+        // A cheap early answer; the count that decides is the insert's own, atomic with it.
         let count = ResourceQuery {
             limit: 0,
             with_total: true,
@@ -91,7 +92,10 @@ impl ManagedResource for Subscription {
         let existing = resources::query::<Subscription>(state, project, &count).await?;
         check_subscription_limit(existing.total.unwrap_or(0))?;
         s.status = initial_status(check_destination(project, &s).await?);
-        resources::insert(state, project, actor, s).await
+        match resources::insert_within(state, project, actor, s, MAX_SUBSCRIPTIONS).await? {
+            Some(s) => Ok(s),
+            None => Err(subscription_limit_exceeded().into()),
+        }
     }
 
     async fn update(

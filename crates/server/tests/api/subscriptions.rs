@@ -8,6 +8,8 @@ use lapin::options::{BasicGetOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The RabbitMQ every machine of the project runs.
@@ -258,6 +260,66 @@ async fn an_unreachable_destination_is_refused_and_nothing_is_stored() {
     assert_eq!(all.ok(200)["count"], 0);
 }
 
+/// A webhook that answers every POST with `status`, a body holding a secret-looking text and,
+/// for a redirect, a `Location` pointing at a second route that counts the requests it gets.
+async fn answering_webhook(status: u16) -> (String, Arc<AtomicUsize>) {
+    let followed = Arc::new(AtomicUsize::new(0));
+    let seen = followed.clone();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(move || async move {
+                let mut r = axum::response::Response::new(axum::body::Body::from(
+                    "receiver-internal-detail-42",
+                ));
+                *r.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+                r.headers_mut().insert(
+                    "location",
+                    axum::http::HeaderValue::from_static("/elsewhere"),
+                );
+                r
+            }),
+        )
+        .route(
+            "/elsewhere",
+            axum::routing::any(move || {
+                let seen = seen.clone();
+                async move {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, followed)
+}
+
+#[tokio::test]
+async fn a_test_notification_follows_no_redirect_and_echoes_no_receiver_body() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    for status in [307, 302, 500, 404] {
+        let (url, followed) = answering_webhook(status).await;
+        let e = app
+            .post(
+                "/demo/subscriptions",
+                &token,
+                json!({"destination": {"type": "HTTP", "url": url},
+                       "changes": [{"resourceTypeId": "customer"}]}),
+            )
+            .await;
+        let err = e.error(400, "InvalidInput");
+        let message = err["message"].as_str().unwrap();
+        assert!(message.contains(&status.to_string()), "{message}");
+        assert!(!e.text.contains("receiver-internal-detail"), "{}", e.text);
+        assert_eq!(followed.load(Ordering::SeqCst), 0, "{status} was followed");
+    }
+    let all = app.get("/demo/subscriptions", &token).await;
+    assert_eq!(all.ok(200)["count"], 0);
+}
+
 #[tokio::test]
 async fn update_actions_change_the_subscription() {
     let app = spawn_app().await;
@@ -323,6 +385,19 @@ async fn update_actions_change_the_subscription() {
     assert_eq!(c.ok(200)["version"], 3);
     assert_eq!(c.body["destination"]["routingKey"], other.name.as_str());
     assert_eq!(c.body["status"], "Healthy");
+    assert_eq!(other.take(1, Duration::from_secs(5)).await.len(), 1);
+    // The same Destination again on a Healthy Subscription changes nothing: no new version
+    // (as every update that changes nothing). It is still tested first. On a Subscription in
+    // an error state it resets the health to Healthy (the spec's way out of
+    // ConfigurationErrorDeliveryStopped), which is a change.
+    let same = app
+        .post(
+            &path,
+            &token,
+            json!({"version": 3, "actions": [{"action": "changeDestination", "destination": rabbit(&other.name)}]}),
+        )
+        .await;
+    assert_eq!(same.ok(200)["version"], 3);
     assert_eq!(other.take(1, Duration::from_secs(5)).await.len(), 1);
     // No action to change the format.
     app.post(
@@ -534,6 +609,55 @@ async fn a_project_has_at_most_fifty_subscriptions() {
         e.error(400, "MaxResourceLimitExceeded")["exceededResource"],
         "subscription"
     );
+    assert_eq!(
+        app.get("/demo/subscriptions?limit=0", &token).await.ok(200)["total"],
+        50
+    );
+}
+
+/// The limit is counted in the transaction that inserts, so creates racing for the last
+/// places cannot pass it together (on PostgreSQL writers run in parallel; SQLite serializes
+/// them anyway).
+#[tokio::test]
+async fn concurrent_creates_cannot_pass_the_limit() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let draft = json!({"destination": {"type": "GoogleCloudPubSub", "projectId": "p", "topic": "t"},
+                       "changes": [{"resourceTypeId": "customer"}]});
+    for _ in 0..40 {
+        create(&app, &token, draft.clone()).await;
+    }
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (http, base, token, draft) = (
+            app.http.clone(),
+            app.base.clone(),
+            token.clone(),
+            draft.clone(),
+        );
+        racing.spawn(async move {
+            let r = http
+                .post(format!("{base}/demo/subscriptions"))
+                .bearer_auth(token)
+                .json(&draft)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        });
+    }
+    let mut created = 0;
+    for (status, body) in racing.join_all().await {
+        match status {
+            201 => created += 1,
+            _ => assert_eq!(
+                (status, body["errors"][0]["code"].as_str()),
+                (400, Some("MaxResourceLimitExceeded")),
+                "{body}"
+            ),
+        }
+    }
+    assert_eq!(created, 10);
     assert_eq!(
         app.get("/demo/subscriptions?limit=0", &token).await.ok(200)["total"],
         50

@@ -32,6 +32,29 @@ async fn create(http: &reqwest::Client, base: &str, tok: &str, i: usize) -> Opti
     body["customer"]["id"].as_str().map(str::to_owned)
 }
 
+/// The test's own PostgreSQL database, or `None` (with a notice) when none is configured.
+async fn postgres_db(what: &str) -> Option<TestDb> {
+    let Ok(admin) = std::env::var(POSTGRES_URL_VAR) else {
+        notice(&format!(
+            "{what} needs {POSTGRES_URL_VAR}; skipped ({BACKEND_VAR} is ignored)"
+        ));
+        return None;
+    };
+    Some(TestDb::postgres(&admin).await)
+}
+
+/// Subscribes `queue` to customer changes through `base` (201 expected).
+async fn subscribe(http: &reqwest::Client, base: &str, tok: &str, queue: &Queue) {
+    let r = http
+        .post(format!("{base}/demo/subscriptions"))
+        .bearer_auth(tok)
+        .json(&json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+}
+
 /// Reads the queue until every id in `wanted` has its ResourceCreated, or 60 s pass; the ids
 /// seen, checking per customer that nothing arrives out of version order.
 async fn collect(queue: &Queue, wanted: &HashSet<String>) -> HashSet<String> {
@@ -63,14 +86,7 @@ async fn a_sigkill_mid_stream_loses_no_notification_of_an_acknowledged_write() {
     let (id, secret) = demo_credentials(&first.banner);
     let tok = token(&http, &first.base, &id, &secret).await;
     let queue = Queue::declare().await;
-    let r = http
-        .post(format!("{}/demo/subscriptions", first.base))
-        .bearer_auth(&tok)
-        .json(&json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    subscribe(&http, &first.base, &tok, &queue).await;
     let mut acknowledged = HashSet::new();
     for i in 0..150 {
         if let Some(id) = create(&http, &first.base, &tok, i).await {
@@ -99,13 +115,9 @@ async fn a_sigkill_mid_stream_loses_no_notification_of_an_acknowledged_write() {
 
 #[tokio::test]
 async fn two_processes_on_postgres_share_delivery_and_lose_nothing_when_one_dies() {
-    let Ok(admin) = std::env::var(POSTGRES_URL_VAR) else {
-        notice(&format!(
-            "two-process delivery needs {POSTGRES_URL_VAR}; skipped ({BACKEND_VAR} is ignored)"
-        ));
+    let Some(db) = postgres_db("two-process delivery").await else {
         return;
     };
-    let db = TestDb::postgres(&admin).await;
     let url = db.url();
     let http = reqwest::Client::new();
     let a = serve_with(&url, FAST).await;
@@ -113,14 +125,7 @@ async fn two_processes_on_postgres_share_delivery_and_lose_nothing_when_one_dies
     let b = serve_with(&url, FAST).await;
     let tok = token(&http, &a.base, &id, &secret).await;
     let queue = Queue::declare().await;
-    let r = http
-        .post(format!("{}/demo/subscriptions", b.base))
-        .bearer_auth(&tok)
-        .json(&json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    subscribe(&http, &b.base, &tok, &queue).await;
     let mut acknowledged = HashSet::new();
     for i in 0..100 {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
@@ -143,5 +148,40 @@ async fn two_processes_on_postgres_share_delivery_and_lose_nothing_when_one_dies
         lost.len()
     );
     drop(b);
+    drop(db);
+}
+
+/// On PostgreSQL a write committed by one process wakes the delivery of another (LISTEN /
+/// NOTIFY), so the delivering process does not wait for its poll: here 30 s, while the
+/// notification must arrive within 3 s of each write.
+#[tokio::test]
+async fn on_postgres_a_write_in_one_process_wakes_delivery_in_another() {
+    let Some(db) = postgres_db("cross-process wake-up").await else {
+        return;
+    };
+    let url = db.url();
+    let http = reqwest::Client::new();
+    let writer = serve_with(&url, &["--no-delivery"]).await;
+    let (id, secret) = demo_credentials(&writer.banner);
+    let deliverer = serve_with(&url, &["--delivery-poll", "30"]).await;
+    let tok = token(&http, &writer.base, &id, &secret).await;
+    let queue = Queue::declare().await;
+    subscribe(&http, &writer.base, &tok, &queue).await;
+    assert_eq!(
+        queue.take(1, Duration::from_secs(10)).await.len(),
+        1,
+        "test notification"
+    );
+    for i in 0..3 {
+        let started = std::time::Instant::now();
+        let id = create(&http, &writer.base, &tok, i).await.expect("created");
+        let got = queue.take(1, Duration::from_secs(3)).await;
+        assert_eq!(got.len(), 1, "write {i} not delivered within 3 s");
+        assert_eq!(got[0]["resource"]["id"], id.as_str());
+        assert!(started.elapsed() < Duration::from_secs(4));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    drop(deliverer);
+    drop(writer);
     drop(db);
 }

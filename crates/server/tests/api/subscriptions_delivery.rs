@@ -166,6 +166,34 @@ async fn only_the_subscribed_types_are_delivered_and_older_writes_are_not() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
 }
 
+/// The delivery loop wakes on the commit that queued a notification, not at its next poll:
+/// with a 30 s poll, every write still arrives within a couple of seconds, also once the
+/// Subscription's task is idle between writes.
+#[tokio::test]
+async fn a_committed_write_is_delivered_at_once_not_at_the_next_poll() {
+    let app = spawn_app_with(|c| c.delivery.poll = Duration::from_secs(30)).await;
+    let token = app.admin().await;
+    let queue = Queue::declare().await;
+    subscribe(
+        &app,
+        &token,
+        json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer-group"}]}),
+    )
+    .await;
+    assert_eq!(queue.take(1, WAIT).await.len(), 1, "test notification");
+    for name in ["G1", "G2", "G3"] {
+        let started = std::time::Instant::now();
+        app.post("/demo/customer-groups", &token, json!({"groupName": name}))
+            .await
+            .ok(201);
+        let got = queue.take(1, Duration::from_secs(3)).await;
+        assert_eq!(got.len(), 1, "{name} not delivered within 3 s of its write");
+        assert_eq!(got[0]["resource"]["typeId"], "customer-group");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_unroutable_queue_is_a_configuration_error_then_delivery_stops() {
     let app = spawn_app_with(|c| c.delivery.stop_after = Duration::from_secs(60)).await;
