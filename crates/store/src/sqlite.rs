@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql};
+use crate::db::{
+    page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql, WriteQueue,
+};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -74,6 +76,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         read,
         write,
         waiting: Waiting::default(),
+        queue: WriteQueue::default(),
     }))
 }
 
