@@ -479,6 +479,12 @@ impl WriteQueue {
         }
     }
 
+    /// How many bodies wait for a group.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        self.lock().jobs.len()
+    }
+
     /// The queue, even if a thread panicked holding it (it holds only plain data).
     fn lock(&self) -> std::sync::MutexGuard<'_, Queued> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
@@ -577,7 +583,10 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
             ran.push((job.reply, Err(copy(error))));
             continue;
         }
-        if let Err(e) = conn.execute(Sql::new(format!("SAVEPOINT {GROUP_SAVEPOINT}"))).await {
+        if let Err(e) = conn
+            .execute(Sql::new(format!("SAVEPOINT {GROUP_SAVEPOINT}")))
+            .await
+        {
             let error = backend("savepoint", &e);
             ran.push((job.reply, Err(copy(&error))));
             broken = Some(error);
