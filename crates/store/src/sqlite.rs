@@ -5,7 +5,8 @@
 //! connection, the migrations (`migrations/sqlite`) and the query deadline (a progress
 //! handler); its dialect snippets and the names it gives unique violations are in `dialect`,
 //! beside PostgreSQL's. Every write runs in a
-//! `BEGIN IMMEDIATE` transaction, which takes the database write lock up front: writers are
+//! `BEGIN IMMEDIATE` transaction (shared by the writes of one group, each under its own
+//! savepoint: `db::WriteQueue`), which takes the database write lock up front: writers are
 //! serialized, so no check-then-write can race and no lock clause is needed. The operations
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
 //! decide behaviour.
