@@ -100,10 +100,8 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
     .map_err(|e| format!("cannot open database: {e}"))?;
     let hasher = PasswordHasher::owasp().map_err(|e| e.to_string())?;
     let workers = cpus();
-    // The import never has more lines in flight than this, and waits for its hashes as long
-    // as they take, so it is never refused.
-    let hasher =
-        HashPool::new(hasher, workers, 4 * workers + 16).with_max_wait(std::time::Duration::MAX);
+    // The import never has more lines in flight than this, so it is never refused.
+    let hasher = HashPool::new(hasher, workers, 4 * workers + 16);
     Ok(AppState {
         store,
         clock: Arc::new(SystemClock),

@@ -950,7 +950,7 @@ async fn a_sign_in_waiting_past_the_bound_answers_503_promptly_instead_of_queuei
         spawn_app_with_production_hashing(|c| {
             c.hash_workers = Some(1);
             c.hash_queue = 64;
-            c.hash_queue_wait = std::time::Duration::from_millis(20);
+            c.hash_queue_wait = Some(std::time::Duration::from_millis(20));
         })
         .await,
     );
