@@ -407,10 +407,13 @@ async fn finish<T>(
 /// What a queued body produced: its value (of the caller's type) or its error.
 type Outcome = Result<Box<dyn Any + Send>, StoreError>;
 
+/// A queued transaction body, its value boxed.
+type Body = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Outcome> + Send>;
+
 /// One queued write: the body and where its outcome goes once the group has committed.
 struct Job {
-    /// The caller's transaction body, its value boxed.
-    body: Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Outcome> + Send>,
+    /// The caller's transaction body.
+    body: Body,
     /// The caller, who may have gone (a dropped request); its write completes regardless.
     reply: oneshot::Sender<Outcome>,
 }
