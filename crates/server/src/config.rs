@@ -36,6 +36,11 @@ pub struct ServeConfig {
     /// Password-hashing requests allowed to wait before new ones get 503.
     #[arg(long, env = "CLIENTELE_HASH_QUEUE", default_value_t = 256)]
     pub hash_queue: usize,
+    /// Seconds a password-hashing request may wait for a worker before it gets 503: past
+    /// capacity the queue sheds waiters instead of growing their latency (issue 12: a 503
+    /// within 100 ms). Embedded servers (tests) leave it unbounded.
+    #[arg(long, env = "CLIENTELE_HASH_QUEUE_WAIT", value_parser = parse_secs, default_value = "0.08")]
+    pub hash_queue_wait: Option<Duration>,
     /// Maximum request body size in bytes.
     #[arg(long, env = "CLIENTELE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -150,6 +155,7 @@ impl ServeConfig {
             access_token_ttl_secs: DEFAULT_ACCESS_TOKEN_TTL_SECS,
             hash_workers: None,
             hash_queue: 256,
+            hash_queue_wait: None,
             max_body_bytes: 16 * 1024 * 1024,
             db_pool_size: 5,
             shutdown_grace: Duration::from_secs(30),

@@ -1,11 +1,14 @@
 //! A bounded pool for Argon2id work, so a burst of sign-ups or logins never stalls the async
-//! executor and never queues without bound: past the queue limit a request gets a prompt 503.
+//! executor and never queues without bound: past the queue limit a request gets a prompt 503,
+//! and so does a request that waited for a worker longer than the pool's wait bound, when one
+//! is set (past capacity the queue then sheds waiters instead of growing everyone's latency).
 //! Each running hash borrows an Argon2 memory block kept between hashes (at most one per
 //! worker), so a hash does not allocate and fault in 19 MiB each time.
 
 use crate::error::ApiError;
 use clientele_domain::{HashMemory, PasswordHash, PasswordHasher};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// Runs hashing and verification on blocking threads, at most `workers` at a time, with at
@@ -21,6 +24,8 @@ pub struct HashPool {
     verifications: Arc<std::sync::atomic::AtomicU64>,
     worker_count: usize,
     admission_count: usize,
+    /// Longest an admitted request waits for a worker before it is refused (`None`: no bound).
+    max_wait: Option<Duration>,
     /// Requests refused with 503 because the queue was full (exported as a metric).
     rejections: prometheus_client::metrics::counter::Counter,
 }
@@ -47,8 +52,20 @@ impl HashPool {
             verifications: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             worker_count,
             admission_count,
+            max_wait: None,
             rejections: Default::default(),
         }
+    }
+
+    /// This pool with `max_wait` as the longest an admitted request waits for a worker.
+    pub fn with_max_wait(mut self, max_wait: Option<Duration>) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// The longest an admitted request waits for a worker, if bounded.
+    pub fn max_wait(&self) -> Option<Duration> {
+        self.max_wait
     }
 
     /// The counter of refused requests, shared with the metrics registry.
@@ -75,12 +92,16 @@ impl HashPool {
             self.rejections.inc();
             ApiError::OverCapacity
         })?;
-        let _worker = self
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::OverCapacity)?;
+        let worker = self.workers.clone().acquire_owned();
+        let waited = match self.max_wait {
+            Some(bound) => tokio::time::timeout(bound, worker).await.ok(),
+            None => Some(worker.await),
+        };
+        let Some(Ok(_worker)) = waited else {
+            // Waiting longer would only make this and every later request slower.
+            self.rejections.inc();
+            return Err(ApiError::OverCapacity);
+        };
         let hasher = self.hasher.clone();
         let spare = self.memory.clone();
         let keep = self.worker_count;

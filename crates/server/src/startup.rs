@@ -65,7 +65,8 @@ impl Application {
                 .map(usize::from)
                 .unwrap_or(2)
         });
-        let hasher = HashPool::new(hasher, workers, config.hash_queue);
+        let hasher =
+            HashPool::new(hasher, workers, config.hash_queue).with_max_wait(config.hash_queue_wait);
         let state = AppState {
             store,
             clock,
@@ -110,7 +111,8 @@ impl Application {
     /// Hashes passwords with `hasher` from now on, at most `workers` at a time with `queue`
     /// more waiting. Test servers use a cheap cost, so suites spend their time on behaviour.
     pub fn with_hasher(mut self, hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
-        self.state.hasher = HashPool::new(hasher, workers, queue);
+        let max_wait = self.state.hasher.max_wait();
+        self.state.hasher = HashPool::new(hasher, workers, queue).with_max_wait(max_wait);
         // The metrics count the rejections of the pool that serves.
         self.state.metrics = crate::metrics::Metrics::new(self.state.hasher.rejections());
         self

@@ -14,12 +14,19 @@
 //! once it committed, [`OUTBOX`] wakes this process's delivery worker, and on PostgreSQL the
 //! dialect's `NOTIFY` (sent at commit by the database) wakes the other processes' workers.
 //!
+//! On SQLite, writes are group-committed ([`WriteQueue`]): the bodies queued while the single
+//! writer is busy run one after another in one transaction, each under a savepoint of its own,
+//! and are answered only after the one `COMMIT` (one fsync) made them all durable.
+//!
 //! Must not know any table: the SQL of the operations lives in `store`, `customers` and
 //! `resources`; connection settings, migrations and the query deadline in the backend modules.
 
+use std::any::Any;
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use clientele_query::SqlParam;
 use sqlx::pool::{PoolConnection, PoolOptions};
@@ -27,7 +34,7 @@ use sqlx::postgres::PgRow;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
@@ -284,6 +291,8 @@ pub(crate) struct Pools {
     pub(crate) write: SqlitePool,
     /// Tasks waiting for a connection of either pool.
     pub(crate) waiting: Waiting,
+    /// The write bodies waiting for the writer, committed in groups.
+    pub(crate) queue: WriteQueue,
 }
 
 /// The pools of the open database.
@@ -317,11 +326,17 @@ impl Backend {
     /// Runs `body` in one write transaction on a task of its own and returns what it returns:
     /// committed when it is `Ok`, rolled back otherwise. Dropping the returned future does not
     /// stop the transaction.
+    ///
+    /// On SQLite the transaction may be shared with other writes (group commit, see
+    /// [`WriteQueue`]); `body` still sees only its own effects undone when it fails.
     pub(crate) async fn write<T, F>(&self, what: &'static str, body: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
+        if let Backend::Sqlite(pools) = self {
+            return pools.queue.write(pools, body).await;
+        }
         let pools = self.clone();
         let transaction = async move {
             let mut conn = pools.writer().await?;
@@ -429,5 +444,275 @@ async fn finish<T>(
             }
             Err(error)
         }
+    }
+}
+
+/// What a queued body produced: its value (of the caller's type) or its error.
+type Outcome = Result<Box<dyn Any + Send>, StoreError>;
+
+/// A queued transaction body, its value boxed.
+type Body = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Outcome> + Send>;
+
+/// One queued write: the body and where its outcome goes once the group has committed.
+struct Job {
+    /// The caller's transaction body.
+    body: Body,
+    /// The caller, who may have gone (a dropped request); its write completes regardless.
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The most bodies one group commits: bounds how long the first of them waits for the fsync
+/// behind the others, and the work lost to a failed `COMMIT`.
+const GROUP_MAX: usize = 64;
+
+/// The savepoint each body of a group runs under (bodies may nest savepoints of their own).
+const GROUP_SAVEPOINT: &str = "group_write";
+
+/// SQLite's group commit. Every write is queued; one drainer task at a time holds the single
+/// writer connection and, until the queue is empty, takes up to [`GROUP_MAX`] queued bodies,
+/// runs them in one `BEGIN IMMEDIATE` transaction, each under its own savepoint (released when
+/// the body is `Ok`, rolled back to when it is `Err`, so one body's refusal or failure never
+/// undoes another's), commits once and only then answers each caller. A group is whatever is
+/// queued when the writer is free: nothing waits for a group to fill, so a lone write costs
+/// what it cost before, and under load one fsync serves many writes.
+#[derive(Clone, Default)]
+pub(crate) struct WriteQueue(Arc<Mutex<Queued>>);
+
+/// The queue and whether a drainer is running (then it will see every job queued before it
+/// finds the queue empty, so no second one is started).
+#[derive(Default)]
+struct Queued {
+    /// Bodies not yet taken into a group, oldest first.
+    jobs: VecDeque<Job>,
+    /// Whether a drainer task is running.
+    draining: bool,
+}
+
+impl WriteQueue {
+    /// Queues `body` and returns its outcome once its group has committed (or failed).
+    async fn write<T, F>(&self, pools: &Pools, body: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            body: Box::new(move |c| {
+                Box::pin(async move { body(c).await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+            }),
+            reply,
+        };
+        let start = {
+            let mut queued = self.lock();
+            queued.jobs.push_back(job);
+            !std::mem::replace(&mut queued.draining, true)
+        };
+        if start {
+            // Spawned, not awaited here: a caller that goes away cannot stop a group half-way.
+            // Bodies record queued notifications in the drainer's task-local flag.
+            tokio::spawn(QUEUED.scope(Cell::new(false), drain(self.clone(), pools.clone())));
+        }
+        match answer.await {
+            Ok(outcome) => outcome.and_then(|value| {
+                value
+                    .downcast::<T>()
+                    .map(|v| *v)
+                    .map_err(|_| StoreError::Backend("write result of another type".to_owned()))
+            }),
+            Err(_) => {
+                tracing::error!("write group stopped before answering");
+                Err(StoreError::Backend("write group stopped".to_owned()))
+            }
+        }
+    }
+
+    /// How many bodies wait for a group.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        self.lock().jobs.len()
+    }
+
+    /// The queue, even if a thread panicked holding it (it holds only plain data).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next group, or `None` (and no drainer any more) when the queue is empty.
+    fn next_group(&self) -> Option<Vec<Job>> {
+        let mut queued = self.lock();
+        if queued.jobs.is_empty() {
+            queued.draining = false;
+            return None;
+        }
+        let n = queued.jobs.len().min(GROUP_MAX);
+        Some(queued.jobs.drain(..n).collect())
+    }
+}
+
+/// Ends a drainer: if its task stops early (its runtime shut down, a body panicked), the jobs
+/// still queued are dropped, so their callers get an error instead of waiting for ever, and the
+/// next write starts a new drainer.
+struct Draining {
+    /// The queue drained.
+    queue: WriteQueue,
+    /// Set when the drainer found the queue empty (and cleared `draining` itself).
+    finished: bool,
+}
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut queued = self.queue.lock();
+            queued.draining = false;
+            queued.jobs.clear();
+        }
+    }
+}
+
+/// Runs groups on the writer connection until the queue is empty.
+async fn drain(queue: WriteQueue, pools: Pools) {
+    let mut guard = Draining {
+        queue,
+        finished: false,
+    };
+    let mut conn: Option<Conn> = None;
+    loop {
+        // The connection first, then the group: everything queued while waiting for it joins.
+        let writer = match conn.take() {
+            Some(c) => Ok(c),
+            None => pools
+                .waiting
+                .on(pools.write.acquire())
+                .await
+                .map(Conn::Sqlite)
+                .or_backend("acquire write connection"),
+        };
+        let Some(jobs) = guard.queue.next_group() else {
+            break;
+        };
+        match writer {
+            Ok(mut c) => {
+                if commit_group(&mut c, jobs).await {
+                    conn = Some(c);
+                } else {
+                    tracing::warn!("closing a write connection whose transaction state is unknown");
+                    c.close_on_drop();
+                }
+            }
+            Err(error) => {
+                for job in jobs {
+                    answer(job.reply, Err(copy(&error)));
+                }
+            }
+        }
+    }
+    guard.finished = true;
+}
+
+/// Runs `jobs` as one transaction on `conn` and answers each. Returns whether the connection
+/// may be reused: not after a failure of the transaction itself, nor after a body failed inside
+/// the database (not a refusal), which may have left the connection in any state.
+async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
+    let begin = conn.dialect().begin_write;
+    if let Err(e) = conn.execute(Sql::new(begin)).await {
+        // BEGIN may have started a transaction without answering.
+        let error = backend("begin write transaction", &e);
+        for job in jobs {
+            answer(job.reply, Err(copy(&error)));
+        }
+        return false;
+    }
+    let _ = QUEUED.try_with(|q| q.set(false));
+    let mut reusable = true;
+    let mut broken: Option<StoreError> = None;
+    let mut ran = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if let Some(error) = &broken {
+            ran.push((job.reply, Err(copy(error))));
+            continue;
+        }
+        if let Err(e) = conn
+            .execute(Sql::new(format!("SAVEPOINT {GROUP_SAVEPOINT}")))
+            .await
+        {
+            let error = backend("savepoint", &e);
+            ran.push((job.reply, Err(copy(&error))));
+            broken = Some(error);
+            continue;
+        }
+        let outcome = (job.body)(conn).await;
+        let ended = match &outcome {
+            Ok(_) => conn
+                .execute(Sql::new(format!("RELEASE SAVEPOINT {GROUP_SAVEPOINT}")))
+                .await
+                .map(drop),
+            Err(error) => {
+                // A refusal leaves a healthy connection; a failure of the database may have
+                // left anything, so the connection goes once the group is done.
+                reusable &= error.is_refusal();
+                undo_body(conn).await
+            }
+        };
+        if let Err(e) = ended {
+            // Without its savepoint the body's effects cannot be told from the others'.
+            broken = Some(backend("end savepoint", &e));
+        }
+        ran.push((job.reply, outcome));
+    }
+    if let Some(error) = broken {
+        if conn.execute(Sql::new("ROLLBACK")).await.is_err() {
+            tracing::warn!("rolling back a failed write group failed");
+        }
+        for (reply, outcome) in ran {
+            // A body's own error stands; a body that worked was rolled back with the group.
+            answer(reply, outcome.and_then(|_| Err(copy(&error))));
+        }
+        return false;
+    }
+    match conn.execute(Sql::new("COMMIT")).await {
+        Ok(_) => {
+            // A body undone after queueing notifications only costs the worker a read.
+            if QUEUED.try_with(|q| q.replace(false)).unwrap_or(false) {
+                OUTBOX.notify_waiters();
+            }
+            for (reply, outcome) in ran {
+                answer(reply, outcome);
+            }
+            reusable
+        }
+        Err(e) => {
+            let error = backend("commit write group", &e);
+            for (reply, outcome) in ran {
+                answer(reply, outcome.and_then(|_| Err(copy(&error))));
+            }
+            false
+        }
+    }
+}
+
+/// Undoes everything the current body did since its savepoint, and ends the savepoint.
+async fn undo_body(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    conn.execute(Sql::new(format!("ROLLBACK TO SAVEPOINT {GROUP_SAVEPOINT}")))
+        .await?;
+    conn.execute(Sql::new(format!("RELEASE SAVEPOINT {GROUP_SAVEPOINT}")))
+        .await
+        .map(drop)
+}
+
+/// Sends `outcome` to a caller who may have gone (its write is done either way).
+fn answer(reply: oneshot::Sender<Outcome>, outcome: Outcome) {
+    if reply.send(outcome).is_err() {
+        tracing::debug!("a write's caller went away before its answer");
+    }
+}
+
+/// The same failure for another caller of a failed group (a group failure is always one of
+/// these three).
+fn copy(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::Unavailable => StoreError::Unavailable,
+        StoreError::QueryTimedOut => StoreError::QueryTimedOut,
+        StoreError::Backend(message) => StoreError::Backend(message.clone()),
+        other => StoreError::Backend(other.to_string()),
     }
 }

@@ -5,7 +5,8 @@
 //! connection, the migrations (`migrations/sqlite`) and the query deadline (a progress
 //! handler); its dialect snippets and the names it gives unique violations are in `dialect`,
 //! beside PostgreSQL's. Every write runs in a
-//! `BEGIN IMMEDIATE` transaction, which takes the database write lock up front: writers are
+//! `BEGIN IMMEDIATE` transaction (shared by the writes of one group, each under its own
+//! savepoint: `db::WriteQueue`), which takes the database write lock up front: writers are
 //! serialized, so no check-then-write can race and no lock clause is needed. The operations
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
 //! decide behaviour.
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql};
+use crate::db::{
+    page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql, WriteQueue,
+};
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
 use crate::rows::PageSql;
@@ -74,6 +77,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         read,
         write,
         waiting: Waiting::default(),
+        queue: WriteQueue::default(),
     }))
 }
 
@@ -302,6 +306,83 @@ mod tests {
             // The cap lived on the connection the failed write discarded.
             store.insert_resource("p", "store", &record).await.unwrap();
         }
+        store.close().await;
+        remove(&path);
+    }
+
+    /// Four writes queued behind a busy writer run as one group: the refused one and the one
+    /// failing inside the database leave nothing, the two others commit, and each caller gets
+    /// its own outcome.
+    #[tokio::test]
+    async fn one_group_commits_its_good_writes_and_undoes_each_failed_one_alone() {
+        let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let backend = Backend::Sqlite(pools.clone());
+        backend
+            .write("create", |c| {
+                Box::pin(async move {
+                    c.execute(Sql::new("CREATE TABLE g (x INTEGER PRIMARY KEY)"))
+                        .await
+                        .or_backend("create")
+                })
+            })
+            .await
+            .unwrap();
+        let held = pools.write.acquire().await.unwrap();
+        let mut tasks = Vec::new();
+        for x in 1..=4_i64 {
+            let b = backend.clone();
+            tasks.push(tokio::spawn(async move {
+                b.write("insert", move |c| {
+                    Box::pin(async move {
+                        c.execute(Sql::new("INSERT INTO g (x) VALUES ($1)").bind(x))
+                            .await
+                            .or_backend("insert")?;
+                        match x {
+                            2 => Err(StoreError::ConcurrentModification { current: 1 }),
+                            // Fails inside the database: no such table.
+                            3 => c
+                                .execute(Sql::new("INSERT INTO missing (x) VALUES (1)"))
+                                .await
+                                .or_backend("insert into missing")
+                                .map(|_| x),
+                            _ => Ok(x),
+                        }
+                    })
+                })
+                .await
+            }));
+        }
+        let started = Instant::now();
+        while pools.queue.waiting() < 4 {
+            assert!(started.elapsed() < Duration::from_secs(5), "never queued");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(held);
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        assert!(matches!(outcomes[0], Ok(1)), "{:?}", outcomes[0]);
+        assert!(
+            matches!(outcomes[1], Err(StoreError::ConcurrentModification { .. })),
+            "{:?}",
+            outcomes[1]
+        );
+        assert!(
+            matches!(outcomes[2], Err(StoreError::Backend(_))),
+            "{:?}",
+            outcomes[2]
+        );
+        assert!(matches!(outcomes[3], Ok(4)), "{:?}", outcomes[3]);
+        let rows: Vec<i64> = sqlx::query("SELECT x FROM g ORDER BY x")
+            .fetch_all(&pools.read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(rows, vec![1, 4]);
+        assert_eq!(pools.queue.waiting(), 0);
         store.close().await;
         remove(&path);
     }

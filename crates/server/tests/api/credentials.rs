@@ -941,3 +941,48 @@ async fn a_full_hashing_queue_answers_503_at_once_while_reads_go_on() {
     }
     assert!(over > 0, "some sign-ins were turned away");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_waiting_past_the_bound_answers_503_promptly_instead_of_queueing() {
+    // Room in the queue for the whole burst, but a wait bound far below what the queue would
+    // take to drain through one worker at the real hashing cost.
+    let app = Arc::new(
+        spawn_app_with_production_hashing(|c| {
+            c.hash_workers = Some(1);
+            c.hash_queue = 64;
+            c.hash_queue_wait = Some(std::time::Duration::from_millis(20));
+        })
+        .await,
+    );
+    let token = app.admin().await;
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (app, token) = (app.clone(), token.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let r = login(&app, &token, "nobody@example.com", "pw").await;
+                (r, started.elapsed())
+            })
+        })
+        .collect();
+    let (mut served, mut over) = (0, 0);
+    for t in tasks {
+        let (r, took) = t.await.unwrap();
+        match r.status {
+            400 => {
+                assert_eq!(r.body["errors"][0]["code"], "InvalidCredentials");
+                served += 1;
+            }
+            503 => {
+                r.error(503, "OverCapacity");
+                // 20 ms of waiting plus the request itself; a queue of 11 hashes would take
+                // several times longer. Generous for a loaded CI machine.
+                assert!(took < std::time::Duration::from_millis(1500), "{took:?}");
+                over += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    assert!(served > 0, "the first sign-in was served");
+    assert!(over > 0, "sign-ins waiting past the bound were turned away");
+}

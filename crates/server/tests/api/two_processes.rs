@@ -74,6 +74,10 @@ pub(crate) async fn serve_bin(bin: &str, database: &str, extra: &[&str]) -> Serv
             &POOL_SIZE.to_string(),
             "--hash-workers",
             "1",
+            // A debug build hashes for seconds: the production wait bound would shed the
+            // suite's concurrent sign-ins.
+            "--hash-queue-wait",
+            "120",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
