@@ -1,7 +1,9 @@
 //! A bounded pool for Argon2id work, so a burst of sign-ups or logins never stalls the async
 //! executor and never queues without bound: past the queue limit a request gets a prompt 503.
 //! Each running hash borrows an Argon2 memory block kept between hashes (at most one per
-//! worker), so a hash does not allocate and fault in 19 MiB each time.
+//! worker), so a hash does not allocate and fault in 19 MiB each time. A block grown past the
+//! configured cost (verifying a costlier hash imported from elsewhere) is freed after that
+//! verification (`PasswordHasher::verify_in`), so the pool keeps at most workers × the cost.
 
 use crate::error::ApiError;
 use clientele_domain::{HashMemory, PasswordHash, PasswordHasher};
