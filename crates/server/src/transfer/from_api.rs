@@ -146,7 +146,10 @@ mod tests {
             .send()
             .await
             .unwrap_err();
-        assert!(!error.is_builder(), "https refused before connecting: {error:?}");
+        assert!(
+            !error.is_builder(),
+            "https refused before connecting: {error:?}"
+        );
         assert!(error.is_connect(), "expected a failed handshake: {error:?}");
         server.await.unwrap();
     }
