@@ -183,6 +183,9 @@ impl PasswordHasher {
             .ok()
             .and_then(|parsed| recompute_matches(&parsed, password, memory))
             .unwrap_or(false);
+        // A hash of a higher cost (imported from elsewhere) grew the memory past this
+        // hasher's own cost: free it, so one odd hash cannot pin that much memory per worker.
+        memory.bound(self.params.block_count());
         ok && hash.is_some()
     }
 
@@ -215,6 +218,14 @@ impl HashMemory {
         }
         &mut self.0[..count]
     }
+
+    /// Frees the memory when it holds more than `count` blocks (the next hash allocates what
+    /// it needs again); keeps it otherwise.
+    fn bound(&mut self, count: usize) {
+        if self.0.len() > count {
+            self.0 = Vec::new();
+        }
+    }
 }
 
 /// Recomputes an Argon2 PHC hash with its own parameters in `memory`; whether it matches
@@ -227,14 +238,9 @@ fn recompute_matches(
     let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
     let version = ArgonVersion::try_from(parsed.version.unwrap_or(0x13)).ok()?;
     let expected = parsed.hash?;
+    // The PHC string's own parameters, all of them: cost, `keyid`, `data` (associated data,
+    // which enters the computation) and the output length of the stored hash.
     let params = Params::try_from(parsed).ok()?;
-    let params = Params::new(
-        params.m_cost(),
-        params.t_cost(),
-        params.p_cost(),
-        Some(expected.len()),
-    )
-    .ok()?;
     let mut salt = [0u8; 64];
     let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
     let mut out = vec![0u8; expected.len()];
@@ -269,6 +275,54 @@ mod tests {
         let theirs = other.hash("pw", [5; 16]).unwrap();
         assert!(h.verify_in("pw", Some(&theirs), &mut memory));
         assert!(!h.verify_in("px", Some(&theirs), &mut memory));
+    }
+
+    /// A PHC string made elsewhere with associated data (`data=`), a key id, a 64-byte output
+    /// and another cost verifies with exactly those parameters.
+    #[test]
+    fn hashes_with_other_parameters_verify_with_their_own() {
+        use argon2::{AssociatedData, KeyId, ParamsBuilder};
+        let params = ParamsBuilder::new()
+            .m_cost(2048)
+            .t_cost(3)
+            .p_cost(2)
+            .data(AssociatedData::new(b"tenant-7").unwrap())
+            .keyid(KeyId::new(b"k1").unwrap())
+            .output_len(64)
+            .build()
+            .unwrap();
+        let argon = Argon2::new(Algorithm::Argon2id, ArgonVersion::V0x13, params);
+        let salt = SaltString::encode_b64(&[4; 16]).unwrap();
+        let phc = argon
+            .hash_password(b"their secret", &salt)
+            .unwrap()
+            .to_string();
+        assert!(phc.contains(",keyid=") && phc.contains(",data="), "{phc}");
+        let theirs = PasswordHash::from_phc(phc);
+        let h = cheap();
+        let mut memory = HashMemory::default();
+        assert!(h.verify_in("their secret", Some(&theirs), &mut memory));
+        assert!(!h.verify_in("their secreT", Some(&theirs), &mut memory));
+        assert!(h.verify("their secret", Some(&theirs)));
+        assert!(!h.verify("their secreT", Some(&theirs)));
+    }
+
+    /// Memory grown by a costlier hash is freed after it; memory of the own cost is kept.
+    #[test]
+    fn memory_is_bounded_by_the_configured_cost() {
+        let h = cheap(); // 1024 KiB = 1024 blocks
+        let mut memory = HashMemory::default();
+        let own = h.hash_in("pw", [1; 16], &mut memory).unwrap();
+        assert!(h.verify_in("pw", Some(&own), &mut memory));
+        assert_eq!(memory.0.len(), 1024);
+        let costly = PasswordHasher::with_params(8 * 1024, 1, 1)
+            .unwrap()
+            .hash("pw", [2; 16])
+            .unwrap();
+        assert!(h.verify_in("pw", Some(&costly), &mut memory));
+        assert_eq!(memory.0.len(), 0, "an 8 MiB block stayed pinned");
+        assert!(h.verify_in("pw", Some(&own), &mut memory));
+        assert_eq!(memory.0.len(), 1024);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! and so does a request that waited for a worker longer than the pool's wait bound, when one
 //! is set (past capacity the queue then sheds waiters instead of growing everyone's latency).
 //! Each running hash borrows an Argon2 memory block kept between hashes (at most one per
-//! worker), so a hash does not allocate and fault in 19 MiB each time.
+//! worker), so a hash does not allocate and fault in 19 MiB each time. A block grown past the
+//! configured cost (verifying a costlier hash imported from elsewhere) is freed after that
+//! verification (`PasswordHasher::verify_in`), so the pool keeps at most workers × the cost.
 
 use crate::error::ApiError;
 use clientele_domain::{HashMemory, PasswordHash, PasswordHasher};

@@ -15,7 +15,7 @@ use clientele_query::{Predicate, SortKey};
 use time::OffsetDateTime;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The resource does not exist (or is not visible in the given scope).
     #[error("not found")]
@@ -406,6 +406,14 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError>;
+    /// Reads the customers of many lookups at once (the import's batches), each as
+    /// [`Store::get_customer`] would, in order: lookups by id and by key take one query per
+    /// kind (per thousand), lookups by email one each.
+    async fn get_customers(
+        &self,
+        project: &str,
+        lookups: &[CustomerLookup],
+    ) -> Result<Vec<Option<Customer>>, StoreError>;
     /// Inserts a new customer and its Messages atomically. Email (per scope), key and
     /// customerNumber uniqueness are enforced by the database; every Store, Customer Group and
     /// Type the customer references must exist in the same transaction (else

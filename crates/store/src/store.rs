@@ -69,6 +69,33 @@ impl SqlStore {
         }
     }
 
+    /// After a batch failed as a whole (a statement or its `COMMIT` failing in the database,
+    /// not a refusal): each write again in a transaction of its own, so every write gets its
+    /// own outcome — the one that fails keeps its real error, the others commit.
+    async fn write_one_by_one(
+        &self,
+        project: &str,
+        items: &Arc<Vec<BatchItem>>,
+        batch_error: StoreError,
+    ) -> Vec<Result<(), StoreError>> {
+        tracing::warn!(error = %batch_error, "a customer batch failed; writing it one by one");
+        let mut out = Vec::with_capacity(items.len());
+        for i in 0..items.len() {
+            let (all, p) = (items.clone(), project.to_owned());
+            let result = self
+                .backend
+                .write("commit customer write", move |c| {
+                    Box::pin(async move {
+                        let one = all.get(i..=i).unwrap_or_default();
+                        write_batch_on(c, &p, one, false).await
+                    })
+                })
+                .await;
+            out.push(result.map(|_| ()));
+        }
+        out
+    }
+
     /// Runs `sql` on a read connection; its first row, if any.
     async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
         self.backend
@@ -652,6 +679,65 @@ impl Store for SqlStore {
         customer_from_row(&doc, hash).map(Some)
     }
 
+    async fn get_customers(
+        &self,
+        project: &str,
+        lookups: &[CustomerLookup],
+    ) -> Result<Vec<Option<Customer>>, StoreError> {
+        let mut found: Vec<Option<Customer>> = vec![None; lookups.len()];
+        for (column, by_id) in [("id", true), ("key", false)] {
+            // Lookup index by the value it looks for.
+            let wanted: Vec<(usize, &str)> = lookups
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| match l {
+                    CustomerLookup::Id(v) if by_id => Some((i, v.as_str())),
+                    CustomerLookup::Key(v) if !by_id => Some((i, v.as_str())),
+                    _ => None,
+                })
+                .collect();
+            for chunk in wanted.chunks(1000) {
+                let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+                let mut sql = Sql::new(format!(
+                    "SELECT {}, password_hash, {column} FROM customers \
+                     WHERE project = $1 AND {column} IN ({})",
+                    (self.dialect().doc_out)("doc"),
+                    list.join(", ")
+                ))
+                .bind(project);
+                let mut slots: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+                for (i, v) in chunk {
+                    sql = sql.bind(*v);
+                    slots.entry(*v).or_default().push(*i);
+                }
+                let rows = self
+                    .backend
+                    .read()
+                    .await?
+                    .all(sql)
+                    .await
+                    .or_backend("get customers")?;
+                for r in rows {
+                    let (doc, hash, value): (String, Option<String>, String) =
+                        (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?)))()
+                            .or_backend("read customer")?;
+                    let customer = customer_from_row(&doc, hash)?;
+                    for i in slots.get(value.as_str()).into_iter().flatten() {
+                        if let Some(slot) = found.get_mut(*i) {
+                            *slot = Some(customer.clone());
+                        }
+                    }
+                }
+            }
+        }
+        for (i, lookup) in lookups.iter().enumerate() {
+            if let (CustomerLookup::Email { .. }, Some(slot)) = (lookup, found.get_mut(i)) {
+                *slot = self.get_customer(project, lookup).await?;
+            }
+        }
+        Ok(found)
+    }
+
     async fn insert_customer(
         &self,
         project: &str,
@@ -730,14 +816,19 @@ impl Store for SqlStore {
             .await;
         let outcomes = match first {
             Ok(outcomes) => outcomes,
-            Err(e) if !e.is_refusal() => return Err(e),
+            Err(e) if !e.is_refusal() => self.write_one_by_one(project, &items, e).await,
             Err(_) => {
-                let p = project.to_owned();
-                self.backend
+                let (guarded, p) = (items.clone(), project.to_owned());
+                let second = self
+                    .backend
                     .write("commit customer batch", move |c| {
-                        Box::pin(async move { write_batch_on(c, &p, &items, true).await })
+                        Box::pin(async move { write_batch_on(c, &p, &guarded, true).await })
                     })
-                    .await?
+                    .await;
+                match second {
+                    Ok(outcomes) => outcomes,
+                    Err(e) => self.write_one_by_one(project, &items, e).await,
+                }
             }
         };
         for (slot, outcome) in slots.into_iter().zip(outcomes) {

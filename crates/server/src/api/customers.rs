@@ -14,9 +14,8 @@
 
 use super::params::QueryParams;
 use super::request::{
-    actor, customer_query, customer_ref, expanded, expanded_page_response, expanded_response,
-    expanded_sign_in, expansions, id_or_key, json_body, presence, required_version, store_context,
-    PathParams,
+    actor, customer_query, customer_ref, expanded, expanded_response, expanded_sign_in, expansions,
+    id_or_key, json_body, presence, required_version, store_context, PathParams, Shape,
 };
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
 use crate::error::ApiError;
@@ -69,7 +68,7 @@ async fn query_customers(
     let paths = expansions(&params)?;
     let ctx = store_context(&auth);
     let page = service::query(&state, &auth.project_key, &ctx, &query).await?;
-    expanded_page_response(&state, &auth.project_key, &page, &paths).await
+    expanded_response(&state, &auth.project_key, &page, &paths, Shape::Page).await
 }
 
 /// `HEAD /{p}/customers[?where=…]`: 200 if any customer matches.
@@ -123,7 +122,7 @@ pub(super) async fn get_customer(
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
     let customer = service::get(&state, &auth.project_key, &ctx, &target).await?;
-    expanded_response(&state, &auth.project_key, &customer, &paths).await
+    expanded_response(&state, &auth.project_key, &customer, &paths, Shape::One).await
 }
 
 /// `HEAD /{p}/customers/{id}` and `/key={key}`: bare 200 or 404.

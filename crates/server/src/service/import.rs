@@ -10,7 +10,8 @@
 //! difference means no write, which makes re-running an import converge. Updates never touch
 //! the password, `isEmailVerified` or `authenticationMode` (no update action sets them freely).
 //!
-//! Lines are planned one by one ([`plan_customer`]: reads, validation, hashing) and written
+//! Lines are matched many at a time ([`existing`]), planned one by one ([`plan_customer`]:
+//! validation, hashing) and written
 //! many at a time ([`commit`]: one store transaction for a batch, a refused write failing only
 //! its own line). References are resolved once per import run ([`References`]): Stores,
 //! Customer Groups and Types do not change while an import runs, and the store still checks
@@ -143,43 +144,58 @@ fn in_context<T>(
     Ok((result, requested))
 }
 
-/// The customer a line matches, if any.
-async fn existing(
+/// The customers that lines match (see the module documentation), in order: two store reads
+/// for all of them (exported ids first, then keys or emails of the lines not found by id)
+/// instead of up to two per line.
+pub async fn existing(
     state: &AppState,
     project: &str,
-    draft: &CustomerDraft,
-    preserved: Option<&Preserved>,
-) -> Result<Option<Customer>, ApiError> {
-    if let Some(p) = preserved {
-        let found = state
-            .store
-            .get_customer(project, &CustomerLookup::Id(p.id.clone()))
-            .await?;
-        if found.is_some() {
-            return Ok(found);
+    lines: &[(&CustomerDraft, Option<&Preserved>)],
+) -> Result<Vec<Option<Customer>>, ApiError> {
+    let mut slots: Vec<usize> = Vec::new();
+    let mut lookups: Vec<CustomerLookup> = Vec::new();
+    for (i, (_, preserved)) in lines.iter().enumerate() {
+        if let Some(p) = preserved {
+            slots.push(i);
+            lookups.push(CustomerLookup::Id(p.id.clone()));
         }
     }
-    if let Some(key) = &draft.key {
-        return Ok(state
-            .store
-            .get_customer(project, &CustomerLookup::Key(key.clone()))
-            .await?);
+    let mut found: Vec<Option<Customer>> = vec![None; lines.len()];
+    for (slot, customer) in slots
+        .iter()
+        .zip(state.store.get_customers(project, &lookups).await?)
+    {
+        if let Some(f) = found.get_mut(*slot) {
+            *f = customer;
+        }
     }
-    let store = draft
-        .stores
-        .as_ref()
-        .and_then(|s| s.first())
-        .and_then(|s| s.key.clone());
-    Ok(state
-        .store
-        .get_customer(
-            project,
-            &CustomerLookup::Email {
+    let (mut slots, mut lookups) = (Vec::new(), Vec::new());
+    for (i, (draft, _)) in lines.iter().enumerate() {
+        if found.get(i).is_some_and(Option::is_some) {
+            continue;
+        }
+        slots.push(i);
+        lookups.push(match &draft.key {
+            Some(key) => CustomerLookup::Key(key.clone()),
+            None => CustomerLookup::Email {
                 email: draft.email.clone(),
-                store,
+                store: draft
+                    .stores
+                    .as_ref()
+                    .and_then(|s| s.first())
+                    .and_then(|s| s.key.clone()),
             },
-        )
-        .await?)
+        });
+    }
+    for (slot, customer) in slots
+        .iter()
+        .zip(state.store.get_customers(project, &lookups).await?)
+    {
+        if let Some(f) = found.get_mut(*slot) {
+            *f = customer;
+        }
+    }
+    Ok(found)
 }
 
 /// Writes the plans' writes in one store transaction; each plan's own result, in order.
@@ -223,11 +239,12 @@ pub async fn commit(
                 }
             }
         }
+        // The store writes a failed batch again write by write, so this is only reached when
+        // it could not start at all; every write gets that error as it is.
         Err(e) => {
-            let message = e.to_string();
             for (slot, _) in &slots {
                 if let Some(r) = results.get_mut(*slot) {
-                    *r = Err(ApiError::from(StoreError::Backend(message.clone())));
+                    *r = Err(ApiError::from(e.clone()));
                 }
             }
         }
@@ -235,18 +252,18 @@ pub async fn commit(
     results
 }
 
-/// Decides what the line `draft` describes does (see the module documentation): reads the
-/// customer it matches, validates and hashes as the API does, and returns the write.
+/// Decides what the line `draft` describes does (see the module documentation), given the
+/// customer it matches ([`existing`]): validates and hashes as the API does, and returns the
+/// write.
 pub async fn plan_customer(
     state: &AppState,
     project: &Project,
     actor: &Actor,
     references: &References,
-    mut draft: CustomerDraft,
-    preserved: Option<Preserved>,
+    (mut draft, preserved): (CustomerDraft, Option<Preserved>),
+    current: Option<Customer>,
 ) -> Result<Plan, ApiError> {
     let now = state.clock.now();
-    let current = existing(state, &project.key, &draft, preserved.as_ref()).await?;
     let without_password = draft.password.as_deref().is_none_or(str::is_empty)
         && draft.authentication_mode.unwrap_or_default() == AuthenticationMode::Password;
     if without_password {

@@ -127,3 +127,30 @@ async fn copy(state: AppState, project: Project, args: &ImportArgs, limit: usize
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `--from-api https://…` must reach the TLS handshake: without a TLS backend reqwest
+    /// refuses an `https` URL before connecting (a builder error).
+    #[tokio::test]
+    async fn https_urls_get_a_tls_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // A peer that accepts and hangs up: the handshake fails, after the connection opened.
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            drop(socket);
+        });
+        let error = reqwest::Client::new()
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            !error.is_builder(),
+            "https refused before connecting: {error:?}"
+        );
+        assert!(error.is_connect(), "expected a failed handshake: {error:?}");
+        server.await.unwrap();
+    }
+}

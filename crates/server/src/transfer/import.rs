@@ -4,9 +4,10 @@
 //! `line N: <code> <message>` and the import goes on; the summary counts imported, updated,
 //! unchanged and failed lines, and any failure makes the exit status non-zero.
 //!
-//! Lines are planned concurrently (reads, validation, password hashing) and their writes
-//! committed a batch at a time in one store transaction, so the cost of a commit is shared by
-//! up to `--batch-size` lines. Lines naming the same id, key or email are never in flight
+//! Lines are matched with the customers they update up to 500 at a time (two store reads for
+//! all of them), planned concurrently (validation, password hashing) and their writes committed
+//! a batch at a time in one store transaction, so the cost of a commit is shared by up to
+//! `--batch-size` lines (never more: lines waiting, being planned and planned all count). Lines naming the same id, key or email are never in flight
 //! together: a line whose id, key or email is already in flight or waiting in the batch
 //! commits the batch first, so a file that changes one customer twice applies the changes in
 //! file order and each line is planned against what the lines before it wrote.
@@ -15,7 +16,9 @@ use super::progress::Progress;
 use super::{open_for_import, ImportArgs};
 use crate::cli::CliResult;
 use crate::error::ApiError;
-use crate::service::import::{commit, plan_customer, Outcome, Plan, Preserved, References};
+use crate::service::import::{
+    commit, existing, plan_customer, Outcome, Plan, Preserved, References,
+};
 use crate::service::Actor;
 use crate::state::AppState;
 use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
@@ -214,6 +217,12 @@ type Finished = (usize, u64, Vec<String>, Result<Plan, ApiError>);
 /// A planned line waiting for its batch's commit: line number, progress amount, busy keys, plan.
 type Waiting = (usize, u64, Vec<String>, Plan);
 
+/// A parsed line waiting to be matched: line number, progress amount, busy keys, what it says.
+type Parsed = (usize, u64, Vec<String>, (CustomerDraft, Option<Preserved>));
+
+/// Most parsed lines matched against the database with one pair of reads.
+const MATCHED_AT_ONCE: usize = 500;
+
 /// Runs lines through `service::import` with bounded concurrency, writing them in batches and
 /// reporting as they finish.
 pub struct Importer {
@@ -223,10 +232,13 @@ pub struct Importer {
     limit: usize,
     batch_size: usize,
     tasks: JoinSet<Finished>,
+    pending: Vec<Parsed>,
     ready: Vec<Waiting>,
     busy: HashSet<String>,
     counts: Counts,
     progress: Progress,
+    /// The most lines one commit was given (never more than `batch_size`).
+    largest_batch: usize,
 }
 
 impl Importer {
@@ -246,10 +258,12 @@ impl Importer {
             limit: limit.max(1),
             batch_size: batch_size.max(1),
             tasks: JoinSet::new(),
+            pending: Vec::new(),
             ready: Vec::new(),
             busy: HashSet::new(),
             counts: Counts::default(),
             progress,
+            largest_batch: 0,
         }
     }
 
@@ -302,8 +316,60 @@ impl Importer {
         }
     }
 
+    /// Lines of the current batch: waiting to be matched, being planned, or planned.
+    fn in_batch(&self) -> usize {
+        self.pending.len() + self.tasks.len() + self.ready.len()
+    }
+
+    /// Matches the pending lines with the customers they update (two reads for all of them)
+    /// and starts planning them, at most `limit` at once.
+    async fn dispatch(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return;
+        }
+        let lines: Vec<_> = pending.iter().map(|(.., (d, p))| (d, p.as_ref())).collect();
+        let matched = existing(&self.state, &self.project.key, &lines).await;
+        let mut matched = match matched {
+            Ok(all) => all.into_iter().map(Ok).collect(),
+            // Matched one by one, so the error goes to the line it belongs to.
+            Err(_) => {
+                let mut each = Vec::with_capacity(lines.len());
+                for line in &lines {
+                    let one = existing(&self.state, &self.project.key, &[*line]).await;
+                    each.push(one.map(|mut v| v.pop().flatten()));
+                }
+                each
+            }
+        }
+        .into_iter();
+        for (line, amount, keys, parsed) in pending {
+            let current = match matched.next() {
+                Some(Ok(current)) => current,
+                Some(Err(e)) => {
+                    self.release(&keys);
+                    self.report(line, Err(e), amount);
+                    continue;
+                }
+                None => None,
+            };
+            while self.tasks.len() >= self.limit {
+                self.join_one().await;
+            }
+            let (state, project) = (self.state.clone(), self.project.clone());
+            let references = self.references.clone();
+            self.tasks.spawn(async move {
+                let actor = Actor::client(IMPORT_CLIENT_ID.to_owned());
+                let result =
+                    plan_customer(&state, &project, &actor, &references, parsed, current).await;
+                (line, amount, keys, result)
+            });
+        }
+    }
+
     /// Waits for every line in flight and commits the batch.
     async fn flush(&mut self) {
+        self.dispatch().await;
         while !self.tasks.is_empty() {
             self.join_one().await;
         }
@@ -312,6 +378,7 @@ impl Importer {
             return;
         }
         batch.sort_by_key(|(line, ..)| *line);
+        self.largest_batch = self.largest_batch.max(batch.len());
         let mut lines = Vec::with_capacity(batch.len());
         let mut plans = Vec::with_capacity(batch.len());
         for (line, amount, keys, plan) in batch {
@@ -339,24 +406,16 @@ impl Importer {
         if let Some(p) = &preserved {
             keys.push(format!("id:{}", p.id));
         }
-        loop {
-            if self.ready.len() >= self.batch_size || keys.iter().any(|k| self.busy.contains(k)) {
-                self.flush().await;
-            } else if self.tasks.len() >= self.limit {
-                self.join_one().await;
-            } else {
-                break;
-            }
+        // A full batch, or a line naming a customer a line of this batch names, commits the
+        // batch first; so a batch never has more than `batch_size` lines.
+        if self.in_batch() >= self.batch_size || keys.iter().any(|k| self.busy.contains(k)) {
+            self.flush().await;
         }
         self.busy.extend(keys.iter().cloned());
-        let (state, project) = (self.state.clone(), self.project.clone());
-        let references = self.references.clone();
-        self.tasks.spawn(async move {
-            let actor = Actor::client(IMPORT_CLIENT_ID.to_owned());
-            let result =
-                plan_customer(&state, &project, &actor, &references, draft, preserved).await;
-            (line, amount, keys, result)
-        });
+        self.pending.push((line, amount, keys, (draft, preserved)));
+        if self.pending.len() >= MATCHED_AT_ONCE {
+            self.dispatch().await;
+        }
     }
 
     /// Commits what is pending, prints the summary, and returns the counts.
@@ -424,4 +483,52 @@ pub async fn run(args: ImportArgs) -> CliResult {
         }
     }
     verdict(importer.finish().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseArgs;
+
+    /// With more lines in flight (`limit`) than fit a batch, no commit gets more than
+    /// `batch_size` lines, and every line is still imported.
+    #[tokio::test]
+    async fn batches_never_exceed_the_batch_size() {
+        let dir = std::env::temp_dir().join(format!(
+            "clientele-batches-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let database = DatabaseArgs {
+            database_url: format!("sqlite://{}", dir.join("db.sqlite").display()),
+        };
+        let state = super::super::offline_state(&database, 4).await.unwrap();
+        let project = Project {
+            key: "demo".to_owned(),
+            name: "demo".to_owned(),
+            languages: vec!["en".to_owned()],
+            countries: vec![],
+            currencies: vec![],
+        };
+        state
+            .store
+            .create_project(&project, state.clock.now())
+            .await
+            .unwrap();
+        let mut importer = Importer::new(state, project, 8, 3, Progress::start(None));
+        for i in 1..=20 {
+            let line = format!(r#"{{"email": "c{i}@example.com", "key": "c{i}"}}"#);
+            importer.submit(i, &line, 1).await;
+        }
+        importer.flush().await;
+        assert!(
+            importer.largest_batch <= 3 && importer.largest_batch > 0,
+            "a batch of {} lines",
+            importer.largest_batch
+        );
+        let counts = importer.finish().await;
+        assert_eq!((counts.imported, counts.failed), (20, 0));
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
