@@ -554,6 +554,22 @@ fn join(parts: &[(String, String)], sep: &str, pick: fn(&(String, String)) -> &S
     )
 }
 
+/// Whether every customer `q` matches gets the same relevance: then ordering by relevance
+/// orders nothing, and leaving it out lets the page come straight off an index in `id` order
+/// instead of sorting every hit.
+fn constant_score(q: &SearchQuery) -> bool {
+    match q {
+        SearchQuery::And(qs) => qs.iter().all(constant_score),
+        SearchQuery::Or(_) => false,
+        SearchQuery::Not(_) | SearchQuery::Filter(_) => true,
+        SearchQuery::Leaf(leaf) => match &leaf.test {
+            LeafTest::FullText { terms, all, .. } => *all || terms.len() == 1,
+            LeafTest::Fuzzy { terms, all } => *all || terms.len() == 1,
+            _ => true,
+        },
+    }
+}
+
 /// Every fuzzy term of `q` as (terms field, term, level), for resolving candidates first.
 fn fuzzy_terms(q: &SearchQuery, out: &mut Vec<(String, String, u8)>) {
     match q {
@@ -728,12 +744,14 @@ pub(crate) async fn search(
     let count_args = b.args.clone();
     let mut keys = Vec::new();
     let mut order = Vec::new();
-    if request.sort.is_empty() {
+    let by_score = !request.query.as_ref().is_none_or(constant_score);
+    if request.sort.is_empty() && by_score {
         order.push("score DESC".to_owned());
     }
     for s in &request.sort {
         let dir = if s.desc { "DESC" } else { "ASC" };
         match &s.target {
+            SortTarget::Score if !by_score => {}
             SortTarget::Score => order.push(format!("score {dir}")),
             SortTarget::Field(field, mode) => {
                 let k = format!("k{}", keys.len());
