@@ -22,7 +22,6 @@
 //! `resources`; connection settings, migrations and the query deadline in the backend modules.
 
 use std::any::Any;
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -49,7 +48,7 @@ pub(crate) static OUTBOX: Notify = Notify::const_new();
 
 tokio::task_local! {
     /// Whether the write transaction running on this task queued notifications.
-    static QUEUED: Cell<bool>;
+    static QUEUED: std::cell::Cell<bool>;
 }
 
 /// Records that the running write transaction queued notifications: the first time, the
@@ -181,8 +180,6 @@ pub(crate) enum Cell {
     Arg(Arg),
     /// JSON text bound as a document (through the dialect's `doc_in`).
     Doc(String),
-    /// A literal `NULL`, which needs no type (a bound one would on PostgreSQL).
-    Null,
 }
 
 impl<T: Into<Arg>> From<T> for Cell {
@@ -227,7 +224,6 @@ pub(crate) async fn insert_rows(
                         args.push(Arg::Text(Some(d)));
                         text.push_str(&doc_in(args.len()));
                     }
-                    Cell::Null => text.push_str("NULL"),
                 }
             }
             text.push(')');
@@ -415,12 +411,12 @@ impl Backend {
             }
             let result = body(&mut conn).await;
             let committed = finish(conn, result, what).await;
-            if committed.is_ok() && QUEUED.with(Cell::get) {
+            if committed.is_ok() && QUEUED.with(std::cell::Cell::get) {
                 OUTBOX.notify_waiters();
             }
             committed
         };
-        tokio::spawn(QUEUED.scope(Cell::new(false), transaction))
+        tokio::spawn(QUEUED.scope(std::cell::Cell::new(false), transaction))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "write task failed");
@@ -577,7 +573,10 @@ impl WriteQueue {
         if start {
             // Spawned, not awaited here: a caller that goes away cannot stop a group half-way.
             // Bodies record queued notifications in the drainer's task-local flag.
-            tokio::spawn(QUEUED.scope(Cell::new(false), drain(self.clone(), pools.clone())));
+            tokio::spawn(QUEUED.scope(
+                std::cell::Cell::new(false),
+                drain(self.clone(), pools.clone()),
+            ));
         }
         match answer.await {
             Ok(outcome) => outcome.and_then(|value| {

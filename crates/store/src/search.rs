@@ -23,8 +23,9 @@ use crate::error::SqlxResultExt;
 use crate::rows::to_u64;
 use crate::StoreError;
 
-/// Rows per `INSERT` when writing a customer's entries.
-const ROWS_PER_INSERT: usize = 100;
+/// Rows per `INSERT` of index entries: at most 5 arguments each, far below the bind limits
+/// (SQLite 32,766, PostgreSQL 65,535), and few statements per activation batch.
+const ROWS_PER_INSERT: usize = 1000;
 
 /// Replaces the index entries of customer `id` with those of its API JSON `doc`.
 pub(crate) async fn index_customer(
@@ -33,15 +34,12 @@ pub(crate) async fn index_customer(
     id: &str,
     doc: &str,
 ) -> Result<(), StoreError> {
-    let doc: serde_json::Value = serde_json::from_str(doc)
-        .map_err(|e| StoreError::Backend(format!("customer document: {e}")))?;
+    let entries = entries_of(doc)?;
     conn.execute(Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id))
         .await
         .or_backend("delete search entries")?;
-    let entries = index_entries(&doc);
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        insert_entries(conn, project, id, chunk).await?;
-    }
+    let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
+    insert_entries(conn, project, &rows).await?;
     conn.execute(
         Sql::new(
             "INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, $2) \
@@ -63,26 +61,9 @@ pub(crate) async fn index_customers(
     project: &str,
     customers: &[(&str, &str)],
 ) -> Result<(), StoreError> {
-    let mut values: Vec<Vec<Cell>> = Vec::new();
-    let mut marks: Vec<Vec<Cell>> = Vec::with_capacity(customers.len());
+    let mut entries = Vec::with_capacity(customers.len());
     for (id, doc) in customers {
-        let doc: serde_json::Value = serde_json::from_str(doc)
-            .map_err(|e| StoreError::Backend(format!("customer document: {e}")))?;
-        for e in index_entries(&doc) {
-            let num = match e.num {
-                Some(v) => Cell::Arg(Arg::Float(v)),
-                None => Cell::Null,
-            };
-            values.push(vec![
-                project.into(),
-                (*id).into(),
-                (&e.field).into(),
-                (&e.text).into(),
-                (&e.lower).into(),
-                num,
-            ]);
-        }
-        marks.push(vec![(*id).into(), project.into()]);
+        entries.push((*id, entries_of(doc)?));
     }
     for chunk in customers.chunks(ROWS_PER_INSERT * 10) {
         let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -97,15 +78,15 @@ pub(crate) async fn index_customers(
             .await
             .or_backend("delete search entries")?;
     }
-    insert_rows(
-        conn,
-        "INSERT INTO customer_search_values \
-         (project, customer_id, field, text_value, lower_value, num_value)",
-        "",
-        values,
-    )
-    .await
-    .or_backend("insert search entries")?;
+    let rows: Vec<(&str, &IndexEntry)> = entries
+        .iter()
+        .flat_map(|(id, es)| es.iter().map(move |e| (*id, e)))
+        .collect();
+    insert_entries(conn, project, &rows).await?;
+    let marks: Vec<Vec<Cell>> = customers
+        .iter()
+        .map(|(id, _)| vec![(*id).into(), project.into()])
+        .collect();
     insert_rows(
         conn,
         "INSERT INTO customer_search_docs (customer_id, project)",
@@ -117,78 +98,127 @@ pub(crate) async fn index_customers(
     Ok(())
 }
 
+/// The index entries of a customer's API JSON document.
+fn entries_of(doc: &str) -> Result<Vec<IndexEntry>, StoreError> {
+    let doc: serde_json::Value = serde_json::from_str(doc)
+        .map_err(|e| StoreError::Backend(format!("customer document: {e}")))?;
+    Ok(index_entries(&doc))
+}
+
+/// Inserts `(customer id, entry)` rows, [`ROWS_PER_INSERT`] per statement.
 async fn insert_entries(
     conn: &mut Conn,
     project: &str,
-    id: &str,
-    entries: &[IndexEntry],
+    rows: &[(&str, &IndexEntry)],
 ) -> Result<(), StoreError> {
-    let mut text = String::from(
-        "INSERT INTO customer_search_values \
-         (project, customer_id, field, text_value, lower_value, num_value) VALUES ",
-    );
-    let mut sql_args: Vec<Arg> = vec![project.into(), id.into()];
-    for (i, e) in entries.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        let n = sql_args.len();
-        sql_args.push((&e.field).into());
-        sql_args.push((&e.text).into());
-        sql_args.push((&e.lower).into());
-        // A typed NULL would have to be a float on PostgreSQL; a literal NULL needs no type.
-        let num = match e.num {
-            Some(v) => {
-                sql_args.push(Arg::Float(v));
-                format!("${}", n + 4)
-            }
-            None => "NULL".to_owned(),
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut text = String::from(
+            "INSERT INTO customer_search_values \
+             (project, customer_id, field, text_value, lower_value, num_value) VALUES ",
+        );
+        let mut sql_args: Vec<Arg> = vec![project.into()];
+        let mut arg = |a: Arg| {
+            sql_args.push(a);
+            format!("${}", sql_args.len())
         };
-        text.push_str(&format!(
-            "($1, $2, ${}, ${}, ${}, {num})",
-            n + 1,
-            n + 2,
-            n + 3
-        ));
+        for (i, (id, e)) in chunk.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            let id = arg((*id).into());
+            let field = arg((&e.field).into());
+            let value = arg((&e.text).into());
+            // Most values are lowercase already: bind them once.
+            let lower = if e.lower == e.text {
+                value.clone()
+            } else {
+                arg((&e.lower).into())
+            };
+            // A typed NULL would have to be a float on PostgreSQL; a literal NULL needs no type.
+            let num = match e.num {
+                Some(v) => arg(Arg::Float(v)),
+                None => "NULL".to_owned(),
+            };
+            text.push_str(&format!("($1, {id}, {field}, {value}, {lower}, {num})"));
+        }
+        let mut sql = Sql::new(text);
+        for a in sql_args {
+            sql = sql.bind(a);
+        }
+        conn.execute(sql)
+            .await
+            .or_backend("insert search entries")?;
     }
-    let mut sql = Sql::new(text);
-    for a in sql_args {
-        sql = sql.bind(a);
-    }
-    conn.execute(sql)
-        .await
-        .or_backend("insert search entries")?;
     Ok(())
 }
 
 /// Indexes up to `batch` customers of `project` that have no entries yet (written before the
-/// index existed); how many it indexed.
+/// index existed) in one go: their entries are computed in Rust and written by multi-row
+/// `INSERT`s, many customers per statement; how many it indexed.
+///
+/// A write to one of these customers concurrent with this batch is not lost: the customers
+/// read are locked (`update_lock`; SQLite serializes writers anyway), so a writer waits and
+/// then rewrites the entries itself, and a writer that committed first has marked its customer
+/// indexed, which the marker insert (`ON CONFLICT DO NOTHING RETURNING`) reports, so this batch
+/// skips it instead of adding the entries of the document it read. A customer without a marker
+/// has no entries (both are written in one transaction), so nothing needs deleting first.
 pub(crate) async fn index_missing(
     conn: &mut Conn,
     project: &str,
     batch: u32,
 ) -> Result<u64, StoreError> {
-    let doc = (conn.dialect().doc_out)("c.doc");
+    let dialect = conn.dialect();
+    let doc = (dialect.doc_out)("c.doc");
     let rows = conn
         .all(
             Sql::new(format!(
                 "SELECT c.id, {doc} FROM customers c WHERE c.project = $1 AND NOT EXISTS \
                  (SELECT 1 FROM customer_search_docs d WHERE d.customer_id = c.id) \
-                 ORDER BY c.id LIMIT $2"
+                 ORDER BY c.id LIMIT $2{}",
+                dialect.update_lock
             ))
             .bind(project)
             .bind(i64::from(batch)),
         )
         .await
         .or_backend("find unindexed customers")?;
-    let mut done = 0;
-    for r in rows {
-        let (id, doc): (String, String) = (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?)))()
-            .or_backend("read unindexed customer")?;
-        index_customer(conn, project, &id, &doc).await?;
-        done += 1;
+    let found = rows
+        .iter()
+        .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read unindexed customer")?;
+    let mut marked = std::collections::HashSet::new();
+    for chunk in found.chunks(ROWS_PER_INSERT) {
+        let mut sql_args: Vec<Arg> = vec![project.into()];
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, _)| {
+                sql_args.push(id.as_str().into());
+                format!("(${}, $1)", sql_args.len())
+            })
+            .collect();
+        let mut sql = Sql::new(format!(
+            "INSERT INTO customer_search_docs (customer_id, project) VALUES {} \
+             ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
+            values.join(", ")
+        ));
+        for a in sql_args {
+            sql = sql.bind(a);
+        }
+        for r in conn.all(sql).await.or_backend("mark customers indexed")? {
+            marked.insert(r.get::<String>(0).or_backend("read marked customer")?);
+        }
     }
-    Ok(done)
+    let mut entries = Vec::new();
+    for (id, doc) in found.iter().filter(|(id, _)| marked.contains(id)) {
+        entries.push((id.as_str(), entries_of(doc)?));
+    }
+    let rows: Vec<(&str, &IndexEntry)> = entries
+        .iter()
+        .flat_map(|(id, es)| es.iter().map(move |e| (*id, e)))
+        .collect();
+    insert_entries(conn, project, &rows).await?;
+    Ok(u64::try_from(found.len()).unwrap_or(u64::MAX))
 }
 
 /// How many customers of `project` are indexed, and how many there are.
@@ -229,6 +259,7 @@ struct Builder {
     args: Vec<Arg>,
     wildcard: fn(&str, usize) -> String,
     wildcard_pattern: fn(&str) -> String,
+    text_list: fn(usize) -> String,
     lookup: Lookup,
     /// How many entries each probed leaf (by address) matched, capped at `PROBE_CAP + 1`.
     estimates: Vec<(usize, i64)>,
@@ -486,12 +517,12 @@ impl Builder {
                         if candidates.is_empty() {
                             return "1 = 0".to_owned();
                         }
-                        let list: Vec<String> =
-                            candidates.iter().map(|c| self.arg(c.as_str())).collect();
-                        self.having(
-                            &terms_field,
-                            &format!("lower_value IN ({})", list.join(", ")),
-                        )
+                        // One JSON array argument, however many candidates (tens of
+                        // thousands at level 2 over a large index).
+                        let list = serde_json::Value::from(candidates).to_string();
+                        self.arg(list.as_str());
+                        let list = (self.text_list)(self.args.len());
+                        self.having(&terms_field, &format!("lower_value IN ({list})"))
                     })
                     .collect();
                 terms_score(&conds, *all, &boost)
@@ -566,6 +597,22 @@ fn join(parts: &[(String, String)], sep: &str, pick: fn(&(String, String)) -> &S
             .collect::<Vec<_>>()
             .join(sep)
     )
+}
+
+/// Whether every customer `q` matches gets the same relevance: then ordering by relevance
+/// orders nothing, and leaving it out lets the page come straight off an index in `id` order
+/// instead of sorting every hit.
+fn constant_score(q: &SearchQuery) -> bool {
+    match q {
+        SearchQuery::And(qs) => qs.iter().all(constant_score),
+        SearchQuery::Or(_) => false,
+        SearchQuery::Not(_) | SearchQuery::Filter(_) => true,
+        SearchQuery::Leaf(leaf) => match &leaf.test {
+            LeafTest::FullText { terms, all, .. } => *all || terms.len() == 1,
+            LeafTest::Fuzzy { terms, all } => *all || terms.len() == 1,
+            _ => true,
+        },
+    }
 }
 
 /// Every fuzzy term of `q` as (terms field, term, level), for resolving candidates first.
@@ -667,6 +714,7 @@ async fn probe(
         args: vec![project.into()],
         wildcard: dialect.wildcard,
         wildcard_pattern: dialect.wildcard_pattern,
+        text_list: dialect.text_list,
         lookup: Lookup::Bare,
         estimates: Vec::new(),
         root: false,
@@ -722,6 +770,7 @@ pub(crate) async fn search(
         args: vec![project.into()],
         wildcard: dialect.wildcard,
         wildcard_pattern: dialect.wildcard_pattern,
+        text_list: dialect.text_list,
         lookup: Lookup::Set,
         estimates,
         root: true,
@@ -740,12 +789,14 @@ pub(crate) async fn search(
     let count_args = b.args.clone();
     let mut keys = Vec::new();
     let mut order = Vec::new();
-    if request.sort.is_empty() {
+    let by_score = !request.query.as_ref().is_none_or(constant_score);
+    if request.sort.is_empty() && by_score {
         order.push("score DESC".to_owned());
     }
     for s in &request.sort {
         let dir = if s.desc { "DESC" } else { "ASC" };
         match &s.target {
+            SortTarget::Score if !by_score => {}
             SortTarget::Score => order.push(format!("score {dir}")),
             SortTarget::Field(field, mode) => {
                 let k = format!("k{}", keys.len());

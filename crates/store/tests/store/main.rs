@@ -15,6 +15,7 @@ mod predicate_oracle;
 mod query_plans;
 mod referenced_resources;
 mod resources;
+mod search_activation;
 mod search_deadline;
 mod search_oracle;
 mod stores;

@@ -1,0 +1,227 @@
+//! Activation of Customer Search over customers written before the index existed: the batched
+//! `index_unindexed_customers` writes exactly the entries a customer's own write would have
+//! written, on SQLite and PostgreSQL; on PostgreSQL a write that commits while a batch waits
+//! for its customer is neither lost nor doubled; and a fuzzy term with more candidates than
+//! PostgreSQL's 65,535 bind parameters is answered on both databases.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clientele_domain::Address;
+use clientele_query::search::parse_search_request;
+use clientele_store::{open, CustomerWrite, Store, StoreOptions};
+use clientele_testing::PgDatabase;
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::common::{customer, each_backend_at, postgres_or_notice};
+
+/// One index row: customer, field, text, lowercase text, number.
+type Entry = (String, String, String, String, Option<f64>);
+
+const ENTRIES: &str = "SELECT customer_id, field, text_value, lower_value, num_value \
+     FROM customer_search_values ORDER BY customer_id, field, text_value, lower_value, num_value";
+
+/// Every index row, in one order.
+async fn entries(url: &str) -> Vec<Entry> {
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(ENTRIES).fetch_all(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(ENTRIES).fetch_all(&mut c).await.unwrap()
+    }
+}
+
+/// Runs `statements` on the database directly, outside the store.
+async fn raw(url: &str, statements: &[&str]) {
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        for s in statements {
+            sqlx::query(s).execute(&mut c).await.unwrap();
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        for s in statements {
+            sqlx::query(s).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// As if written before the index existed (or seeded straight into the tables).
+const STRIP: &[&str] = &[
+    "DELETE FROM customer_search_docs",
+    "DELETE FROM customer_search_values",
+];
+
+/// Writes `n` customers with names and two addresses each (about 40 index entries each).
+async fn write_customers(store: &Arc<dyn Store>, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let mut c = customer(&format!("Act{i}@Example.com"), &[]);
+        c.key = Some(format!("act-{i}"));
+        c.first_name = Some(format!("First{}", i % 7));
+        c.last_name = Some(format!("Last {}", i % 11));
+        c.addresses = (0..2)
+            .map(|j| Address {
+                id: Some(format!("a{i}-{j}")),
+                city: Some(format!("City {j}")),
+                street_name: Some(format!("Street{i}")),
+                country: if j == 0 { "DE" } else { "FR" }.to_owned(),
+                ..Address::default()
+            })
+            .collect();
+        store.insert_customer("p", &c, vec![]).await.unwrap();
+        ids.push(c.id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn activation_in_batches_indexes_exactly_what_each_write_indexes() {
+    each_backend_at(|store, url| async move {
+        write_customers(&store, 250).await;
+        let written = entries(&url).await;
+        // Enough rows that a batch takes several multi-row inserts.
+        assert!(written.len() > 250 * 30, "{}", written.len());
+        raw(&url, STRIP).await;
+        assert_eq!(store.search_index_progress("p").await.unwrap(), (0, 250));
+        let mut batches = Vec::new();
+        loop {
+            let n = store.index_unindexed_customers("p", 100).await.unwrap();
+            batches.push(n);
+            if n == 0 {
+                break;
+            }
+        }
+        assert_eq!(batches, vec![100, 100, 50, 0]);
+        assert_eq!(store.search_index_progress("p").await.unwrap(), (250, 250));
+        assert_eq!(entries(&url).await, written);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_write_committed_while_activation_waits_for_its_customer_is_kept_once() {
+    let Some(admin_url) = postgres_or_notice() else {
+        return;
+    };
+    let db = PgDatabase::create(&admin_url, "clientele_test_", &[]).await;
+    let store = open(&db.url, StoreOptions::default()).await.unwrap();
+    let ids = write_customers(&store, 5).await;
+    raw(&db.url, STRIP).await;
+    let target = &ids[2];
+    // A writer of `target`: holds its row (as an update does) while activation starts.
+    let mut writer = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut writer).await.unwrap();
+    sqlx::query("UPDATE customers SET version = version WHERE id = $1")
+        .bind(target)
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    let activation = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.index_unindexed_customers("p", 100).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!activation.is_finished(), "activation waits for the writer");
+    // The writer indexes its new version of the customer and commits.
+    sqlx::query("INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, 'p')")
+        .bind(target)
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO customer_search_values \
+         (project, customer_id, field, text_value, lower_value, num_value) \
+         VALUES ('p', $1, 'lastName', 'Writer', 'writer', NULL)",
+    )
+    .bind(target)
+    .execute(&mut writer)
+    .await
+    .unwrap();
+    sqlx::query("COMMIT").execute(&mut writer).await.unwrap();
+    writer.close().await.unwrap();
+    assert_eq!(activation.await.unwrap().unwrap(), 5);
+    let all = entries(&db.url).await;
+    let of_target: Vec<&Entry> = all.iter().filter(|e| &e.0 == target).collect();
+    assert_eq!(
+        of_target,
+        vec![&(
+            target.clone(),
+            "lastName".to_owned(),
+            "Writer".to_owned(),
+            "writer".to_owned(),
+            None
+        )]
+    );
+    for id in ids.iter().filter(|id| *id != target) {
+        assert!(all.iter().filter(|e| &e.0 == id).count() > 30, "{id}");
+    }
+    assert_eq!(store.search_index_progress("p").await.unwrap(), (5, 5));
+    store.close().await;
+}
+
+/// Lowercase letters and digits of three scripts: 92 characters, none of them `a`.
+fn alphabet() -> Vec<char> {
+    ('b'..='z')
+        .chain('0'..='9')
+        .chain('\u{3B1}'..='\u{3C9}')
+        .chain('\u{430}'..='\u{44F}')
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fuzzy_term_with_more_candidates_than_bind_parameters_is_answered() {
+    each_backend_at(|store, _url| async move {
+        // 66,000 distinct terms, each `aaaaaaa` with two characters replaced: all within two
+        // edits of it, so all fuzzy candidates of one term.
+        let alphabet = alphabet();
+        let mut terms = Vec::new();
+        'fill: for i in 0..7 {
+            for j in i + 1..7 {
+                for x in &alphabet {
+                    for y in &alphabet {
+                        let mut t: Vec<char> = "aaaaaaa".chars().collect();
+                        t[i] = *x;
+                        t[j] = *y;
+                        terms.push(t.into_iter().collect::<String>());
+                        if terms.len() == 66_000 {
+                            break 'fill;
+                        }
+                    }
+                }
+            }
+        }
+        // Spread over customers of short names: a long value would not fit a btree entry.
+        let mut writes = Vec::new();
+        for (i, names) in terms.chunks(30).enumerate() {
+            let mut c = customer(&format!("many{i}@example.com"), &[]);
+            c.last_name = Some(names.join(" "));
+            writes.push(CustomerWrite::Insert {
+                customer: c,
+                messages: vec![],
+            });
+        }
+        let holders = writes.len();
+        let mut other = customer("other@example.com", &[]);
+        other.last_name = Some("Zzzzzzz".to_owned());
+        writes.push(CustomerWrite::Insert {
+            customer: other,
+            messages: vec![],
+        });
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(500));
+            let done = store.write_customers("p", writes).await.unwrap();
+            assert!(done.iter().all(Result::is_ok));
+            writes = rest;
+        }
+        let request = parse_search_request(&json!({"query": {"fuzzy": {
+            "field": "lastName", "value": "aaaaaaa", "level": 2}}}))
+        .unwrap();
+        let page = store.search_customers("p", &request).await.unwrap();
+        assert_eq!(page.total, Some(holders as u64));
+        assert_eq!(page.results.len(), 20);
+    })
+    .await;
+}
