@@ -235,7 +235,14 @@ async fn logs_hold_request_ids_but_no_password_token_or_secret() {
     let database = format!("sqlite://{}", dir.join("logs.db").display());
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_clientele"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-        .args(["--hash-workers", "1", "--log-format", "json"])
+        .args([
+            "--hash-workers",
+            "1",
+            "--hash-queue-wait",
+            "120",
+            "--log-format",
+            "json",
+        ])
         // Everything this crate and its libraries log at debug, to catch a leak anywhere.
         .env("RUST_LOG", "debug")
         .env_remove("CLIENTELE_DATABASE_URL")

@@ -25,7 +25,16 @@ async fn start(database: &str, extra: &[&str]) -> Process {
         .env("RUST_LOG", "warn")
         .env_remove("CLIENTELE_DATABASE_URL")
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-        .args(["--db-pool-size", "3", "--hash-workers", "1"])
+        // A debug build hashes for seconds: the production wait bound of the hashing queue
+        // would shed this suite's concurrent sign-ups.
+        .args([
+            "--db-pool-size",
+            "3",
+            "--hash-workers",
+            "1",
+            "--hash-queue-wait",
+            "120",
+        ])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

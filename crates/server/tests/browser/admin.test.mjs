@@ -46,7 +46,7 @@ async function cli(args) {
 
 /** Starts `clientele serve` on a free loopback port and waits for `listening on …`. */
 function serve(database) {
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', database, '--hash-workers', '1'], {
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--database', database, '--hash-workers', '1', '--hash-queue-wait', '120'], {
     env: { ...process.env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
