@@ -215,15 +215,7 @@ pub(crate) async fn insert_messages(
         conn.execute(sql)
             .await
             .on_unique("insert message", &[("id", &row.id)])?;
-        fan_out_message(
-            conn,
-            project,
-            &row.resource_type_id,
-            &row.resource_id,
-            &row.id,
-            &row.type_,
-        )
-        .await?;
+        fan_out_message(conn, project, &row).await?;
     }
     Ok(())
 }
@@ -668,15 +660,7 @@ pub(crate) async fn insert_customers_on(
     if filtered {
         for (item, rows) in items.iter().zip(&messages) {
             for row in rows {
-                fan_out_message(
-                    conn,
-                    project,
-                    &row.resource_type_id,
-                    &row.resource_id,
-                    &row.id,
-                    &row.type_,
-                )
-                .await?;
+                fan_out_message(conn, project, row).await?;
             }
             customer_changed(conn, project, &item.row, "ResourceCreated", 0).await?;
         }

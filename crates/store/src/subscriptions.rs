@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::db::{queued_notifications, Conn, Sql};
 use crate::error::SqlxResultExt;
-use crate::rows::{from_json, parse_ts, to_json, to_u64, ts};
+use crate::rows::{from_json, parse_ts, to_json, to_u64, ts, MessageRow};
 use crate::{PendingNotification, StatusChange, StoreError, WaitingSubscription};
 
 /// The `typeId` (and `type_id` column) of Subscriptions.
@@ -59,10 +59,7 @@ pub(crate) fn key_identifiers(key: Option<&str>) -> Option<String> {
 pub(crate) async fn fan_out_message(
     conn: &mut Conn,
     project: &str,
-    resource_type_id: &str,
-    resource_id: &str,
-    message_id: &str,
-    message_type: &str,
+    message: &MessageRow,
 ) -> Result<(), StoreError> {
     let sql = Sql::new(
         "INSERT INTO subscription_outbox (subscription_id, project, notification, \
@@ -72,10 +69,10 @@ pub(crate) async fn fan_out_message(
          AND resource_type_id = $4 AND message_type IN ('', $5)",
     )
     .bind(project)
-    .bind(resource_id)
-    .bind(message_id)
-    .bind(resource_type_id)
-    .bind(message_type);
+    .bind(&message.resource_id)
+    .bind(&message.id)
+    .bind(&message.resource_type_id)
+    .bind(&message.type_);
     if conn.execute(sql).await.or_backend("queue message")? > 0 {
         queued_notifications(conn).await?;
     }
