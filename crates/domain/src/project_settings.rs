@@ -55,6 +55,16 @@ pub struct ProjectSettings {
     pub external_oauth: Option<ExternalOAuth>,
 }
 
+impl ProjectSettings {
+    /// Whether Customer Search is switched on (activated, or its index being built).
+    pub fn customer_search_on(&self) -> bool {
+        self.search_indexing
+            .as_ref()
+            .and_then(|s| s.customers.as_ref())
+            .is_some_and(|c| c.status != SearchStatus::Deactivated)
+    }
+}
+
 /// `ExternalOAuth`: where tokens of an external IdP would be introspected (RFC 7662).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

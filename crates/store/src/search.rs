@@ -18,6 +18,8 @@ use clientele_query::search::{
     SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, TOKEN_PREFIX,
 };
 
+use clientele_domain::project_settings::ProjectSettings;
+
 use crate::db::{insert_rows, Arg, Cell, Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::rows::to_u64;
@@ -27,13 +29,38 @@ use crate::StoreError;
 /// (SQLite 32,766, PostgreSQL 65,535), and few statements per activation batch.
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Replaces the index entries of customer `id` with those of its API JSON `doc`.
+/// Whether `project` has Customer Search switched on (activated or indexing), so that its
+/// customer writes maintain the index. Read by the writes *after* they wrote the customer row:
+/// on PostgreSQL a write that reads "off" committed its row lock before an activation's batch
+/// could lock the customer, so the batch waits for it and indexes the document it wrote; a
+/// write that reads "on" indexes and marks the customer itself. On SQLite writers are
+/// serialized. Off, writes skip the index entirely (it costs SQLite two thirds of its write
+/// throughput, see docs/performance.md), and the next activation rebuilds it from scratch.
+pub(crate) async fn enabled(conn: &mut Conn, project: &str) -> Result<bool, StoreError> {
+    let row = conn
+        .optional(Sql::new("SELECT settings FROM projects WHERE key = $1").bind(project))
+        .await
+        .or_backend("read search status")?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let settings: String = row.get(0).or_backend("read search status")?;
+    let settings: ProjectSettings = serde_json::from_str(&settings)
+        .map_err(|e| StoreError::Backend(format!("project settings: {e}")))?;
+    Ok(settings.customer_search_on())
+}
+
+/// Replaces the index entries of customer `id` with those of its API JSON `doc`, when the
+/// project's search is on ([`enabled`]).
 pub(crate) async fn index_customer(
     conn: &mut Conn,
     project: &str,
     id: &str,
     doc: &str,
 ) -> Result<(), StoreError> {
+    if !enabled(conn, project).await? {
+        return Ok(());
+    }
     let entries = entries_of(doc)?;
     conn.execute(Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id))
         .await
@@ -61,6 +88,9 @@ pub(crate) async fn index_customers(
     project: &str,
     customers: &[(&str, &str)],
 ) -> Result<(), StoreError> {
+    if !enabled(conn, project).await? {
+        return Ok(());
+    }
     let mut entries = Vec::with_capacity(customers.len());
     for (id, doc) in customers {
         entries.push((*id, entries_of(doc)?));
@@ -148,6 +178,17 @@ async fn insert_entries(
         conn.execute(sql)
             .await
             .or_backend("insert search entries")?;
+    }
+    Ok(())
+}
+
+/// Empties the index of `project`, in the transaction that switches its search on: entries
+/// left from before a deactivation may be stale (writes skip the index while it is off).
+pub(crate) async fn clear(conn: &mut Conn, project: &str) -> Result<(), StoreError> {
+    for table in ["customer_search_values", "customer_search_docs"] {
+        conn.execute(Sql::new(format!("DELETE FROM {table} WHERE project = $1")).bind(project))
+            .await
+            .or_backend("clear search index")?;
     }
     Ok(())
 }

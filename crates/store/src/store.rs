@@ -238,6 +238,9 @@ async fn update_project_on(
             return Err(StoreError::LanguageUsedInStores { languages: used });
         }
     }
+    if record.settings.customer_search_on() && !current.settings.customer_search_on() {
+        search::clear(c, key).await?;
+    }
     let lists = ProjectLists::of(&record.project)?;
     let settings = serde_json::to_string(&record.settings)
         .map_err(|e| StoreError::Backend(format!("project settings: {e}")))?;

@@ -108,8 +108,10 @@ pub async fn prepare_activation(
     if config.status != SearchStatus::Activated || was == Some(SearchStatus::Activated) {
         return Ok(false);
     }
-    let (indexed, total) = state.store.search_index_progress(&next.project.key).await?;
-    if indexed >= total {
+    // Switching search on empties the index (writes skip it while search is off, so what it
+    // holds may be stale), so every existing customer is indexed anew.
+    let (_, total) = state.store.search_index_progress(&next.project.key).await?;
+    if total == 0 {
         return Ok(false);
     }
     config.status = SearchStatus::Indexing;

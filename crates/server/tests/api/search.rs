@@ -118,14 +118,23 @@ async fn search_is_not_ready_until_activated_and_then_finds_existing_customers()
         .await
         .error(409, "SearchNotReady");
 
+    // Customers written while search was off are indexed on activation, in the background.
     switch(&app, &token, "Activated").await;
-    assert_eq!(app.head("/demo/customers/search", &token).await, 200);
-    let status = app
-        .get("/demo/customers/search/indexing-status", &token)
-        .await
-        .ok(200)
-        .clone();
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status = app
+            .get("/demo/customers/search/indexing-status", &token)
+            .await
+            .ok(200)
+            .clone();
+        if status["status"] == "Ready" {
+            break;
+        }
+        assert_eq!(status["status"], "Indexing", "{status}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(status["status"], "Ready");
+    assert_eq!(app.head("/demo/customers/search", &token).await, 200);
     assert!(status["startedAt"].is_string());
     let r = app
         .post("/demo/customers/search", &token, json!({}))

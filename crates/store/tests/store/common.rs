@@ -244,3 +244,29 @@ pub(crate) fn minimal_record(
         doc,
     }
 }
+
+/// Creates project `key` with Customer Search switched on, so that customer writes maintain the
+/// search index (they skip it while search is off).
+pub(crate) async fn project_with_search(store: &Arc<dyn Store>, key: &str) {
+    use clientele_domain::project_settings::{
+        ProjectRecord, SearchIndexingConfiguration, SearchIndexingValues, SearchStatus,
+    };
+    let project = clientele_domain::Project {
+        key: key.to_owned(),
+        name: key.to_owned(),
+        languages: vec!["en".to_owned()],
+        countries: vec!["DE".to_owned()],
+        currencies: vec!["EUR".to_owned()],
+    };
+    store.create_project(&project, at(0)).await.unwrap();
+    let mut record = ProjectRecord::new(project, at(0));
+    record.settings.search_indexing = Some(SearchIndexingConfiguration {
+        customers: Some(SearchIndexingValues {
+            status: SearchStatus::Activated,
+            last_modified_at: at(0),
+            last_modified_by: None,
+        }),
+    });
+    record.version = 2;
+    store.update_project(&record, 1).await.unwrap();
+}

@@ -14,7 +14,7 @@ use clientele_testing::PgDatabase;
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::common::{customer, each_backend_at, postgres_or_notice};
+use crate::common::{customer, each_backend_at, postgres_or_notice, project_with_search};
 
 /// One index row: customer, field, text, lowercase text, number.
 type Entry = (String, String, String, String, Option<f64>);
@@ -56,6 +56,7 @@ const STRIP: &[&str] = &[
 
 /// Writes `n` customers with names and two addresses each (about 40 index entries each).
 async fn write_customers(store: &Arc<dyn Store>, n: usize) -> Vec<String> {
+    project_with_search(store, "p").await;
     let mut ids = Vec::new();
     for i in 0..n {
         let mut c = customer(&format!("Act{i}@Example.com"), &[]);
@@ -174,6 +175,7 @@ fn alphabet() -> Vec<char> {
 #[tokio::test]
 async fn a_fuzzy_term_with_more_candidates_than_bind_parameters_is_answered() {
     each_backend_at(|store, _url| async move {
+        project_with_search(&store, "p").await;
         // 66,000 distinct terms, each `aaaaaaa` with two characters replaced: all within two
         // edits of it, so all fuzzy candidates of one term.
         let alphabet = alphabet();

@@ -32,6 +32,7 @@ fn options() -> StoreOptions {
 
 /// Writes the customers; the id of the first.
 async fn seed(store: &Arc<dyn Store>) -> String {
+    crate::common::project_with_search(store, "p").await;
     let mut first = None;
     for i in 0..CUSTOMERS {
         let mut c = customer(&format!("deadline{i}@example.com"), &[]);

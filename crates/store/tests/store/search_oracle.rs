@@ -210,6 +210,7 @@ async fn check_case(
 ) -> Result<(), TestCaseError> {
     let scope = new_scope();
     let project = format!("p{scope}");
+    crate::common::project_with_search(store, &project).await;
     let mut docs = Vec::new();
     for (i, s) in specs.iter().enumerate() {
         let c = build(&scope, i, s);
@@ -264,6 +265,7 @@ fn deleted_customers_leave_the_index_and_progress_counts_every_customer() {
         rt.block_on(async {
             let scope = new_scope();
             let project = format!("p{scope}");
+            crate::common::project_with_search(store, &project).await;
             let spec = Spec {
                 first: Some(0),
                 last: Some(0),
