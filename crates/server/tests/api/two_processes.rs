@@ -400,6 +400,27 @@ async fn two_server_processes_on_one_postgres_database_keep_every_guarantee() {
     )
     .await;
     assert_eq!(status, 200);
+    // The customers written before activation are indexed in the background: wait for Ready.
+    let mut ready = false;
+    for _ in 0..600 {
+        let (status, s) = send(
+            &http,
+            format!(
+                "{}/{PROJECT}/customers/search/indexing-status",
+                servers[1].base
+            ),
+            &tokens[1],
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{s}");
+        if s["status"] == "Ready" {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "indexing finished");
     let answers = race(
         &servers,
         &tokens,
