@@ -792,3 +792,47 @@ async fn activation_indexes_customers_written_before_the_index_and_reports_progr
     );
     let _ = p.jane;
 }
+
+#[tokio::test]
+async fn a_customer_changed_while_search_was_off_is_found_by_its_new_values_after_reactivation() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    switch(&app, &token, "Activated").await;
+    let p = people(&app, &token).await;
+    let by_name = |name: &str| json!({"exact": {"field": "lastName", "value": name}});
+    assert_eq!(
+        matching(&app, &token, by_name("Mustermann")).await,
+        vec![p.max.clone()]
+    );
+    switch(&app, &token, "Deactivated").await;
+    app.post(
+        &format!("/demo/customers/{}", p.max),
+        &token,
+        json!({"version": 1, "actions": [{"action": "setLastName", "lastName": "Musterfrau"}]}),
+    )
+    .await
+    .ok(200);
+    switch(&app, &token, "Activated").await;
+    let mut ready = false;
+    for _ in 0..200 {
+        let s = app
+            .get("/demo/customers/search/indexing-status", &token)
+            .await
+            .ok(200)
+            .clone();
+        if s["status"] == "Ready" {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "indexing finished");
+    // The entries written before the deactivation were dropped, not trusted.
+    assert!(matching(&app, &token, by_name("Mustermann"))
+        .await
+        .is_empty());
+    assert_eq!(
+        matching(&app, &token, by_name("Musterfrau")).await,
+        vec![p.max.clone()]
+    );
+}
