@@ -89,7 +89,12 @@ def sqlite_sql(n: int, prefix: str) -> str:
       'customerGroupAssignments', json_array(), 'stores', json_array(),
       'authenticationMode', 'ExternalAuth')"""
     return f"""
-PRAGMA journal_mode=WAL;
+-- A seeded file is a benchmark fixture, not data to protect: no rollback journal while
+-- seeding (a WAL would grow to the whole size of the one transaction) and a large page cache,
+-- then back to the WAL mode the server uses.
+PRAGMA journal_mode=OFF;
+PRAGMA synchronous=OFF;
+PRAGMA cache_size=-1000000;
 BEGIN;
 WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
@@ -105,6 +110,7 @@ INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
 COMMIT;
 ANALYZE;
+PRAGMA journal_mode=WAL;
 """
 
 
