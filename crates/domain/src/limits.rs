@@ -10,7 +10,11 @@
 //!   which bounds the cost of hashing;
 //! - custom field values (anything under a `fields` object, and the `value` of a
 //!   `set…CustomField` action): at most [`MAX_CUSTOM_FIELD_CHARS`] characters per string;
-//! - every other string (names, addresses, free text): at most [`MAX_TEXT_CHARS`] characters.
+//! - the fields the store keeps in indexed columns (`firstName`, `lastName`, `companyName`,
+//!   `customerNumber`, `externalId`, wherever they appear): at most [`MAX_INDEXED_TEXT_CHARS`]
+//!   characters, so that one index entry stays within PostgreSQL's B-tree row limit (about
+//!   2.7 kB) on both backends alike;
+//! - every other string (addresses, free text): at most [`MAX_TEXT_CHARS`] characters.
 //!
 //! Keys (`[A-Za-z0-9_-]`, 2–256) are checked by [`Key::parse`](crate::Key::parse) where a
 //! resource's own key is set. This module only reads a `serde_json::Value`; it does no IO.
@@ -24,8 +28,20 @@ pub const MAX_EMAIL_CHARS: usize = 256;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 /// Longest string inside a custom field value, in characters.
 pub const MAX_CUSTOM_FIELD_CHARS: usize = 65_536;
-/// Longest other string (names, address lines, descriptions), in characters.
+/// Longest other string (address lines, descriptions), in characters.
 pub const MAX_TEXT_CHARS: usize = 4_096;
+/// Longest value of a field kept in an indexed column, in characters (as keys and emails):
+/// 256 characters of at most 4 bytes each fit a PostgreSQL B-tree entry with room to spare.
+pub const MAX_INDEXED_TEXT_CHARS: usize = 256;
+
+/// Fields the store keeps in indexed columns.
+const INDEXED_FIELDS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "companyName",
+    "customerNumber",
+    "externalId",
+];
 
 /// Fields holding a password.
 const PASSWORD_FIELDS: &[&str] = &["password", "newPassword", "currentPassword"];
@@ -80,6 +96,11 @@ fn walk(value: &Value, path: &mut String, kind: Kind) -> Result<(), DomainError>
                         if kind == Kind::Text && PASSWORD_FIELDS.contains(&field) =>
                     {
                         check_length(s, path, MAX_PASSWORD_CHARS)
+                    }
+                    (field, Value::String(s))
+                        if kind == Kind::Text && INDEXED_FIELDS.contains(&field) =>
+                    {
+                        check_length(s, path, MAX_INDEXED_TEXT_CHARS)
                     }
                     _ => walk(child, path, child_kind),
                 };
@@ -162,10 +183,18 @@ mod tests {
     #[test]
     fn each_field_kind_has_its_limit_and_errors_name_the_field() {
         let long = |n: usize| "x".repeat(n);
-        assert!(check_body(&json!({"firstName": long(MAX_TEXT_CHARS)})).is_ok());
-        assert!(message(json!({"firstName": long(MAX_TEXT_CHARS + 1)})).contains("'firstName'"));
+        assert!(check_body(&json!({"streetName": long(MAX_TEXT_CHARS)})).is_ok());
+        assert!(message(json!({"streetName": long(MAX_TEXT_CHARS + 1)})).contains("'streetName'"));
+        for field in INDEXED_FIELDS {
+            assert!(check_body(&json!({ *field: long(MAX_INDEXED_TEXT_CHARS) })).is_ok());
+            let m = message(json!({ *field: long(MAX_INDEXED_TEXT_CHARS + 1) }));
+            assert_eq!(
+                m,
+                format!("Invalid value for field '{field}': it is longer than 256 characters.")
+            );
+        }
         assert!(message(json!({"password": long(MAX_PASSWORD_CHARS + 1)})).contains("'password'"));
-        let action = json!({"actions": [{"action": "setFirstName", "firstName": long(5000)}]});
+        let action = json!({"actions": [{"action": "setFirstName", "firstName": long(300)}]});
         assert!(message(action).contains("'actions[0].firstName'"));
         let custom = json!({"custom": {"fields": {"note": long(MAX_TEXT_CHARS + 1)}}});
         assert!(check_body(&custom).is_ok());
@@ -175,7 +204,8 @@ mod tests {
         assert!(check_body(&set).is_ok());
         assert!(message(json!({"email": long(MAX_EMAIL_CHARS + 1)})).contains("'email'"));
         // Multi-byte characters count as one.
-        assert!(check_body(&json!({"firstName": "é".repeat(MAX_TEXT_CHARS)})).is_ok());
+        assert!(check_body(&json!({"firstName": "é".repeat(MAX_INDEXED_TEXT_CHARS)})).is_ok());
+        assert!(check_body(&json!({"streetName": "é".repeat(MAX_TEXT_CHARS)})).is_ok());
     }
 
     #[test]

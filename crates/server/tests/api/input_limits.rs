@@ -89,10 +89,67 @@ async fn oversized_fields_are_refused_on_create_and_update_and_nothing_is_stored
             &token,
             id,
             &json!(1),
-            json!([{"action": "setFirstName", "firstName": "é".repeat(4_096)}]),
+            json!([{"action": "setFirstName", "firstName": "é".repeat(256)},
+                   {"action": "addAddress", "address": {"country": "DE", "streetName": "é".repeat(4_096)}}]),
         )
         .await;
     r.ok(200);
+    let r = app
+        .update(
+            &token,
+            id,
+            &json!(2),
+            json!([{"action": "setFirstName", "firstName": "é".repeat(257)}]),
+        )
+        .await;
+    assert_eq!(
+        message(r.error(400, "InvalidInput")),
+        "Invalid value for field 'actions[0].firstName': it is longer than 256 characters."
+    );
+}
+
+/// The fields kept in indexed columns take 256 characters of any kind on both backends; in
+/// four-byte characters that do not compress, a longer value would not fit a PostgreSQL B-tree
+/// entry, so the limit keeps such a customer from ever meeting a server error.
+#[tokio::test]
+async fn indexed_fields_take_their_longest_values_on_every_backend() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let longest = |seed: u32| -> String {
+        (0..256u32)
+            .map(|i| char::from_u32(0x1F300 + (seed + i * 7_919) % 700).unwrap())
+            .collect()
+    };
+    let c = app
+        .external_customer(
+            &token,
+            "longest@example.com",
+            json!({"firstName": longest(1), "lastName": longest(2), "companyName": longest(3),
+                   "customerNumber": longest(4), "externalId": longest(5)}),
+        )
+        .await;
+    assert_eq!(c["lastName"].as_str().unwrap().chars().count(), 256);
+    for field in [
+        "firstName",
+        "lastName",
+        "companyName",
+        "customerNumber",
+        "externalId",
+    ] {
+        let r = app
+            .post(
+                "/demo/customers",
+                &token,
+                json!({"email": "over@example.com", "authenticationMode": "ExternalAuth",
+                       field: format!("{}x", longest(6))}),
+            )
+            .await;
+        assert_eq!(
+            message(r.error(400, "InvalidInput")),
+            format!("Invalid value for field '{field}': it is longer than 256 characters.")
+        );
+    }
+    assert_eq!(count(&app, &token).await, 1);
 }
 
 #[tokio::test]
