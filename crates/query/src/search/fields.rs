@@ -11,6 +11,22 @@ use super::{SearchField, ValueKind};
 /// Prefix of the index field that holds a field's analysed terms.
 pub const TOKEN_PREFIX: &str = "~";
 
+/// How many leading characters of a value (and of a term) are indexed. Search values are at most
+/// 256 characters (`customer-search.md` §7), so exact, prefix, range and fuzzy tests decide
+/// within this many characters; only a wildcard reaching past them, and the order of two values
+/// equal in their first 512 characters, see the cut. It keeps every index row far below
+/// PostgreSQL's B-tree row limit (about 2.7 kB), which a 4,096-character name or a 65,536-character
+/// custom field value would otherwise exceed and turn into a failed write.
+pub const MAX_INDEXED_CHARS: usize = 512;
+
+/// `text` cut to its first [`MAX_INDEXED_CHARS`] characters.
+fn indexed(text: &str) -> &str {
+    match text.char_indices().nth(MAX_INDEXED_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// One index entry of a customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexEntry {
@@ -135,12 +151,15 @@ impl Entries {
     fn text(&mut self, field: &str, text: &str, analysed: bool, in_all: bool) {
         self.out.push(IndexEntry {
             field: field.to_owned(),
-            text: text.to_owned(),
-            lower: text.to_lowercase(),
+            text: indexed(text).to_owned(),
+            lower: indexed(&text.to_lowercase()).to_owned(),
             num: None,
         });
         if analysed {
-            let mut terms = tokenize(text);
+            let mut terms: Vec<String> = tokenize(text)
+                .into_iter()
+                .map(|t| indexed(&t).to_owned())
+                .collect();
             terms.sort();
             terms.dedup();
             for t in &terms {
@@ -256,4 +275,23 @@ pub fn index_entries(doc: &Value) -> Vec<IndexEntry> {
         });
     }
     e.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_and_terms_are_indexed_by_their_first_512_characters() {
+        let long = "ä".repeat(4_096);
+        let entries = index_entries(&serde_json::json!({ "firstName": long, "lastName": "Ok" }));
+        let first = entries.iter().find(|e| e.field == "firstName").unwrap();
+        assert_eq!(first.text.chars().count(), MAX_INDEXED_CHARS);
+        assert_eq!(first.lower.chars().count(), MAX_INDEXED_CHARS);
+        assert!(first.text.chars().all(|c| c == 'ä'));
+        let term = entries.iter().find(|e| e.field == "~firstName").unwrap();
+        assert_eq!(term.text.chars().count(), MAX_INDEXED_CHARS);
+        let last = entries.iter().find(|e| e.field == "lastName").unwrap();
+        assert_eq!((last.text.as_str(), last.lower.as_str()), ("Ok", "ok"));
+    }
 }

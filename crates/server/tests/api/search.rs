@@ -836,3 +836,63 @@ async fn a_customer_changed_while_search_was_off_is_found_by_its_new_values_afte
         vec![p.max.clone()]
     );
 }
+
+#[tokio::test]
+async fn customers_with_the_longest_allowed_values_are_written_and_found_while_search_is_on() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    switch(&app, &token, "Activated").await;
+    // 4,096 three-byte characters in no repeating order (so that PostgreSQL cannot compress
+    // them): 12 kB, past its B-tree row limit (about 2.7 kB) if indexed whole.
+    let long: String = (0..4_096u32)
+        .map(|i| char::from_u32(0x4E00 + (i * 7_919) % 20_000).unwrap())
+        .collect();
+    let name: String = long.chars().take(256).collect();
+    let c = app
+        .external_customer(
+            &token,
+            "long@x.com",
+            json!({"firstName": name, "addresses": [{"country": "DE", "streetName": long}]}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    let prefix: String = long.chars().take(200).collect();
+    assert_eq!(
+        matching(
+            &app,
+            &token,
+            json!({"prefix": {"field": "addresses.streetName", "value": prefix}})
+        )
+        .await,
+        vec![id.clone()]
+    );
+    assert_eq!(
+        matching(
+            &app,
+            &token,
+            json!({"exact": {"field": "firstName", "value": name}})
+        )
+        .await,
+        vec![id.clone()]
+    );
+    // A value longer than any search value can be is never equal to one.
+    let first_256: String = long.chars().take(256).collect();
+    assert!(matching(
+        &app,
+        &token,
+        json!({"exact": {"field": "addresses.streetName", "value": first_256}})
+    )
+    .await
+    .is_empty());
+    let updated = app
+        .update(
+            &token,
+            &id,
+            &c["version"],
+            json!([{"action": "addAddress", "address": {"country": "FR", "city": long}}]),
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(updated["version"], 2);
+}
