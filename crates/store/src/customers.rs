@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::db::{insert_rows, Cell, Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::resources;
-use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
+use crate::rows::{to_i64, to_u64, AddressRow, CustomerRow, MessageRow, GLOBAL_SCOPE};
 use crate::search;
 use crate::subscriptions::{fan_out_change, fan_out_message, Change, ModifiedAt};
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
@@ -230,12 +230,39 @@ async fn insert_address_rows(
     Ok(())
 }
 
-/// Replaces the `customer_addresses` rows of `row` with its current addresses.
-async fn replace_address_rows(
+/// Brings the `customer_addresses` rows of `row` in line with its addresses. Most updates do not
+/// touch the addresses, and a read of a customer's few rows costs less than rewriting them and
+/// their four indexes.
+async fn sync_address_rows(
     conn: &mut Conn,
     project: &str,
     row: &CustomerRow,
 ) -> Result<(), StoreError> {
+    let current = conn
+        .all(
+            Sql::new(
+                "SELECT position, country, city, postal_code FROM customer_addresses \
+                 WHERE customer_id = $1 ORDER BY position",
+            )
+            .bind(&row.id),
+        )
+        .await
+        .or_backend("read customer addresses")?;
+    let current = current
+        .iter()
+        .map(|r| {
+            Ok(AddressRow {
+                position: r.get(0)?,
+                country: r.get(1)?,
+                city: r.get(2)?,
+                postal_code: r.get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read customer addresses")?;
+    if current == row.addresses {
+        return Ok(());
+    }
     conn.execute(Sql::new("DELETE FROM customer_addresses WHERE customer_id = $1").bind(&row.id))
         .await
         .or_backend("delete customer addresses")?;
@@ -399,7 +426,7 @@ pub(crate) async fn update_customer_on(
     if done == 0 {
         return Err(missed_write(conn, project, &row.id).await?);
     }
-    replace_address_rows(conn, project, row).await?;
+    sync_address_rows(conn, project, row).await?;
     search::index_customer(conn, project, &row.id, &row.doc).await?;
     sync_email_rows(conn, project, row).await?;
     // What the customer references must exist at commit: under SQLite's write lock a plain
