@@ -1206,3 +1206,119 @@ async fn address_and_flag_indexes_follow_every_customer_write() {
     })
     .await;
 }
+
+/// The backfill of the migration that added `customer_addresses` and the customerGroup /
+/// isEmailVerified columns (sqlite 0014, postgres 0013) derives from the documents exactly what
+/// the write path writes: after the derived rows and columns are wiped and the migration's
+/// backfill statements run again, they are as the store wrote them.
+#[tokio::test]
+async fn the_address_migration_backfills_what_the_writes_write() {
+    crate::common::each_backend_at(|store, url| async move {
+        use clientele_domain::{Address, Reference};
+        use sqlx::{Connection, Row};
+
+        crate::common::seed_resource(&store, P, "customer-group", "g1").await;
+        let mut a = customer("a@example.com", &[]);
+        a.addresses = vec![
+            Address {
+                country: "DE".to_owned(),
+                city: Some("Berlin".to_owned()),
+                postal_code: Some("10115".to_owned()),
+                ..Address::default()
+            },
+            Address {
+                country: "FR".to_owned(),
+                ..Address::default()
+            },
+        ];
+        a.is_email_verified = true;
+        a.customer_group = Some(Reference::new("customer-group", "g1"));
+        insert(&store, &a).await.expect("insert a");
+        insert(&store, &customer("b@example.com", &[]))
+            .await
+            .expect("insert b");
+
+        let sqlite = url.starts_with("sqlite:");
+        let migration = if sqlite {
+            include_str!("../../migrations/sqlite/0014_address_indexes.sql")
+        } else {
+            include_str!("../../migrations/postgres/0013_address_indexes.sql")
+        };
+        let backfill: Vec<String> = migration
+            .split(';')
+            .map(|chunk| {
+                chunk
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|s| {
+                s.starts_with("INSERT INTO customer_addresses") || s.starts_with("UPDATE customers")
+            })
+            .collect();
+        assert_eq!(backfill.len(), 2, "{backfill:?}");
+        let snapshot = "SELECT c.id, c.customer_group_id, \
+             CASE WHEN c.is_email_verified THEN 'true' WHEN NOT c.is_email_verified THEN 'false' END, \
+             a.position, a.project, a.country, a.city, a.postal_code \
+             FROM customers c LEFT JOIN customer_addresses a ON a.customer_id = c.id \
+             ORDER BY c.id, a.position";
+        let wipe = [
+            "DELETE FROM customer_addresses",
+            "UPDATE customers SET customer_group_id = NULL, is_email_verified = NULL",
+        ];
+        type Line = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        macro_rules! run {
+            ($conn:expr) => {{
+                let read = |rows: Vec<_>| -> Vec<Line> {
+                    rows.iter()
+                        .map(|r| {
+                            (
+                                Row::get::<String, _>(r, 0),
+                                Row::get::<Option<String>, _>(r, 1),
+                                Row::get::<Option<String>, _>(r, 2),
+                                Row::get::<Option<i64>, _>(r, 3),
+                                Row::get::<Option<String>, _>(r, 4),
+                                Row::get::<Option<String>, _>(r, 5),
+                                Row::get::<Option<String>, _>(r, 6),
+                                Row::get::<Option<String>, _>(r, 7),
+                            )
+                        })
+                        .collect()
+                };
+                let written = read(sqlx::query(snapshot).fetch_all(&mut $conn).await.unwrap());
+                for s in wipe {
+                    sqlx::query(s).execute(&mut $conn).await.unwrap();
+                }
+                for s in &backfill {
+                    sqlx::query(s).execute(&mut $conn).await.unwrap();
+                }
+                let backfilled = read(sqlx::query(snapshot).fetch_all(&mut $conn).await.unwrap());
+                (written, backfilled)
+            }};
+        }
+        let (written, backfilled) = if sqlite {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            run!(conn)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            run!(conn)
+        };
+        assert_eq!(written.len(), 3, "{written:?}");
+        // The flags were written (a's two address lines), so the wipe had something to undo.
+        assert!(written.iter().all(|l| l.2.is_some()), "{written:?}");
+        assert_eq!(backfilled, written);
+    })
+    .await;
+}
