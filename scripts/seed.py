@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bulk-seed a Clientele database for benchmarks, straight into the tables (HTTP seeding of
 millions of customers takes too long). The rows are exactly what the API writes for an
-ExternalAuth customer with one address, and the ids, keys and emails follow the formulas the
+ExternalAuth customer with one address (its customer_addresses row and the customer_group_id /
+is_email_verified columns included), and the ids, keys and emails follow the formulas the
 load generator's --preseeded mode uses:
 
   id    = 00000000-0000-4000-8000-{i:012d}     key   = {prefix}-{i}
@@ -99,15 +100,19 @@ BEGIN;
 WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
   external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc,
-  company_name)
+  company_name, customer_group_id, is_email_verified)
 SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 1, '{prefix}-' || i,
   '{prefix}-' || i || '@Example.com', lower('{prefix}-' || i || '@Example.com'), NULL, NULL,
   'First' || (i % 97), 'Last' || (i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
-  NULL, jsonb({doc}), 'Company ' || (i % 5000) FROM x;
+  NULL, jsonb({doc}), 'Company ' || (i % 5000), NULL, 0 FROM x;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
+WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
+INSERT INTO customer_addresses (customer_id, position, project, country, city, postal_code)
+SELECT printf('00000000-0000-4000-8000-%012d', i), 0, 'demo', {city_case(True, 'i')},
+  {city_case(False, 'i')}, NULL FROM x;
 COMMIT;
 ANALYZE;
 PRAGMA journal_mode=WAL;
@@ -131,14 +136,18 @@ def postgres_sql(n: int, prefix: str) -> str:
 BEGIN;
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
   external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc,
-  company_name)
+  company_name, customer_group_id, is_email_verified)
 SELECT {cid}, 'demo', 1, '{prefix}-' || i, '{prefix}-' || i || '@Example.com',
   lower('{prefix}-' || i || '@Example.com'), NULL, NULL, 'First' || (i % 97), 'Last' || (i % 1000),
-  {ts}, {ts}, NULL, {doc}, 'Company ' || (i % 5000) FROM generate_series(0, {n - 1}) AS i;
+  {ts}, {ts}, NULL, {doc}, 'Company ' || (i % 5000), NULL, false
+  FROM generate_series(0, {n - 1}) AS i;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
+INSERT INTO customer_addresses (customer_id, position, project, country, city, postal_code)
+  SELECT {cid}, 0, 'demo', {city_case(True, 'i')}, {city_case(False, 'i')}, NULL
+  FROM generate_series(0, {n - 1}) AS i;
 COMMIT;
-ANALYZE;
+VACUUM ANALYZE;
 """
 
 

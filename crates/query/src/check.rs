@@ -17,7 +17,9 @@ use time::macros::format_description;
 
 use crate::ast::{self, CmpOp, Expr, ListOperand, Literal, Name, Operand, Span};
 use crate::custom::{CustomFieldTypes, TYPED_PREFIX};
-use crate::schema::{key_index, Column, Field, FieldType, Fields, KeyIndex, Schema};
+use crate::schema::{
+    element_index, key_index, Column, ElementIndex, Field, FieldType, Fields, KeyIndex, Schema,
+};
 
 /// A semantic error: detail and byte offset in the predicate text.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +60,19 @@ pub(crate) enum Cond {
         /// The equivalent JSON scope.
         json: Box<Cond>,
     },
+    /// `field(…)` on a top-level array of objects whose elements are mirrored in an indexed side
+    /// table ([`ElementIndex`]), with an inner predicate that only tests mirrored fields. The SQL
+    /// asks the side table (`inner`, whose tests carry the side table's columns); the evaluator
+    /// (and the SQL wherever the side table does not apply) uses `json`, the plain scope it was
+    /// rewritten from, so the semantics are the scope's by construction.
+    Elements {
+        /// Where the elements are mirrored.
+        index: ElementIndex,
+        /// The scope's inner predicate with every test on a side-table column.
+        inner: Box<Cond>,
+        /// The equivalent JSON scope.
+        json: Box<Cond>,
+    },
     /// A test on the value at `access`.
     Test {
         /// The field, relative to the current object.
@@ -75,7 +90,7 @@ impl Cond {
         match self {
             Cond::And(items) | Cond::Or(items) => 1 + items.iter().map(Cond::size).sum::<usize>(),
             Cond::Not(inner) | Cond::Scope { inner, .. } => 1 + inner.size(),
-            Cond::KeyIn { json, .. } => 1 + json.size(),
+            Cond::KeyIn { json, .. } | Cond::Elements { json, .. } => 1 + json.size(),
             Cond::Test { .. } => 1,
         }
     }
@@ -328,8 +343,12 @@ impl Checker<'_> {
                 };
                 // Only top-level fields: the side table describes the row, not a nested value.
                 let index = key_index(self.table, &field.text).filter(|_| prefix.is_empty());
-                Ok(match index {
-                    Some(index) => key_in(index, scope),
+                if let Some(index) = index {
+                    return Ok(key_in(index, scope));
+                }
+                let elements = element_index(self.table, &field.text).filter(|_| prefix.is_empty());
+                Ok(match elements {
+                    Some(index) => elements_in(index, scope),
                     None => scope,
                 })
             }
@@ -522,6 +541,81 @@ fn key_in(index: KeyIndex, scope: Cond) -> Cond {
             json: Box::new(scope),
         },
         _ => scope,
+    }
+}
+
+/// Rewrites `scope` (an array scope over an element-indexed field) to [`Cond::Elements`] when
+/// every test of its inner predicate is on a mirrored field; anything else stays a JSON scope.
+fn elements_in(index: ElementIndex, scope: Cond) -> Cond {
+    let inner = match &scope {
+        Cond::Scope {
+            mode: ScopeMode::Array,
+            inner,
+            ..
+        } => on_columns(&index, inner),
+        _ => None,
+    };
+    match inner {
+        Some(inner) => Cond::Elements {
+            index,
+            inner: Box::new(inner),
+            json: Box::new(scope),
+        },
+        None => scope,
+    }
+}
+
+/// `c` (a predicate on one element) with every test moved to its side-table column, or `None`
+/// when some part of it has no column. Only tests whose column form means what the JSON form
+/// means qualify: comparisons, `[not] in` and `is [not] defined` on a single string value (the
+/// column is NULL exactly where the element has no string there, and the column tests are
+/// NULL-guarded), combined with and / or / not.
+fn on_columns(index: &ElementIndex, c: &Cond) -> Option<Cond> {
+    match c {
+        Cond::And(items) => Some(Cond::And(
+            items
+                .iter()
+                .map(|i| on_columns(index, i))
+                .collect::<Option<_>>()?,
+        )),
+        Cond::Or(items) => Some(Cond::Or(
+            items
+                .iter()
+                .map(|i| on_columns(index, i))
+                .collect::<Option<_>>()?,
+        )),
+        Cond::Not(inner) => Some(Cond::Not(Box::new(on_columns(index, inner)?))),
+        Cond::Test {
+            access:
+                Access {
+                    key: Key::Static(name),
+                    column: None,
+                    lowercase_of: None,
+                },
+            shape: Shape::Single,
+            test: test @ (Test::Cmp(..) | Test::In { .. } | Test::Defined(_)),
+        } => {
+            let column = index
+                .columns
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, column)| *column)?;
+            let values_are_strings = match test {
+                Test::Cmp(_, v) => strings(std::slice::from_ref(v)).is_some(),
+                Test::In { values, .. } => strings(values).is_some(),
+                _ => true,
+            };
+            values_are_strings.then(|| Cond::Test {
+                access: Access {
+                    key: Key::Static(name),
+                    column: Some(column),
+                    lowercase_of: None,
+                },
+                shape: Shape::Single,
+                test: test.clone(),
+            })
+        }
+        _ => None,
     }
 }
 

@@ -22,7 +22,7 @@ pub(crate) fn eval(cond: &Cond, obj: &Json) -> bool {
         Cond::Or(items) => items.iter().any(|c| eval(c, obj)),
         Cond::Not(inner) => !eval(inner, obj),
         // The side table mirrors the JSON array; the JSON is the reference.
-        Cond::KeyIn { json, .. } => eval(json, obj),
+        Cond::KeyIn { json, .. } | Cond::Elements { json, .. } => eval(json, obj),
         Cond::Scope {
             access,
             mode,

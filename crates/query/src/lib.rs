@@ -252,11 +252,53 @@ pub fn parse_expand(expands: &[String]) -> Result<Vec<ExpandPath>, QueryError> {
 /// must be the only `FROM` item; columns are unqualified). The expression is never NULL.
 ///
 /// Customer predicates of the form `stores(key = …)` / `stores(key in (…))` read the store's
-/// `customer_emails (scope, customer_id)` table instead of the JSON, and on PostgreSQL
+/// `customer_emails (scope, customer_id)` table instead of the JSON, `addresses(…)` over the
+/// country, city and postal code read `customer_addresses`, and on PostgreSQL
 /// equality-only document predicates are prefixed with a `doc @> $n::jsonb` containment test
 /// (a necessary condition the GIN index on `doc` can serve); neither changes the result.
 pub fn compile_where(p: &Predicate, dialect: Dialect, first_param: usize) -> SqlFragment {
     sql::compile(&p.cond, p.doc_column, dialect, first_param)
+}
+
+/// A predicate that is exactly one lookup in an element side table (`addresses(country = …)`
+/// and nothing else): the side table alone answers which rows match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementLookup {
+    /// The side table.
+    pub table: &'static str,
+    /// Its column holding the id of the matching row.
+    pub owner_column: &'static str,
+    /// Its column holding the project.
+    pub project_column: &'static str,
+    /// A boolean expression over the side table's columns: some row of the side table with
+    /// this owner satisfies it exactly when the resource row satisfies the predicate.
+    pub condition: SqlFragment,
+}
+
+/// The side-table form of `p` when `p` is one element-indexed lookup (see
+/// [`ElementLookup`]); a capped count can then read the side table's index alone instead of
+/// probing it once per resource row. Placeholders for PostgreSQL start at `$first_param`.
+pub fn element_lookup(
+    p: &Predicate,
+    dialect: Dialect,
+    first_param: usize,
+) -> Option<ElementLookup> {
+    let mut cond = &p.cond;
+    while let check::Cond::And(items) = cond {
+        match items.as_slice() {
+            [one] => cond = one,
+            _ => return None,
+        }
+    }
+    match cond {
+        check::Cond::Elements { index, inner, .. } => Some(ElementLookup {
+            table: index.table,
+            owner_column: index.owner_column,
+            project_column: index.project_column,
+            condition: sql::compile_columns(inner, dialect, first_param),
+        }),
+        _ => None,
+    }
 }
 
 /// Compiles sort keys to an `ORDER BY` list (without the keywords), always ending in a unique

@@ -37,8 +37,9 @@ pub struct Field {
     pub name: &'static str,
     /// The field's type.
     pub ty: FieldType,
-    /// The dedicated column, when the field has one (only ever on top-level fields of the row or
-    /// inside an always-present object).
+    /// The dedicated column, when the field has one (only ever on top-level fields of the row,
+    /// inside an always-present object, or inside a top-level object whose absence makes the
+    /// column NULL, like `customerGroup.id`).
     pub column: Option<Column>,
     /// When set, the API JSON does not carry this field; its value is the lowercased value of
     /// the named sibling field (`lowercaseEmail` is derived from `email`).
@@ -207,6 +208,10 @@ const ADDRESS: &[Field] = &[
 
 const CUSTOMER_GROUP_ASSIGNMENT: &[Field] = &[object("customerGroup", REFERENCE)];
 
+/// The customer's own `customerGroup`: its id has a column (NULL when there is no group), which
+/// the SQL compiler compares instead of the document when the test is false on NULL anyway.
+const CUSTOMER_GROUP: &[Field] = &[col("id", S, "customer_group_id", true), doc("typeId", S)];
+
 const CUSTOMER_FIELDS: &[Field] = &[
     col("id", S, "id", false),
     col("version", FieldType::Number, "version", false),
@@ -240,10 +245,15 @@ const CUSTOMER_FIELDS: &[Field] = &[
     doc("vatId", S),
     col("customerNumber", S, "customer_number", true),
     col("externalId", S, "external_id", true),
-    doc("isEmailVerified", FieldType::Bool),
+    col(
+        "isEmailVerified",
+        FieldType::Bool,
+        "is_email_verified",
+        true,
+    ),
     doc("locale", S),
     doc("authenticationMode", S),
-    object("customerGroup", REFERENCE),
+    object("customerGroup", CUSTOMER_GROUP),
     object_array("customerGroupAssignments", CUSTOMER_GROUP_ASSIGNMENT),
     object_array("stores", KEY_REFERENCE),
     object_array("addresses", ADDRESS),
@@ -334,6 +344,66 @@ const KEY_INDEXES: &[(&str, &str, KeyIndex)] = &[(
         reserved: "",
     },
 )];
+
+/// An array of objects whose elements the store mirrors, one row per element, in a side table
+/// with a column per indexed field, so `field(…)` over those fields alone is answered by that
+/// table's indexes instead of a walk through every document's array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ElementIndex {
+    /// The side table.
+    pub(crate) table: &'static str,
+    /// Its column holding the id of the row the element belongs to.
+    pub(crate) owner_column: &'static str,
+    /// Its column holding the project (what the capped total of one project filters by).
+    pub(crate) project_column: &'static str,
+    /// The resource table's id column, qualified: the lookup is a subquery with a `FROM` of
+    /// its own.
+    pub(crate) id_column: &'static str,
+    /// The mirrored element fields: (field name, side-table column). A column is NULL exactly
+    /// where the element has no string under that name, as the JSON tests see it.
+    pub(crate) columns: &'static [(&'static str, Column)],
+    /// Fields whose equality usually leaves few rows (a postal code): a lookup testing one of
+    /// them for equality is asked as `id IN (…)`, so the side table's index drives it; any other
+    /// as a correlated `EXISTS`, which a page in the resource's order stops after a few rows.
+    pub(crate) selective: &'static [&'static str],
+}
+
+const fn side(name: &'static str) -> Column {
+    Column {
+        name,
+        nullable: true,
+    }
+}
+
+/// The element-indexed array fields: (resource table, top-level field, index).
+///
+/// `customer_addresses` holds one row per address (country, city, postal code), maintained in
+/// the same transaction as the customer row and deleted with it; each column leads an index.
+const ELEMENT_INDEXES: &[(&str, &str, ElementIndex)] = &[(
+    "customers",
+    "addresses",
+    ElementIndex {
+        table: "customer_addresses",
+        owner_column: "customer_id",
+        project_column: "project",
+        id_column: "customers.id",
+        columns: &[
+            ("country", side("country")),
+            ("city", side("city")),
+            ("postalCode", side("postal_code")),
+        ],
+        selective: &["postalCode"],
+    },
+)];
+
+/// The side-table index of the elements of top-level field `field` of the resource stored in
+/// `table`, if any.
+pub(crate) fn element_index(table: &str, field: &str) -> Option<ElementIndex> {
+    ELEMENT_INDEXES
+        .iter()
+        .find(|(t, f, _)| *t == table && *f == field)
+        .map(|(_, _, ix)| *ix)
+}
 
 /// The side-table index of top-level field `field` of the resource stored in `table`, if any.
 pub(crate) fn key_index(table: &str, field: &str) -> Option<KeyIndex> {

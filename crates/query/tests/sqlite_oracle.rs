@@ -27,8 +27,17 @@ const CREATE: &str = "CREATE TABLE customers (
     email TEXT NOT NULL, lowercase_email TEXT NOT NULL, customer_number TEXT, external_id TEXT,
     first_name TEXT, last_name TEXT, created_at TEXT NOT NULL, last_modified_at TEXT NOT NULL,
     doc TEXT NOT NULL,
-    -- The store writes companyName here with the row; generated keeps the two equal.
-    company_name TEXT GENERATED ALWAYS AS (json_extract(doc, '$.companyName')) VIRTUAL)";
+    -- The store writes companyName, customerGroup.id and isEmailVerified here with the row;
+    -- generated keeps the columns and the document equal.
+    company_name TEXT GENERATED ALWAYS AS (json_extract(doc, '$.companyName')) VIRTUAL,
+    customer_group_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.customerGroup.id')) VIRTUAL,
+    is_email_verified BOOLEAN GENERATED ALWAYS AS (json_extract(doc, '$.isEmailVerified')) VIRTUAL)";
+
+/// The store's address side table, which `addresses(…)` over country, city and postal code
+/// compiles against: one row per address, filled from the documents in `load`.
+const CREATE_ADDRESSES: &str = "CREATE TABLE customer_addresses (
+    customer_id TEXT NOT NULL, position INTEGER NOT NULL, project TEXT NOT NULL,
+    country TEXT, city TEXT, postal_code TEXT, PRIMARY KEY (customer_id, position))";
 
 /// The store's email-scope table, which `stores(key = …)` compiles against: one row per store
 /// key, or one with scope `''` for a global customer.
@@ -60,12 +69,14 @@ const TIMES: &[&str] = &[
 ];
 const COUNTRIES: &[&str] = &["DE", "US", "FR"];
 const CITIES: &[&str] = &["Berlin", "Paris", "NYC"];
+const POSTAL_CODES: &[&str] = &["10115", "75001", "1011"];
 const TAGS: &[&str] = &["a", "b", "c"];
 
 fn address() -> impl Strategy<Value = Value> {
     (
         pick(COUNTRIES),
         opt(pick(CITIES)),
+        opt(pick(POSTAL_CODES)),
         opt(pick(KEYS)),
         opt(prop_oneof![
             Just(json!(1)),
@@ -73,11 +84,14 @@ fn address() -> impl Strategy<Value = Value> {
             Just(json!(["a", "b"]))
         ]),
     )
-        .prop_map(|(country, city, key, custom)| {
+        .prop_map(|(country, city, postal_code, key, custom)| {
             let mut a = Map::new();
             a.insert("country".into(), json!(country));
             if let Some(c) = city {
                 a.insert("city".into(), json!(c));
+            }
+            if let Some(p) = postal_code {
+                a.insert("postalCode".into(), json!(p));
             }
             if let Some(k) = key {
                 a.insert("key".into(), json!(k));
@@ -452,6 +466,7 @@ fn address_pred() -> BoxedStrategy<String> {
     let leaf = prop_oneof![
         scalar_leaf("country", str_lit(COUNTRIES)),
         scalar_leaf("city", str_lit(CITIES)),
+        scalar_leaf("postalCode", str_lit(POSTAL_CODES)),
         scalar_leaf("key", str_lit(KEYS)),
         untyped_leaf("note").prop_map(|l| format!("custom(fields({l}))")),
     ];
@@ -536,6 +551,7 @@ fn load(rows: &[Row]) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute(CREATE, []).unwrap();
     conn.execute(CREATE_EMAILS, []).unwrap();
+    conn.execute(CREATE_ADDRESSES, []).unwrap();
     for r in rows {
         let d = &r.doc;
         let s = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -558,6 +574,20 @@ fn load(rows: &[Row]) -> Connection {
             ],
         )
         .unwrap();
+        for (i, a) in d["addresses"].as_array().unwrap().iter().enumerate() {
+            let field = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_owned);
+            conn.execute(
+                "INSERT INTO customer_addresses VALUES (?, ?, 'p', ?, ?, ?)",
+                rusqlite::params![
+                    s("id"),
+                    i64::try_from(i).unwrap(),
+                    field("country"),
+                    field("city"),
+                    field("postalCode")
+                ],
+            )
+            .unwrap();
+        }
         let mut scopes: Vec<&str> = d["stores"]
             .as_array()
             .unwrap()
@@ -689,6 +719,14 @@ fn fixed_cases_agree() {
         "addresses(country = \"DE\" and city = \"Berlin\")",
         "addresses(country = \"DE\" and city = \"Paris\")",
         "addresses is empty",
+        "addresses(country = \"DE\")",
+        "addresses(not(country = \"DE\"))",
+        "addresses(city is not defined or postalCode = \"10115\")",
+        "addresses(country in (\"DE\", \"FR\") and city != \"Paris\")",
+        "addresses(country = \"DE\" and key = \"k1\")",
+        "customerGroup(id = \"g1\")",
+        "not(customerGroup(id in (\"g1\", \"g2\")))",
+        "isEmailVerified = false",
         "shippingAddressIds = \"a11\"",
         "shippingAddressIds contains all (\"a11\", \"a10\")",
         "custom(fields(rank > 2.5))",

@@ -303,6 +303,27 @@ async fn run_scenario(
                             ))
                         ))
                     }
+                    "query_country" => {
+                        let (country, _) = CITIES[pick.index % CITIES.len()];
+                        client.get(format!(
+                            "{base}/customers?where={}&limit=20",
+                            url_encode(&format!("addresses(country = \"{country}\")"))
+                        ))
+                    }
+                    // No seeded customer is in a group: an index lookup that finds nothing.
+                    "query_customer_group" => client.get(format!(
+                        "{base}/customers?where={}&limit=20",
+                        url_encode(&format!(
+                            "customerGroup(id = \"00000000-0000-4000-9000-{:012}\")",
+                            pick.index
+                        ))
+                    )),
+                    // Every seeded customer is unverified: the count stops at the cap.
+                    "query_verified_sorted" => client.get(format!(
+                        "{base}/customers?where={}&sort={}&limit=20",
+                        url_encode("isEmailVerified = false"),
+                        url_encode("lastName asc")
+                    )),
                     "query_unindexed" => client.get(format!(
                         "{base}/customers?where={}&limit=20",
                         url_encode(&format!("companyName = \"Company {}\"", pick.index % 5000))

@@ -1,5 +1,5 @@
 //! The statements of customer writes, written once for both databases: the email rows and their
-//! cross-scope uniqueness, the customer row, its Messages and their numbering, the conditional
+//! cross-scope uniqueness, the customer row and its address rows, its Messages and their numbering, the conditional
 //! update, the customer's Customer Search entries, and customer tokens. Each runs inside the caller's write transaction.
 //!
 //! Lock order, shared with every customer writer (it matters on PostgreSQL, where writers run in
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::db::{insert_rows, Cell, Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::resources;
-use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
+use crate::rows::{to_i64, to_u64, AddressRow, CustomerRow, MessageRow, GLOBAL_SCOPE};
 use crate::search;
 use crate::subscriptions::{fan_out_change, fan_out_message, Change, ModifiedAt};
 use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
@@ -162,10 +162,8 @@ pub(crate) async fn insert_customer_row(
 ) -> Result<(), StoreError> {
     let doc = (conn.dialect().doc_in)(14);
     let sql = Sql::new(format!(
-        "INSERT INTO customers (id, project, version, key, email, lowercase_email, \
-         customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
-         password_hash, doc, company_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc}, $15)"
+        "INSERT INTO {CUSTOMER_COLUMNS} \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc}, $15, $16, $17)"
     ))
     .bind(&row.id)
     .bind(project)
@@ -181,11 +179,94 @@ pub(crate) async fn insert_customer_row(
     .bind(&row.last_modified_at)
     .bind(&row.password_hash)
     .bind(&row.doc)
-    .bind(&row.company_name);
+    .bind(&row.company_name)
+    .bind(&row.customer_group_id)
+    .bind(row.is_email_verified);
     conn.execute(sql)
         .await
         .on_unique("insert customer", &customer_uniques(row))?;
+    insert_address_rows(conn, project, &[row]).await?;
     search::index_customer(conn, project, &row.id, &row.doc).await
+}
+
+/// `customers (…)`: the columns every insert of a customer row writes, in bind order.
+const CUSTOMER_COLUMNS: &str = "customers (id, project, version, key, email, lowercase_email, \
+     customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
+     password_hash, doc, company_name, customer_group_id, is_email_verified)";
+
+/// Inserts the `customer_addresses` rows of `rows` (customers of `project`).
+async fn insert_address_rows(
+    conn: &mut Conn,
+    project: &str,
+    rows: &[&CustomerRow],
+) -> Result<(), StoreError> {
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .flat_map(|r| {
+            r.addresses.iter().map(|a| {
+                vec![
+                    Cell::from(&r.id),
+                    a.position.into(),
+                    project.into(),
+                    (&a.country).into(),
+                    (&a.city).into(),
+                    (&a.postal_code).into(),
+                ]
+            })
+        })
+        .collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO customer_addresses (customer_id, position, project, country, city, \
+         postal_code)",
+        "",
+        cells,
+    )
+    .await
+    .or_backend("insert customer addresses")?;
+    Ok(())
+}
+
+/// Brings the `customer_addresses` rows of `row` in line with its addresses. Most updates do not
+/// touch the addresses, and a read of a customer's few rows costs less than rewriting them and
+/// their four indexes.
+async fn sync_address_rows(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
+    let current = conn
+        .all(
+            Sql::new(
+                "SELECT position, country, city, postal_code FROM customer_addresses \
+                 WHERE customer_id = $1 ORDER BY position",
+            )
+            .bind(&row.id),
+        )
+        .await
+        .or_backend("read customer addresses")?;
+    let current = current
+        .iter()
+        .map(|r| {
+            Ok(AddressRow {
+                position: r.get(0)?,
+                country: r.get(1)?,
+                city: r.get(2)?,
+                postal_code: r.get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .or_backend("read customer addresses")?;
+    if current == row.addresses {
+        return Ok(());
+    }
+    conn.execute(Sql::new("DELETE FROM customer_addresses WHERE customer_id = $1").bind(&row.id))
+        .await
+        .or_backend("delete customer addresses")?;
+    insert_address_rows(conn, project, &[row]).await
 }
 
 /// Stores `messages`, numbering each one after the last message of its resource.
@@ -317,7 +398,8 @@ pub(crate) async fn update_customer_on(
         "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
          customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
          created_at = $9, last_modified_at = $10, password_hash = $11, doc = {doc}, \
-         company_name = $16 WHERE id = $13 AND project = $14 AND version = $15"
+         company_name = $16, customer_group_id = $17, is_email_verified = $18 \
+         WHERE id = $13 AND project = $14 AND version = $15"
     ))
     .bind(row.version)
     .bind(&row.key)
@@ -334,7 +416,9 @@ pub(crate) async fn update_customer_on(
     .bind(&row.id)
     .bind(project)
     .bind(to_i64(expected.get())?)
-    .bind(&row.company_name);
+    .bind(&row.company_name)
+    .bind(&row.customer_group_id)
+    .bind(row.is_email_verified);
     let done = conn
         .execute(sql)
         .await
@@ -342,6 +426,7 @@ pub(crate) async fn update_customer_on(
     if done == 0 {
         return Err(missed_write(conn, project, &row.id).await?);
     }
+    sync_address_rows(conn, project, row).await?;
     search::index_customer(conn, project, &row.id, &row.doc).await?;
     sync_email_rows(conn, project, row).await?;
     // What the customer references must exist at commit: under SQLite's write lock a plain
@@ -565,20 +650,22 @@ pub(crate) async fn insert_customers_on(
                 (&r.password_hash).into(),
                 Cell::Doc(r.doc.clone()),
                 (&r.company_name).into(),
+                (&r.customer_group_id).into(),
+                r.is_email_verified.into(),
             ]
         })
         .collect();
     let unnamed = [("key", ""), ("customerNumber", ""), ("id", "")];
     insert_rows(
         conn,
-        "INSERT INTO customers (id, project, version, key, email, lowercase_email, \
-         customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
-         password_hash, doc, company_name)",
+        &format!("INSERT INTO {CUSTOMER_COLUMNS}"),
         "",
         customers,
     )
     .await
     .on_unique("insert customers", &unnamed)?;
+    let rows: Vec<&CustomerRow> = items.iter().map(|i| &i.row).collect();
+    insert_address_rows(conn, project, &rows).await?;
     let docs: Vec<(&str, &str)> = items
         .iter()
         .map(|i| (i.row.id.as_str(), i.row.doc.as_str()))

@@ -7,7 +7,7 @@ use clientele_domain::resolve::{CUSTOMER_GROUP, STORE, TYPE};
 use clientele_domain::serde_formats::{format_datetime, parse_datetime};
 use clientele_domain::{Customer, Message, PasswordHash, Project};
 use clientele_query::schema::Schema;
-use clientele_query::{compile_order_by, compile_where, Dialect, SqlParam};
+use clientele_query::{compile_order_by, compile_where, element_lookup, Dialect, SqlParam};
 use time::OffsetDateTime;
 
 use crate::{ResourceLookup, ResourceQuery, ResourceRecord, StoreError};
@@ -33,6 +33,12 @@ pub(crate) struct CustomerRow {
     pub(crate) last_name: Option<String>,
     /// `companyName`, a column only so that an index can serve predicates on it.
     pub(crate) company_name: Option<String>,
+    /// `customerGroup.id`, a column only so that an index can serve predicates on it.
+    pub(crate) customer_group_id: Option<String>,
+    /// `isEmailVerified`, a column only so that an index can serve predicates on it.
+    pub(crate) is_email_verified: bool,
+    /// The `customer_addresses` rows: one per address, in document order.
+    pub(crate) addresses: Vec<AddressRow>,
     pub(crate) created_at: String,
     pub(crate) last_modified_at: String,
     pub(crate) password_hash: Option<String>,
@@ -43,6 +49,18 @@ pub(crate) struct CustomerRow {
     /// The generic-table resources the customer names, which the write must find (see
     /// [`customer_references`]).
     pub(crate) references: Vec<ReferencedResource>,
+}
+
+/// The column values of one `customer_addresses` row: the address fields predicates are
+/// indexed on (see `clientele_query::schema`), which the query compiler reads instead of the
+/// document's `addresses` array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddressRow {
+    /// The address's index in the document's `addresses` array.
+    pub(crate) position: i64,
+    pub(crate) country: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) postal_code: Option<String>,
 }
 
 /// A resource of the generic `resources` table that a customer document names.
@@ -81,6 +99,22 @@ impl CustomerRow {
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),
             company_name: c.company_name.clone(),
+            customer_group_id: c.customer_group.as_ref().map(|g| g.id.clone()),
+            is_email_verified: c.is_email_verified,
+            addresses: c
+                .addresses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    Ok(AddressRow {
+                        position: i64::try_from(i)
+                            .map_err(|_| StoreError::Backend("too many addresses".to_owned()))?,
+                        country: Some(a.country.clone()),
+                        city: a.city.clone(),
+                        postal_code: a.postal_code.clone(),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
             created_at: format_datetime(c.created_at),
             last_modified_at: format_datetime(c.last_modified_at),
             password_hash: c
@@ -430,7 +464,29 @@ impl PageSql {
             params.push(SqlParam::Text(store.clone()));
         }
         let order = compile_order_by(&q.sort, t.dialect, t.schema);
+        // A predicate that is one side-table lookup (`addresses(country = "DE")`) is counted in
+        // the side table's index alone: distinct owners of matching rows of this project, which
+        // stops at the cap, instead of one probe of the side table per row of the project.
+        let side_count = match (&q.predicate, t.store_filter && q.store.is_some()) {
+            (Some(p), false) if t.type_filter.is_none() => element_lookup(p, t.dialect, 2),
+            _ => None,
+        };
         let count = q.with_total.then(|| {
+            if let Some(lookup) = side_count {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT {owner} FROM {table} \
+                     WHERE {project} = {first} AND ({cond}) LIMIT {cap}) AS capped",
+                    owner = lookup.owner_column,
+                    table = lookup.table,
+                    project = lookup.project_column,
+                    first = placeholder(t.dialect, 1),
+                    cond = lookup.condition.sql,
+                    cap = TOTAL_CAP_WITH_PREDICATE,
+                );
+                let mut count_params = vec![SqlParam::Text(project.to_owned())];
+                count_params.extend(lookup.condition.params);
+                return (sql, count_params);
+            }
             let sql = if q.predicate.is_some() {
                 // The reported total is capped anyway, so stop counting at the cap instead of
                 // scanning every match of an unselective predicate.

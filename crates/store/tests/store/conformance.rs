@@ -1054,3 +1054,271 @@ async fn the_total_and_the_page_read_one_snapshot_while_writes_commit() {
     })
     .await;
 }
+
+/// `customer_addresses` and the customerGroup / isEmailVerified columns follow every write
+/// (insert, batch insert, update adding, changing and removing addresses, delete), as the
+/// queries they serve show. Pages of one with the total make the count statement run too (a
+/// shorter page would give the total itself); a customer with two matching addresses counts once.
+#[tokio::test]
+async fn address_and_flag_indexes_follow_every_customer_write() {
+    each_backend(|store| async move {
+        use clientele_domain::{Address, Reference};
+        use clientele_query::parse_where;
+        use clientele_store::CustomerWrite;
+
+        crate::common::seed_resource(&store, P, "customer-group", "g1").await;
+        let address = |country: &str, city: &str, postal: Option<&str>| Address {
+            country: country.to_owned(),
+            city: Some(city.to_owned()),
+            postal_code: postal.map(str::to_owned),
+            ..Address::default()
+        };
+        let matches = |store: Arc<dyn Store>, wheres: &'static str| async move {
+            let schema = customer_schema();
+            let predicate = parse_where(&[wheres.to_owned()], &HashMap::new(), &schema).unwrap();
+            let mut ids = Vec::new();
+            let mut total = None;
+            for offset in 0..10 {
+                let q = ResourceQuery {
+                    predicate: Some(predicate.clone()),
+                    ..page(1, offset, true)
+                };
+                let p = store.query_customers(P, &q).await.expect("query");
+                total = total.or(p.total);
+                ids.extend(p.results.into_iter().map(|c| c.email));
+            }
+            ids.sort();
+            assert_eq!(total, Some(ids.len() as u64), "total of {wheres}");
+            ids
+        };
+
+        let mut a = customer("a@example.com", &[]);
+        a.addresses = vec![
+            address("DE", "Berlin", Some("10115")),
+            address("DE", "Munich", None),
+        ];
+        a.is_email_verified = true;
+        a.customer_group = Some(Reference::new("customer-group", "g1"));
+        let mut b = customer("b@example.com", &[]);
+        b.addresses = vec![address("FR", "Paris", Some("75001"))];
+        insert(&store, &a).await.expect("insert a");
+        insert(&store, &b).await.expect("insert b");
+        let mut c = customer("c@example.com", &[]);
+        c.addresses = vec![address("DE", "Berlin", None)];
+        let results = store
+            .write_customers(
+                P,
+                vec![CustomerWrite::Insert {
+                    messages: vec![created(&c)],
+                    customer: c.clone(),
+                }],
+            )
+            .await
+            .expect("batch");
+        assert!(results.iter().all(Result::is_ok));
+
+        let s = store.clone();
+        assert_eq!(
+            matches(s.clone(), r#"addresses(country = "DE")"#).await,
+            ["a@example.com", "c@example.com"]
+        );
+        assert_eq!(
+            matches(
+                s.clone(),
+                r#"addresses(country = "DE" and city = "Berlin")"#
+            )
+            .await,
+            ["a@example.com", "c@example.com"]
+        );
+        assert_eq!(
+            matches(s.clone(), r#"addresses(postalCode = "10115")"#).await,
+            ["a@example.com"]
+        );
+        assert_eq!(
+            matches(s.clone(), r#"isEmailVerified = true"#).await,
+            ["a@example.com"]
+        );
+        assert_eq!(
+            matches(s.clone(), r#"customerGroup(id = "g1")"#).await,
+            ["a@example.com"]
+        );
+
+        // Update: a loses its German addresses and its group, b's city changes and it gains one.
+        let mut a2 = a.clone();
+        a2.version = Version::FIRST.next();
+        a2.addresses = vec![address("US", "Boston", Some("02108"))];
+        a2.is_email_verified = false;
+        a2.customer_group = None;
+        store
+            .update_customer(P, &a2, Version::FIRST, vec![])
+            .await
+            .expect("update a");
+        let mut b2 = b.clone();
+        b2.version = Version::FIRST.next();
+        b2.addresses = vec![
+            address("FR", "Lyon", Some("75001")),
+            address("DE", "Berlin", None),
+        ];
+        b2.is_email_verified = true;
+        store
+            .update_customer(P, &b2, Version::FIRST, vec![])
+            .await
+            .expect("update b");
+        assert_eq!(
+            matches(s.clone(), r#"addresses(country = "DE")"#).await,
+            ["b@example.com", "c@example.com"]
+        );
+        assert!(matches(s.clone(), r#"addresses(city = "Paris")"#)
+            .await
+            .is_empty());
+        assert_eq!(
+            matches(
+                s.clone(),
+                r#"addresses(city = "Lyon" and postalCode = "75001")"#
+            )
+            .await,
+            ["b@example.com"]
+        );
+        assert!(matches(s.clone(), r#"addresses(postalCode = "10115")"#)
+            .await
+            .is_empty());
+        assert_eq!(
+            matches(s.clone(), r#"isEmailVerified = true"#).await,
+            ["b@example.com"]
+        );
+        assert!(matches(s.clone(), r#"customerGroup(id = "g1")"#)
+            .await
+            .is_empty());
+
+        // Delete: the side-table rows go with the customer.
+        store
+            .delete_customer(P, &c.id, Version::FIRST, false, vec![])
+            .await
+            .expect("delete c");
+        assert_eq!(
+            matches(
+                s.clone(),
+                r#"addresses(country = "DE" and city = "Berlin")"#
+            )
+            .await,
+            ["b@example.com"]
+        );
+    })
+    .await;
+}
+
+/// The backfill of the migration that added `customer_addresses` and the customerGroup /
+/// isEmailVerified columns (sqlite 0014, postgres 0013) derives from the documents exactly what
+/// the write path writes: after the derived rows and columns are wiped and the migration's
+/// backfill statements run again, they are as the store wrote them.
+#[tokio::test]
+async fn the_address_migration_backfills_what_the_writes_write() {
+    crate::common::each_backend_at(|store, url| async move {
+        use clientele_domain::{Address, Reference};
+        use sqlx::{Connection, Row};
+
+        crate::common::seed_resource(&store, P, "customer-group", "g1").await;
+        let mut a = customer("a@example.com", &[]);
+        a.addresses = vec![
+            Address {
+                country: "DE".to_owned(),
+                city: Some("Berlin".to_owned()),
+                postal_code: Some("10115".to_owned()),
+                ..Address::default()
+            },
+            Address {
+                country: "FR".to_owned(),
+                ..Address::default()
+            },
+        ];
+        a.is_email_verified = true;
+        a.customer_group = Some(Reference::new("customer-group", "g1"));
+        insert(&store, &a).await.expect("insert a");
+        insert(&store, &customer("b@example.com", &[]))
+            .await
+            .expect("insert b");
+
+        let sqlite = url.starts_with("sqlite:");
+        let migration = if sqlite {
+            include_str!("../../migrations/sqlite/0014_address_indexes.sql")
+        } else {
+            include_str!("../../migrations/postgres/0013_address_indexes.sql")
+        };
+        let backfill: Vec<String> = migration
+            .split(';')
+            .map(|chunk| {
+                chunk
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|s| {
+                s.starts_with("INSERT INTO customer_addresses") || s.starts_with("UPDATE customers")
+            })
+            .collect();
+        assert_eq!(backfill.len(), 2, "{backfill:?}");
+        let snapshot = "SELECT c.id, c.customer_group_id, \
+             CASE WHEN c.is_email_verified THEN 'true' WHEN NOT c.is_email_verified THEN 'false' END, \
+             a.position, a.project, a.country, a.city, a.postal_code \
+             FROM customers c LEFT JOIN customer_addresses a ON a.customer_id = c.id \
+             ORDER BY c.id, a.position";
+        let wipe = [
+            "DELETE FROM customer_addresses",
+            "UPDATE customers SET customer_group_id = NULL, is_email_verified = NULL",
+        ];
+        type Line = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        macro_rules! run {
+            ($conn:expr) => {{
+                let read = |rows: Vec<_>| -> Vec<Line> {
+                    rows.iter()
+                        .map(|r| {
+                            (
+                                Row::get::<String, _>(r, 0),
+                                Row::get::<Option<String>, _>(r, 1),
+                                Row::get::<Option<String>, _>(r, 2),
+                                Row::get::<Option<i64>, _>(r, 3),
+                                Row::get::<Option<String>, _>(r, 4),
+                                Row::get::<Option<String>, _>(r, 5),
+                                Row::get::<Option<String>, _>(r, 6),
+                                Row::get::<Option<String>, _>(r, 7),
+                            )
+                        })
+                        .collect()
+                };
+                let written = read(sqlx::query(snapshot).fetch_all(&mut $conn).await.unwrap());
+                for s in wipe {
+                    sqlx::query(s).execute(&mut $conn).await.unwrap();
+                }
+                for s in &backfill {
+                    sqlx::query(s).execute(&mut $conn).await.unwrap();
+                }
+                let backfilled = read(sqlx::query(snapshot).fetch_all(&mut $conn).await.unwrap());
+                (written, backfilled)
+            }};
+        }
+        let (written, backfilled) = if sqlite {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            run!(conn)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            run!(conn)
+        };
+        assert_eq!(written.len(), 3, "{written:?}");
+        // The flags were written (a's two address lines), so the wipe had something to undo.
+        assert!(written.iter().all(|l| l.2.is_some()), "{written:?}");
+        assert_eq!(backfilled, written);
+    })
+    .await;
+}

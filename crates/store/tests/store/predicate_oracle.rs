@@ -96,6 +96,7 @@ const TIME_LITERALS: &[&str] = &[
 ];
 const COUNTRIES: &[&str] = &["DE", "US", "FR"];
 const CITIES: &[&str] = &["Berlin", "Paris", "NYC"];
+const POSTAL_CODES: &[&str] = &["10115", "75001"];
 const ADDRESS_KEYS: &[&str] = &["home", "work"];
 const STORES: &[&str] = &["s1", "s2"];
 /// Customers per case.
@@ -344,6 +345,11 @@ fn build(scope: &str, i: usize, s: &Spec) -> Customer {
             key: key.clone(),
             country: country.clone(),
             city: city.clone(),
+            // A postal code on some addresses (indexed like country and city), derived so the
+            // generated customers keep their shape.
+            postal_code: key
+                .as_ref()
+                .map(|_| POSTAL_CODES[j % POSTAL_CODES.len()].to_owned()),
             ..Address::default()
         })
         .collect();
@@ -486,6 +492,7 @@ fn address_predicate() -> BoxedStrategy<String> {
         prop_oneof![
             scalar_leaf("country", str_lit(COUNTRIES)),
             scalar_leaf("city", str_lit(CITIES)),
+            scalar_leaf("postalCode", str_lit(POSTAL_CODES)),
             scalar_leaf("key", str_lit(ADDRESS_KEYS)),
             scalar_leaf("id", str_lit(&["a00", "a10", "a11", "a21"])),
         ]
