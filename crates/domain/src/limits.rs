@@ -11,7 +11,8 @@
 //! - custom field values (anything under a `fields` object, and the `value` of a
 //!   `set…CustomField` action): at most [`MAX_CUSTOM_FIELD_CHARS`] characters per string;
 //! - the fields the store keeps in indexed columns (`firstName`, `lastName`, `companyName`,
-//!   `customerNumber`, `externalId`, wherever they appear): at most [`MAX_INDEXED_TEXT_CHARS`]
+//!   `customerNumber`, `externalId`, and an address's `city` and `postalCode`, wherever they
+//!   appear): at most [`MAX_INDEXED_TEXT_CHARS`]
 //!   characters, so that one index entry stays within PostgreSQL's B-tree row limit (about
 //!   2.7 kB) on both backends alike;
 //! - every other string (addresses, free text): at most [`MAX_TEXT_CHARS`] characters.
@@ -41,6 +42,8 @@ const INDEXED_FIELDS: &[&str] = &[
     "companyName",
     "customerNumber",
     "externalId",
+    "city",
+    "postalCode",
 ];
 
 /// Fields holding a password.

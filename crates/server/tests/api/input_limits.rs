@@ -125,10 +125,15 @@ async fn indexed_fields_take_their_longest_values_on_every_backend() {
             &token,
             "longest@example.com",
             json!({"firstName": longest(1), "lastName": longest(2), "companyName": longest(3),
-                   "customerNumber": longest(4), "externalId": longest(5)}),
+                   "customerNumber": longest(4), "externalId": longest(5),
+                   "addresses": [{"country": "DE", "city": longest(6), "postalCode": longest(7)}]}),
         )
         .await;
     assert_eq!(c["lastName"].as_str().unwrap().chars().count(), 256);
+    assert_eq!(
+        c["addresses"][0]["city"].as_str().unwrap().chars().count(),
+        256
+    );
     for field in [
         "firstName",
         "lastName",
@@ -141,12 +146,28 @@ async fn indexed_fields_take_their_longest_values_on_every_backend() {
                 "/demo/customers",
                 &token,
                 json!({"email": "over@example.com", "authenticationMode": "ExternalAuth",
-                       field: format!("{}x", longest(6))}),
+                       field: format!("{}x", longest(8))}),
             )
             .await;
         assert_eq!(
             message(r.error(400, "InvalidInput")),
             format!("Invalid value for field '{field}': it is longer than 256 characters.")
+        );
+    }
+    for field in ["city", "postalCode"] {
+        let r = app
+            .post(
+                "/demo/customers",
+                &token,
+                json!({"email": "over@example.com", "authenticationMode": "ExternalAuth",
+                       "addresses": [{"country": "DE", field: format!("{}x", longest(9))}]}),
+            )
+            .await;
+        assert_eq!(
+            message(r.error(400, "InvalidInput")),
+            format!(
+                "Invalid value for field 'addresses[0].{field}': it is longer than 256 characters."
+            )
         );
     }
     assert_eq!(count(&app, &token).await, 1);

@@ -889,7 +889,7 @@ async fn customers_with_the_longest_allowed_values_are_written_and_found_while_s
             &token,
             &id,
             &c["version"],
-            json!([{"action": "addAddress", "address": {"country": "FR", "city": long}}]),
+            json!([{"action": "addAddress", "address": {"country": "FR", "additionalAddressInfo": long}}]),
         )
         .await
         .ok(200)
