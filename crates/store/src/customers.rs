@@ -12,7 +12,7 @@ use clientele_domain::{Message, Version};
 
 use std::collections::HashMap;
 
-use crate::db::{insert_rows, Cell, Conn, Sql};
+use crate::db::{insert_rows, Arg, Cell, Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::resources;
 use crate::rows::{to_i64, to_u64, CustomerRow, MessageRow, GLOBAL_SCOPE};
@@ -399,39 +399,97 @@ pub(crate) async fn missed_write(
 
 /// Replaces a customer if its stored version is `expected` and stores its Messages, inside the
 /// caller's write transaction (shared by `update_customer` and token redemption).
+///
+/// With `previous` (the row as stored at `expected`, as the caller read it), only the columns
+/// whose values differ from it are set, besides `version`, `last_modified_at` and `doc`:
+/// SQLite rewrites the index entries of every column an `UPDATE` sets, changed or not, so
+/// setting all of them rewrote ten index entries per update (about five times the WAL bytes
+/// and three times the SQLite CPU of setting only the changed ones). A stale `previous` is
+/// harmless: its version is `expected`, so the `UPDATE` matches no row unless it is current.
 pub(crate) async fn update_customer_on(
     conn: &mut Conn,
     project: &str,
     row: &CustomerRow,
+    previous: Option<&CustomerRow>,
     expected: Version,
     messages: &[Message],
 ) -> Result<(), StoreError> {
     // The conditional UPDATE comes first: it takes the row lock, and a writer whose version is
     // stale either finds no row at once or, waiting for the lock, re-checks after the holder
     // commits and touches no row (409) — it never queues for any other lock.
-    let doc = (conn.dialect().doc_in)(12);
-    let sql = Sql::new(format!(
-        "UPDATE customers SET version = $1, key = $2, email = $3, lowercase_email = $4, \
-         customer_number = $5, external_id = $6, first_name = $7, last_name = $8, \
-         created_at = $9, last_modified_at = $10, password_hash = $11, doc = {doc}, \
-         company_name = $16 WHERE id = $13 AND project = $14 AND version = $15"
-    ))
-    .bind(row.version)
-    .bind(&row.key)
-    .bind(&row.email)
-    .bind(&row.lowercase_email)
-    .bind(&row.customer_number)
-    .bind(&row.external_id)
-    .bind(&row.first_name)
-    .bind(&row.last_name)
-    .bind(&row.created_at)
-    .bind(&row.last_modified_at)
-    .bind(&row.password_hash)
-    .bind(&row.doc)
-    .bind(&row.id)
-    .bind(project)
-    .bind(to_i64(expected.get())?)
-    .bind(&row.company_name);
+    let mut sets: Vec<(&str, Arg)> = vec![
+        ("version", row.version.into()),
+        ("last_modified_at", (&row.last_modified_at).into()),
+    ];
+    let changed = |new: &str, old: Option<&str>| previous.is_none() || old != Some(new);
+    if changed(&row.email, previous.map(|p| p.email.as_str())) {
+        sets.push(("email", (&row.email).into()));
+    }
+    if changed(
+        &row.lowercase_email,
+        previous.map(|p| p.lowercase_email.as_str()),
+    ) {
+        sets.push(("lowercase_email", (&row.lowercase_email).into()));
+    }
+    if changed(&row.created_at, previous.map(|p| p.created_at.as_str())) {
+        sets.push(("created_at", (&row.created_at).into()));
+    }
+    let optional = [
+        ("key", &row.key, previous.map(|p| &p.key)),
+        (
+            "customer_number",
+            &row.customer_number,
+            previous.map(|p| &p.customer_number),
+        ),
+        (
+            "external_id",
+            &row.external_id,
+            previous.map(|p| &p.external_id),
+        ),
+        (
+            "first_name",
+            &row.first_name,
+            previous.map(|p| &p.first_name),
+        ),
+        ("last_name", &row.last_name, previous.map(|p| &p.last_name)),
+        (
+            "password_hash",
+            &row.password_hash,
+            previous.map(|p| &p.password_hash),
+        ),
+        (
+            "company_name",
+            &row.company_name,
+            previous.map(|p| &p.company_name),
+        ),
+    ];
+    for (column, new, old) in optional {
+        if old != Some(new) {
+            sets.push((column, new.into()));
+        }
+    }
+    let mut text = String::from("UPDATE customers SET ");
+    let mut args: Vec<Arg> = Vec::with_capacity(sets.len() + 4);
+    for (column, arg) in sets {
+        args.push(arg);
+        text.push_str(&format!("{column} = ${}, ", args.len()));
+    }
+    args.push((&row.doc).into());
+    text.push_str(&format!("doc = {}", (conn.dialect().doc_in)(args.len())));
+    text.push_str(&format!(
+        " WHERE id = ${} AND project = ${} AND version = ${}",
+        args.len() + 1,
+        args.len() + 2,
+        args.len() + 3
+    ));
+    let mut sql = Sql::new(text);
+    for arg in args {
+        sql = sql.bind(arg);
+    }
+    let sql = sql
+        .bind(&row.id)
+        .bind(project)
+        .bind(to_i64(expected.get())?);
     let done = conn
         .execute(sql)
         .await
@@ -498,7 +556,8 @@ pub(crate) async fn write_batch_on(
                 None => run.push(item),
                 Some(expected) => {
                     insert_customers_on(conn, project, &std::mem::take(&mut run)).await?;
-                    update_customer_on(conn, project, &item.row, expected, &item.messages).await?;
+                    update_customer_on(conn, project, &item.row, None, expected, &item.messages)
+                        .await?;
                 }
             }
         }
@@ -513,7 +572,7 @@ pub(crate) async fn write_batch_on(
         let result = match item.expected {
             None => insert_customer_on(conn, project, &item.row, &item.messages).await,
             Some(expected) => {
-                update_customer_on(conn, project, &item.row, expected, &item.messages).await
+                update_customer_on(conn, project, &item.row, None, expected, &item.messages).await
             }
         };
         match result {
