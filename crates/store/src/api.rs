@@ -433,6 +433,17 @@ pub trait Store: Send + Sync + 'static {
         expected: Version,
         messages: Vec<Message>,
     ) -> Result<(), StoreError>;
+    /// [`Store::update_customer`] for a caller that read the customer at `expected`
+    /// (`previous`): only what changed since is written, which spares SQLite rewriting the
+    /// index entries of unchanged columns. Same outcome and errors as `update_customer`.
+    async fn update_customer_from(
+        &self,
+        project: &str,
+        previous: &Customer,
+        customer: &Customer,
+        expected: Version,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError>;
     /// Applies `writes` in order in one transaction, each exactly as `insert_customer` or
     /// `update_customer` would, so a bulk import pays for one commit instead of one per
     /// customer. A write the store refuses (duplicate, missing reference, version) is undone

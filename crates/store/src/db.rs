@@ -744,9 +744,20 @@ async fn drain(queue: WriteQueue, pools: Pools) {
 /// Runs `jobs` as one transaction on `conn` and answers each. Returns whether the connection
 /// may be reused: not after a failure of the transaction itself, nor after a body failed inside
 /// the database (not a refusal), which may have left the connection in any state.
+///
+/// Each statement is a hand-off to SQLite's worker thread (two context switches), which is
+/// most of what a small write costs; so the statements around the bodies travel together: the
+/// first savepoint with `BEGIN`, and each body's end (`RELEASE`, or `ROLLBACK TO` and
+/// `RELEASE`) with the next body's savepoint. When such a pair fails, which of its statements
+/// ran is unknown, so the group is treated as broken (rolled back, every caller told), as
+/// when a single savepoint statement failed before.
 async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
     let begin = conn.dialect().begin_write;
-    if let Err(e) = conn.execute(Sql::new(begin)).await {
+    let savepoint = format!("SAVEPOINT {GROUP_SAVEPOINT}");
+    if let Err(e) = conn
+        .execute(Sql::new(format!("{begin}; {savepoint}")))
+        .await
+    {
         // BEGIN may have started a transaction without answering.
         let error = backend("begin write transaction", &e);
         for job in jobs {
@@ -758,34 +769,30 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
     let mut reusable = true;
     let mut broken: Option<StoreError> = None;
     let mut ran = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    let last = jobs.len().saturating_sub(1);
+    for (i, job) in jobs.into_iter().enumerate() {
         if let Some(error) = &broken {
             ran.push((job.reply, Err(copy(error))));
             continue;
         }
-        if let Err(e) = conn
-            .execute(Sql::new(format!("SAVEPOINT {GROUP_SAVEPOINT}")))
-            .await
-        {
-            let error = backend("savepoint", &e);
-            ran.push((job.reply, Err(copy(&error))));
-            broken = Some(error);
-            continue;
-        }
+        // The body runs under the savepoint opened by the statement before it.
         let outcome = (job.body)(conn).await;
-        let ended = match &outcome {
-            Ok(_) => conn
-                .execute(Sql::new(format!("RELEASE SAVEPOINT {GROUP_SAVEPOINT}")))
-                .await
-                .map(drop),
+        let mut end = match &outcome {
+            Ok(_) => format!("RELEASE SAVEPOINT {GROUP_SAVEPOINT}"),
             Err(error) => {
                 // A refusal leaves a healthy connection; a failure of the database may have
                 // left anything, so the connection goes once the group is done.
                 reusable &= error.is_refusal();
-                undo_body(conn).await
+                format!(
+                    "ROLLBACK TO SAVEPOINT {GROUP_SAVEPOINT}; RELEASE SAVEPOINT {GROUP_SAVEPOINT}"
+                )
             }
         };
-        if let Err(e) = ended {
+        if i < last {
+            end.push_str("; ");
+            end.push_str(&savepoint);
+        }
+        if let Err(e) = conn.execute(Sql::new(end)).await {
             // Without its savepoint the body's effects cannot be told from the others'.
             broken = Some(backend("end savepoint", &e));
         }
@@ -820,15 +827,6 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
             false
         }
     }
-}
-
-/// Undoes everything the current body did since its savepoint, and ends the savepoint.
-async fn undo_body(conn: &mut Conn) -> Result<(), sqlx::Error> {
-    conn.execute(Sql::new(format!("ROLLBACK TO SAVEPOINT {GROUP_SAVEPOINT}")))
-        .await?;
-    conn.execute(Sql::new(format!("RELEASE SAVEPOINT {GROUP_SAVEPOINT}")))
-        .await
-        .map(drop)
 }
 
 /// Sends `outcome` to a caller who may have gone (its write is done either way).

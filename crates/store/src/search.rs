@@ -45,20 +45,31 @@ pub(crate) async fn enabled(conn: &mut Conn, project: &str) -> Result<bool, Stor
         return Ok(false);
     };
     let settings: String = row.get(0).or_backend("read search status")?;
-    let settings: ProjectSettings = serde_json::from_str(&settings)
+    enabled_in(Some(&settings))
+}
+
+/// [`enabled`] from a `projects.settings` value read by the caller (`None`: no such project),
+/// for writes that read it together with other things in one statement (the same rule about
+/// when to read it applies).
+pub(crate) fn enabled_in(settings: Option<&str>) -> Result<bool, StoreError> {
+    let Some(settings) = settings else {
+        return Ok(false);
+    };
+    let settings: ProjectSettings = serde_json::from_str(settings)
         .map_err(|e| StoreError::Backend(format!("project settings: {e}")))?;
     Ok(settings.customer_search_on())
 }
 
 /// Replaces the index entries of customer `id` with those of its API JSON `doc`, when the
-/// project's search is on ([`enabled`]).
+/// project's search is on (`enabled`, read by the caller as [`enabled`] says).
 pub(crate) async fn index_customer(
     conn: &mut Conn,
     project: &str,
     id: &str,
     doc: &str,
+    enabled: bool,
 ) -> Result<(), StoreError> {
-    if !enabled(conn, project).await? {
+    if !enabled {
         return Ok(());
     }
     let entries = entries_of(doc)?;

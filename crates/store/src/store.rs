@@ -767,9 +767,30 @@ impl Store for SqlStore {
         let project = project.to_owned();
         self.backend
             .write("commit update customer", move |c| {
-                Box::pin(
-                    async move { update_customer_on(c, &project, &row, expected, &messages).await },
-                )
+                Box::pin(async move {
+                    update_customer_on(c, &project, &row, None, expected, &messages).await
+                })
+            })
+            .await
+    }
+
+    async fn update_customer_from(
+        &self,
+        project: &str,
+        previous: &Customer,
+        customer: &Customer,
+        expected: Version,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let previous = CustomerRow::of(previous)?;
+        let row = CustomerRow::of(customer)?;
+        let project = project.to_owned();
+        self.backend
+            .write("commit update customer", move |c| {
+                Box::pin(async move {
+                    update_customer_on(c, &project, &row, Some(&previous), expected, &messages)
+                        .await
+                })
             })
             .await
     }
@@ -1136,7 +1157,7 @@ impl Store for SqlStore {
                         });
                     }
                     invalidate_customer_tokens(c, &project, &row.id, kind).await?;
-                    update_customer_on(c, &project, &row, change.expected, &change.messages)
+                    update_customer_on(c, &project, &row, None, change.expected, &change.messages)
                         .await?;
                     if change.revoke_oauth_tokens {
                         c.execute(revoke_sql(&project, &row.id))

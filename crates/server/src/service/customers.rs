@@ -295,6 +295,8 @@ pub async fn update(
         &Wanted::for_update(&current, &update.actions),
     )
     .await?;
+    // Kept to tell the store what changed (it writes only that).
+    let previous = current.clone();
     let ((mut next, payloads), requested) = with_context(state, &project, now, |ctx| {
         apply_all_with(current, &update.actions, ctx, &resolved)
     })?;
@@ -306,7 +308,7 @@ pub async fn update(
     let messages = envelopes(state, &next, next.version.get(), payloads, actor, now);
     state
         .store
-        .update_customer(project_key, &next, expected, messages)
+        .update_customer_from(project_key, &previous, &next, expected, messages)
         .await
         .map_err(|e| write_error(e, &id, expected.get()))?;
     Ok(next)
