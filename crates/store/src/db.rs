@@ -37,7 +37,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
-use crate::readers::Readers;
+use crate::readers::{FromLocal, FromLocalRow, LocalRow, Readers};
 use crate::rows::PageSql;
 use crate::StoreError;
 
@@ -162,17 +162,25 @@ pub(crate) enum Row {
     Sqlite(SqliteRow),
     /// From PostgreSQL.
     Postgres(PgRow),
+    /// From SQLite through the [`Readers`].
+    Local(LocalRow),
+}
+
+/// Why a reader's row could not be read as the type asked for, as sqlx says it.
+fn local_decode(message: String) -> sqlx::Error {
+    sqlx::Error::Decode(message.into())
 }
 
 impl Row {
     /// The whole row as `T`: a tuple of its columns in order, or a `sqlx::FromRow` type.
     pub(crate) fn decode<T>(&self) -> Result<T, sqlx::Error>
     where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow,
     {
         match self {
             Row::Sqlite(r) => T::from_row(r),
             Row::Postgres(r) => T::from_row(r),
+            Row::Local(r) => T::from_local_row(r).map_err(local_decode),
         }
     }
 
@@ -182,11 +190,13 @@ impl Row {
         T: for<'r> Decode<'r, Sqlite>
             + Type<Sqlite>
             + for<'r> Decode<'r, Postgres>
-            + Type<Postgres>,
+            + Type<Postgres>
+            + FromLocal,
     {
         match self {
             Row::Sqlite(r) => r.try_get(i),
             Row::Postgres(r) => r.try_get(i),
+            Row::Local(r) => r.get(i).map_err(local_decode),
         }
     }
 }
@@ -318,6 +328,23 @@ impl Backend {
             Some(row) => row.decode().map(Some).or_backend(what),
             None => Ok(None),
         }
+    }
+
+    /// The first row of `sql`, a lookup bounded by a unique index (or otherwise tiny): on
+    /// SQLite through the [`Readers`], without a thread hand-off.
+    pub(crate) async fn read_one(
+        &self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<Option<Row>, StoreError> {
+        if let Backend::Sqlite(Pools {
+            readers: Some(readers),
+            ..
+        }) = self
+        {
+            return Ok(readers.row(&sql, what).await?.map(Row::Local));
+        }
+        self.read().await?.optional(sql).await.or_backend(what)
     }
 
     /// A connection for a write transaction (SQLite's single writer).

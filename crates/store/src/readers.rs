@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
 use tokio::sync::Semaphore;
 
@@ -82,6 +83,98 @@ impl Drop for Owned {
         }
     }
 }
+
+/// One row a reader returned: its column values, owned (read as `db::Row`).
+#[derive(Debug)]
+pub(crate) struct LocalRow(Vec<Value>);
+
+impl LocalRow {
+    /// Column `i` as `T`.
+    pub(crate) fn get<T: FromLocal>(&self, i: usize) -> Result<T, String> {
+        let value = self.0.get(i).ok_or_else(|| format!("no column {i}"))?;
+        T::from_local(value).map_err(|e| format!("column {i}: {e}"))
+    }
+}
+
+/// A Rust value one column of a [`LocalRow`] can be read as; the same strictness as sqlx's
+/// decoding (text is not a number, NULL only into an `Option`).
+pub(crate) trait FromLocal: Sized {
+    /// `value` as `Self`, or why not.
+    fn from_local(value: &Value) -> Result<Self, String>;
+}
+
+impl FromLocal for String {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(format!("expected text, found {:?}", other.data_type())),
+        }
+    }
+}
+
+impl FromLocal for i64 {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Integer(v) => Ok(*v),
+            other => Err(format!(
+                "expected an integer, found {:?}",
+                other.data_type()
+            )),
+        }
+    }
+}
+
+impl FromLocal for bool {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        i64::from_local(value).map(|v| v != 0)
+    }
+}
+
+impl FromLocal for f64 {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Real(v) => Ok(*v),
+            // SQLite stores a whole REAL as an integer.
+            #[allow(clippy::cast_precision_loss)]
+            Value::Integer(v) => Ok(*v as f64),
+            other => Err(format!("expected a number, found {:?}", other.data_type())),
+        }
+    }
+}
+
+impl<T: FromLocal> FromLocal for Option<T> {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_local(other).map(Some),
+        }
+    }
+}
+
+/// A tuple a whole [`LocalRow`] can be read as, column by column.
+pub(crate) trait FromLocalRow: Sized {
+    /// `row` as `Self`, or why not.
+    fn from_local_row(row: &LocalRow) -> Result<Self, String>;
+}
+
+macro_rules! tuple_from_local_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FromLocal),+> FromLocalRow for ($($t,)+) {
+            fn from_local_row(row: &LocalRow) -> Result<Self, String> {
+                Ok(($(row.get::<$t>($i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_local_row!(A 0);
+tuple_from_local_row!(A 0, B 1);
+tuple_from_local_row!(A 0, B 1, C 2);
+tuple_from_local_row!(A 0, B 1, C 2, D 3);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// Why a page query stopped before its end.
 enum Stopped {
@@ -165,6 +258,20 @@ impl Readers {
             return Err(StoreError::Unavailable);
         };
         first_pair(conn, sql).map_err(|e| failed(what, &e))
+    }
+
+    /// The first row of `sql`, every column. For statements bounded by a unique index (or
+    /// otherwise tiny): it runs on the calling thread.
+    pub(crate) async fn row(
+        &self,
+        sql: &Sql,
+        what: &'static str,
+    ) -> Result<Option<LocalRow>, StoreError> {
+        let taken = self.take().await?;
+        let Some(conn) = taken.conn.as_ref() else {
+            return Err(StoreError::Unavailable);
+        };
+        first_row(conn, sql).map_err(|e| failed(what, &e))
     }
 
     /// Runs a page query (and its count) under the deadline `timeout` from now: on this thread
@@ -291,6 +398,20 @@ fn page_rows(conn: &Connection, sql: &PageSql) -> rusqlite::Result<PageRows> {
         None => None,
     };
     Ok((out, total))
+}
+
+/// The first row of `sql`, every column.
+fn first_row(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<LocalRow>> {
+    let mut stmt = prepared(conn, sql)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => (0..columns)
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map(|values| Some(LocalRow(values))),
+        None => Ok(None),
+    }
 }
 
 /// The first row of `sql` as two text columns, the second nullable.

@@ -98,12 +98,7 @@ impl SqlStore {
 
     /// Runs `sql` on a read connection; its first row, if any.
     async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
-        self.backend
-            .read()
-            .await?
-            .optional(sql)
-            .await
-            .or_backend(what)
+        self.backend.read_one(sql, what).await
     }
 
     /// Runs `sql` alone as a write transaction; a violation of the unique `field` is
