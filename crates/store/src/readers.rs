@@ -6,7 +6,8 @@
 //! wake-ups per statement (issue 12's profile: about a third of a GET's CPU). Here a read takes
 //! an idle connection, runs its statements where it is, and puts the connection back.
 //!
-//! What may run here: the point lookups of the read path ([`Readers::doc`], by a unique index,
+//! What may run here: the point lookups of the read path ([`Readers::doc`] for a customer,
+//! [`Readers::row`] for any other single row, read back as a [`LocalRow`]; by a unique index,
 //! so bounded) and the page queries ([`Readers::page`]), which run on the calling thread for at
 //! most [`INLINE_BUDGET`] and, when they need longer, start again on a blocking thread under
 //! the query deadline, so a long query never holds a runtime thread. Writes never run here:
