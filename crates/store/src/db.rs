@@ -27,7 +27,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use clientele_query::SqlParam;
 use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::postgres::PgRow;
 use sqlx::query::Query;
@@ -38,6 +37,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
+use crate::readers::{FromLocal, FromLocalRow, LocalRow, Readers};
 use crate::rows::PageSql;
 use crate::StoreError;
 
@@ -66,91 +66,8 @@ pub(crate) async fn queued_notifications(conn: &mut Conn) -> Result<(), StoreErr
 /// A boxed, sendable future borrowing for `'a`.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The rows of one page (document text and, for customers, the password hash) and the count.
-pub(crate) type PageRows = (Vec<(String, Option<String>)>, Option<i64>);
-
-/// A bound value.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    /// Text or NULL.
-    Text(Option<String>),
-    /// An integer.
-    Int(i64),
-    /// A float.
-    Float(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(Some(v.to_owned()))
-    }
-}
-
-impl From<&String> for Arg {
-    fn from(v: &String) -> Self {
-        Arg::Text(Some(v.clone()))
-    }
-}
-
-impl From<&Option<String>> for Arg {
-    fn from(v: &Option<String>) -> Self {
-        Arg::Text(v.clone())
-    }
-}
-
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(v)
-    }
-}
-
-impl From<bool> for Arg {
-    fn from(v: bool) -> Self {
-        Arg::Bool(v)
-    }
-}
-
-impl From<&SqlParam> for Arg {
-    fn from(p: &SqlParam) -> Self {
-        match p {
-            SqlParam::Text(s) => Arg::Text(Some(s.clone())),
-            SqlParam::Int(i) => Arg::Int(*i),
-            SqlParam::Float(f) => Arg::Float(*f),
-            SqlParam::Bool(b) => Arg::Bool(*b),
-        }
-    }
-}
-
-/// One statement: SQL text with `$n` placeholders and its arguments in placeholder order.
-#[derive(Debug, Clone)]
-pub(crate) struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    /// A statement without arguments yet.
-    pub(crate) fn new(text: impl Into<String>) -> Self {
-        Sql {
-            text: text.into(),
-            args: Vec::new(),
-        }
-    }
-
-    /// Binds the next placeholder.
-    pub(crate) fn bind(mut self, arg: impl Into<Arg>) -> Self {
-        self.args.push(arg.into());
-        self
-    }
-
-    /// Binds the next placeholders, in order.
-    pub(crate) fn bind_all<'a>(mut self, args: impl IntoIterator<Item = &'a SqlParam>) -> Self {
-        self.args.extend(args.into_iter().map(Arg::from));
-        self
-    }
-}
+pub(crate) use crate::rows::PageRows;
+pub(crate) use crate::statement::{Arg, Sql};
 
 /// `sql` as a sqlx query of `DB` with its arguments bound.
 fn bound<'q, DB>(sql: &'q Sql) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
@@ -161,8 +78,8 @@ where
     f64: Encode<'q, DB> + Type<DB>,
     bool: Encode<'q, DB> + Type<DB>,
 {
-    let mut q = sqlx::query(&sql.text);
-    for a in &sql.args {
+    let mut q = sqlx::query(sql.text());
+    for a in sql.args() {
         q = match a {
             Arg::Text(s) => q.bind(s.as_deref()),
             Arg::Int(i) => q.bind(*i),
@@ -288,7 +205,9 @@ pub(crate) async fn insert_rows(
         text.push(' ');
         text.push_str(tail);
         let mut sql = Sql::new(text);
-        sql.args = args;
+        for arg in args {
+            sql = sql.bind(arg);
+        }
         changed += conn.execute(sql).await?;
     }
     Ok(changed)
@@ -300,17 +219,25 @@ pub(crate) enum Row {
     Sqlite(SqliteRow),
     /// From PostgreSQL.
     Postgres(PgRow),
+    /// From SQLite through the [`Readers`].
+    Local(LocalRow),
+}
+
+/// Why a reader's row could not be read as the type asked for, as sqlx says it.
+fn local_decode(message: String) -> sqlx::Error {
+    sqlx::Error::Decode(message.into())
 }
 
 impl Row {
     /// The whole row as `T`: a tuple of its columns in order, or a `sqlx::FromRow` type.
     pub(crate) fn decode<T>(&self) -> Result<T, sqlx::Error>
     where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow,
     {
         match self {
             Row::Sqlite(r) => T::from_row(r),
             Row::Postgres(r) => T::from_row(r),
+            Row::Local(r) => T::from_local_row(r).map_err(local_decode),
         }
     }
 
@@ -320,11 +247,13 @@ impl Row {
         T: for<'r> Decode<'r, Sqlite>
             + Type<Sqlite>
             + for<'r> Decode<'r, Postgres>
-            + Type<Postgres>,
+            + Type<Postgres>
+            + FromLocal,
     {
         match self {
             Row::Sqlite(r) => r.try_get(i),
             Row::Postgres(r) => r.try_get(i),
+            Row::Local(r) => r.get(i).map_err(local_decode),
         }
     }
 }
@@ -422,6 +351,9 @@ pub(crate) struct Pools {
     pub(crate) waiting: Waiting,
     /// The write bodies waiting for the writer, committed in groups.
     pub(crate) queue: WriteQueue,
+    /// The point lookups' and page queries' connections, used without a thread hand-off
+    /// (`readers`); none for an in-memory database, which only its one sqlx connection sees.
+    pub(crate) readers: Option<Arc<Readers>>,
 }
 
 /// The pools of the open database.
@@ -441,6 +373,44 @@ impl Backend {
             Backend::Postgres(p, w) => w.on(p.acquire()).await.map(Conn::Postgres),
         }
         .or_backend("acquire connection")
+    }
+
+    /// The first row of `sql`, two text columns of which the second may be NULL (a document
+    /// and its password hash), for a lookup bounded by a unique index: on SQLite through the
+    /// [`Readers`], without a thread hand-off.
+    pub(crate) async fn read_doc(
+        &self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        if let Backend::Sqlite(Pools {
+            readers: Some(readers),
+            ..
+        }) = self
+        {
+            return readers.doc(&sql, what).await;
+        }
+        match self.read().await?.optional(sql).await.or_backend(what)? {
+            Some(row) => row.decode().map(Some).or_backend(what),
+            None => Ok(None),
+        }
+    }
+
+    /// The first row of `sql`, a lookup bounded by a unique index (or otherwise tiny): on
+    /// SQLite through the [`Readers`], without a thread hand-off.
+    pub(crate) async fn read_one(
+        &self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<Option<Row>, StoreError> {
+        if let Backend::Sqlite(Pools {
+            readers: Some(readers),
+            ..
+        }) = self
+        {
+            return Ok(readers.row(&sql, what).await?.map(Row::Local));
+        }
+        self.read().await?.optional(sql).await.or_backend(what)
     }
 
     /// A connection for a write transaction (SQLite's single writer).

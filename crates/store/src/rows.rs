@@ -12,6 +12,9 @@ use time::OffsetDateTime;
 
 use crate::{ResourceLookup, ResourceQuery, ResourceRecord, StoreError};
 
+/// The rows of one page (document text and, for customers, the password hash) and the count.
+pub(crate) type PageRows = (Vec<(String, Option<String>)>, Option<i64>);
+
 /// Most matches `total` reports when a predicate is present (commercetools caps it, digest §7.4).
 pub(crate) const TOTAL_CAP_WITH_PREDICATE: u64 = 10_000;
 

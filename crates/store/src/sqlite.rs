@@ -11,17 +11,22 @@
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
 //! decide behaviour.
 
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::db::{
     page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql, WriteQueue,
 };
 use crate::error::SqlxResultExt;
 use crate::pool_stats::Waiting;
+use crate::readers::Readers;
 use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
@@ -80,12 +85,32 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         tracing::error!(error = %e, "SQLite migrations failed");
         StoreError::Backend(format!("SQLite migrations: {e}"))
     })?;
+    let waiting = Waiting::default();
+    let readers = if in_memory {
+        None
+    } else {
+        reader_path(&read).await?.map(|path| {
+            let max = opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+            Arc::new(Readers::new(path, max, waiting.clone()))
+        })
+    };
     Ok(Backend::Sqlite(Pools {
         read,
         write,
-        waiting: Waiting::default(),
+        waiting,
         queue: WriteQueue::default(),
+        readers,
     }))
+}
+
+/// The file of the open database, for the [`Readers`] to open; none for a temporary one.
+async fn reader_path(pool: &SqlitePool) -> Result<Option<PathBuf>, StoreError> {
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(pool)
+            .await
+            .or_backend("find SQLite database file")?;
+    Ok((!file.is_empty()).then(|| PathBuf::from(file)))
 }
 
 /// Runs a page query (and its count) under the query deadline.
@@ -94,6 +119,9 @@ pub(crate) async fn run_page(
     sql: PageSql,
     timeout: Duration,
 ) -> Result<PageRows, StoreError> {
+    if let Some(readers) = &pools.readers {
+        return readers.page(sql, timeout).await;
+    }
     run_read(pools, timeout, move |c| {
         Box::pin(async move { page_on(c, &sql).await })
     })
@@ -198,7 +226,9 @@ mod tests {
     async fn a_read_waiting_for_the_only_connection_is_counted_until_it_gets_one() {
         let (store, pools, path) = temp_store(Duration::from_secs(5)).await;
         assert_eq!(store.pool_stats().waiting, 0);
+        // Both ways a read may take: a sqlx connection and the rusqlite readers' permits.
         let held = pools.read.acquire().await.unwrap();
+        let held_readers = pools.readers.as_ref().unwrap().hold_all().await;
         let reader = {
             let store = std::sync::Arc::new(store);
             let s = store.clone();
@@ -216,6 +246,7 @@ mod tests {
             assert_eq!(store.pool_stats().waiting, 1);
             assert!(!task.is_finished());
             drop(held);
+            drop(held_readers);
             assert!(task.await.unwrap().unwrap().is_none());
             store
         };

@@ -98,12 +98,7 @@ impl SqlStore {
 
     /// Runs `sql` on a read connection; its first row, if any.
     async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
-        self.backend
-            .read()
-            .await?
-            .optional(sql)
-            .await
-            .or_backend(what)
+        self.backend.read_one(sql, what).await
     }
 
     /// Runs `sql` alone as a write transaction; a violation of the unique `field` is
@@ -641,7 +636,21 @@ impl Store for SqlStore {
 
     fn pool_stats(&self) -> crate::PoolStats {
         match &self.backend {
-            Backend::Sqlite(p) => crate::pool_stats::of(&[&p.read, &p.write], &p.waiting),
+            Backend::Sqlite(p) => {
+                let stats = crate::pool_stats::of(&[&p.read, &p.write], &p.waiting);
+                match &p.readers {
+                    Some(r) => {
+                        let (idle, in_use) = r.occupancy();
+                        crate::PoolStats {
+                            open: stats.open + idle + in_use,
+                            in_use: stats.in_use + in_use,
+                            max: stats.max + r.max(),
+                            waiting: stats.waiting,
+                        }
+                    }
+                    None => stats,
+                }
+            }
             Backend::Postgres(p, w) => crate::pool_stats::of(&[p], w),
         }
     }
@@ -675,10 +684,9 @@ impl Store for SqlStore {
             .bind(store.as_deref().unwrap_or(GLOBAL_SCOPE))
             .bind(&email.to_lowercase()),
         };
-        let Some(r) = self.read_one(sql, "get customer").await? else {
+        let Some((doc, hash)) = self.backend.read_doc(sql, "get customer").await? else {
             return Ok(None);
         };
-        let (doc, hash): (String, Option<String>) = r.decode().or_backend("read customer")?;
         customer_from_row(&doc, hash).map(Some)
     }
 

@@ -1,0 +1,487 @@
+//! SQLite reads without a hand-off: a small pool of rusqlite connections to the database file,
+//! used on the calling task's own thread.
+//!
+//! sqlx runs every SQLite connection on a worker thread of its own and passes each statement
+//! and each row over channels, so a read that takes SQLite a few microseconds costs two thread
+//! wake-ups per statement (issue 12's profile: about a third of a GET's CPU). Here a read takes
+//! an idle connection, runs its statements where it is, and puts the connection back.
+//!
+//! What may run here: the point lookups of the read path ([`Readers::doc`] for a customer,
+//! [`Readers::row`] for any other single row, read back as a [`LocalRow`]; by a unique index,
+//! so bounded) and the page queries ([`Readers::page`]), which run on the calling thread for at
+//! most [`INLINE_BUDGET`] and, when they need longer, start again on a blocking thread under
+//! the query deadline, so a long query never holds a runtime thread. Writes never run here:
+//! they stay on sqlx's single writer (`db::WriteQueue`). A read sees every write committed
+//! before it started (each statement, or each page's `BEGIN`, opens a fresh WAL snapshot), so
+//! nothing here can serve a stale customer.
+//!
+//! Owns only the connections and the statement runner; the SQL comes from `store` (written
+//! once for both databases, `$n` placeholders bound by number as sqlx does).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
+use tokio::sync::Semaphore;
+
+use crate::pool_stats::Waiting;
+use crate::rows::{PageRows, PageSql};
+use crate::statement::{Arg, Sql};
+use crate::StoreError;
+
+/// How long a page query may run on the calling (runtime) thread before it is interrupted and
+/// started again on a blocking thread: an indexed page takes well under this, a scan more.
+const INLINE_BUDGET: Duration = Duration::from_millis(2);
+/// VM instructions between two looks at the clock.
+const PROGRESS_STEPS: i32 = 1000;
+/// How long a reader waits for a lock (only a WAL checkpoint's or recovery's) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection (a handful of shapes are hot).
+const STATEMENT_CACHE: usize = 64;
+
+/// The reader connections of one SQLite database file.
+pub(crate) struct Readers {
+    /// The database file.
+    path: PathBuf,
+    /// Connections not in use.
+    idle: Mutex<Vec<Connection>>,
+    /// One permit per connection that may be in use at once (the pool size).
+    permits: Arc<Semaphore>,
+    /// Tasks waiting for a permit, shared with the sqlx pools' count.
+    waiting: Waiting,
+    /// The pool size.
+    max: u32,
+}
+
+/// A connection taken from [`Readers`], put back when dropped.
+struct Taken<'a> {
+    readers: &'a Readers,
+    conn: Option<Connection>,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.readers.lock().push(conn);
+        }
+    }
+}
+
+/// A connection that may leave the calling thread (a page query moved to a blocking thread).
+struct Owned {
+    readers: Arc<Readers>,
+    conn: Option<Connection>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.readers.lock().push(conn);
+        }
+    }
+}
+
+/// One row a reader returned: its column values, owned (read as `db::Row`).
+#[derive(Debug)]
+pub(crate) struct LocalRow(Vec<Value>);
+
+impl LocalRow {
+    /// Column `i` as `T`.
+    pub(crate) fn get<T: FromLocal>(&self, i: usize) -> Result<T, String> {
+        let value = self.0.get(i).ok_or_else(|| format!("no column {i}"))?;
+        T::from_local(value).map_err(|e| format!("column {i}: {e}"))
+    }
+}
+
+/// A Rust value one column of a [`LocalRow`] can be read as; the same strictness as sqlx's
+/// decoding (text is not a number, NULL only into an `Option`).
+pub(crate) trait FromLocal: Sized {
+    /// `value` as `Self`, or why not.
+    fn from_local(value: &Value) -> Result<Self, String>;
+}
+
+impl FromLocal for String {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(format!("expected text, found {:?}", other.data_type())),
+        }
+    }
+}
+
+impl FromLocal for i64 {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Integer(v) => Ok(*v),
+            other => Err(format!(
+                "expected an integer, found {:?}",
+                other.data_type()
+            )),
+        }
+    }
+}
+
+impl FromLocal for bool {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        i64::from_local(value).map(|v| v != 0)
+    }
+}
+
+impl FromLocal for f64 {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Real(v) => Ok(*v),
+            // SQLite stores a whole REAL as an integer.
+            #[allow(clippy::cast_precision_loss)]
+            Value::Integer(v) => Ok(*v as f64),
+            other => Err(format!("expected a number, found {:?}", other.data_type())),
+        }
+    }
+}
+
+impl<T: FromLocal> FromLocal for Option<T> {
+    fn from_local(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_local(other).map(Some),
+        }
+    }
+}
+
+/// A tuple a whole [`LocalRow`] can be read as, column by column.
+pub(crate) trait FromLocalRow: Sized {
+    /// `row` as `Self`, or why not.
+    fn from_local_row(row: &LocalRow) -> Result<Self, String>;
+}
+
+macro_rules! tuple_from_local_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FromLocal),+> FromLocalRow for ($($t,)+) {
+            fn from_local_row(row: &LocalRow) -> Result<Self, String> {
+                Ok(($(row.get::<$t>($i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_local_row!(A 0);
+tuple_from_local_row!(A 0, B 1);
+tuple_from_local_row!(A 0, B 1, C 2);
+tuple_from_local_row!(A 0, B 1, C 2, D 3);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// Why a page query stopped before its end.
+enum Stopped {
+    /// It ran past the inline budget but not past the deadline: run it again elsewhere.
+    Budget,
+    /// It failed (or ran past the deadline).
+    Failed(StoreError),
+}
+
+impl Readers {
+    /// Readers of the database file at `path`, at most `max` in use at once, waiters counted
+    /// in `waiting`. Connections are opened when first needed.
+    pub(crate) fn new(path: PathBuf, max: u32, waiting: Waiting) -> Self {
+        Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(usize::try_from(max).unwrap_or(1))),
+            waiting,
+            max,
+        }
+    }
+
+    /// The pool size.
+    pub(crate) fn max(&self) -> u32 {
+        self.max
+    }
+
+    /// Connections open and not in use, and connections in use.
+    pub(crate) fn occupancy(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.lock().len()).unwrap_or(u32::MAX);
+        let in_use = self
+            .max
+            .saturating_sub(u32::try_from(self.permits.available_permits()).unwrap_or(0));
+        (idle, in_use)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An idle connection, or a new one.
+    fn connection(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.lock().pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| failed("open SQLite reader", &e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| conn.pragma_update(None, "query_only", true))
+            .map_err(|e| failed("set up SQLite reader", &e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    /// Takes a connection for use on this thread, waiting (counted) for a permit.
+    async fn take(&self) -> Result<Taken<'_>, StoreError> {
+        let permit = self
+            .waiting
+            .on(self.permits.acquire())
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        Ok(Taken {
+            readers: self,
+            conn: Some(self.connection()?),
+            _permit: permit,
+        })
+    }
+
+    /// The first row of `sql` as (text, optional text): a document and its password hash.
+    /// For statements bounded by a unique index: it runs on the calling thread.
+    pub(crate) async fn doc(
+        &self,
+        sql: &Sql,
+        what: &'static str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let taken = self.take().await?;
+        let Some(conn) = taken.conn.as_ref() else {
+            return Err(StoreError::Unavailable);
+        };
+        first_pair(conn, sql).map_err(|e| failed(what, &e))
+    }
+
+    /// The first row of `sql`, every column. For statements bounded by a unique index (or
+    /// otherwise tiny): it runs on the calling thread.
+    pub(crate) async fn row(
+        &self,
+        sql: &Sql,
+        what: &'static str,
+    ) -> Result<Option<LocalRow>, StoreError> {
+        let taken = self.take().await?;
+        let Some(conn) = taken.conn.as_ref() else {
+            return Err(StoreError::Unavailable);
+        };
+        first_row(conn, sql).map_err(|e| failed(what, &e))
+    }
+
+    /// Runs a page query (and its count) under the deadline `timeout` from now: on this thread
+    /// while it takes at most [`INLINE_BUDGET`], else again on a blocking thread.
+    pub(crate) async fn page(
+        self: &Arc<Self>,
+        sql: PageSql,
+        timeout: Duration,
+    ) -> Result<PageRows, StoreError> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        {
+            let taken = tokio::time::timeout(timeout, self.take())
+                .await
+                .map_err(|_| StoreError::QueryTimedOut)??;
+            let Some(conn) = taken.conn.as_ref() else {
+                return Err(StoreError::Unavailable);
+            };
+            let budget = (Instant::now() + INLINE_BUDGET).min(deadline);
+            match page_until(conn, &sql, budget, deadline) {
+                Ok(rows) => return Ok(rows),
+                Err(Stopped::Failed(e)) => return Err(e),
+                Err(Stopped::Budget) => {}
+            }
+        }
+        let permit = tokio::time::timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            self.waiting.on(self.permits.clone().acquire_owned()),
+        )
+        .await
+        .map_err(|_| StoreError::QueryTimedOut)?
+        .map_err(|_| StoreError::Unavailable)?;
+        let owned = Owned {
+            readers: self.clone(),
+            conn: Some(self.connection()?),
+            _permit: permit,
+        };
+        tokio::task::spawn_blocking(move || {
+            let Some(conn) = owned.conn.as_ref() else {
+                return Err(StoreError::Unavailable);
+            };
+            page_until(conn, &sql, deadline, deadline).map_err(|stopped| match stopped {
+                Stopped::Failed(e) => e,
+                Stopped::Budget => StoreError::QueryTimedOut,
+            })
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "SQLite query task failed");
+            StoreError::Backend(format!("query task: {e}"))
+        })?
+    }
+
+    /// Holds every connection permit until the returned guard drops (tests: a read must wait).
+    #[cfg(test)]
+    pub(crate) async fn hold_all(&self) -> tokio::sync::SemaphorePermit<'_> {
+        #[allow(clippy::unwrap_used)]
+        self.permits.acquire_many(self.max).await.unwrap()
+    }
+}
+
+/// Runs `sql`'s page (and count) in one read transaction on `conn`, interrupted at `stop`;
+/// past `stop` but before `deadline` it is `Budget`, past `deadline` `QueryTimedOut`.
+fn page_until(
+    conn: &Connection,
+    sql: &PageSql,
+    stop: Instant,
+    deadline: Instant,
+) -> Result<PageRows, Stopped> {
+    conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= stop));
+    let result = (|| {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        let rows = page_rows(conn, sql);
+        conn.prepare_cached("ROLLBACK")?.execute([])?;
+        rows
+    })();
+    conn.progress_handler(0, None::<fn() -> bool>);
+    match result {
+        Ok(rows) => Ok(rows),
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => {
+            // An interrupted statement may leave the read transaction open.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            if Instant::now() < deadline {
+                Err(Stopped::Budget)
+            } else {
+                tracing::warn!(operation = "page query", "query cancelled by the timeout");
+                Err(Stopped::Failed(StoreError::QueryTimedOut))
+            }
+        }
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Err(Stopped::Failed(failed("page query", &e)))
+        }
+    }
+}
+
+/// The page's rows and its total (from the page when it ends the matches, else counted).
+fn page_rows(conn: &Connection, sql: &PageSql) -> rusqlite::Result<PageRows> {
+    let select = Sql::new(sql.select.as_str()).bind_all(&sql.select_params);
+    let mut stmt = prepared(conn, &select)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push((row.get(0)?, row.get(1)?));
+    }
+    drop(rows);
+    drop(stmt);
+    let from_page = sql.total_from_page(out.len());
+    let total = match &sql.count {
+        Some(_) if from_page.is_some() => from_page,
+        Some((count_sql, params)) => {
+            let count = Sql::new(count_sql.as_str()).bind_all(params);
+            let mut stmt = prepared(conn, &count)?;
+            let mut rows = stmt.raw_query();
+            match rows.next()? {
+                Some(row) => Some(row.get(0)?),
+                None => return Err(rusqlite::Error::QueryReturnedNoRows),
+            }
+        }
+        None => None,
+    };
+    Ok((out, total))
+}
+
+/// The first row of `sql`, every column.
+fn first_row(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<LocalRow>> {
+    let mut stmt = prepared(conn, sql)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => (0..columns)
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map(|values| Some(LocalRow(values))),
+        None => Ok(None),
+    }
+}
+
+/// The first row of `sql` as two text columns, the second nullable.
+fn first_pair(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<(String, Option<String>)>> {
+    let mut stmt = prepared(conn, sql)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => Ok(Some((row.get(0)?, row.get(1)?))),
+        None => Ok(None),
+    }
+}
+
+/// `sql` prepared (from the connection's cache) with its arguments bound. A `$n` placeholder
+/// takes argument `n`, wherever it stands and however often, as in sqlx.
+fn prepared<'c>(
+    conn: &'c Connection,
+    sql: &Sql,
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql.text())?;
+    bind(&mut stmt, sql.args())?;
+    Ok(stmt)
+}
+
+fn bind(stmt: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for i in 1..=stmt.parameter_count() {
+        let n = stmt
+            .parameter_name(i)
+            .and_then(|name| name.strip_prefix(['$', '?']))
+            .and_then(|digits| digits.parse::<usize>().ok())
+            .unwrap_or(i);
+        let arg = n
+            .checked_sub(1)
+            .and_then(|k| args.get(k))
+            .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
+        match arg {
+            Arg::Text(Some(s)) => stmt.raw_bind_parameter(i, s.as_str())?,
+            Arg::Text(None) => stmt.raw_bind_parameter(i, rusqlite::types::Null)?,
+            Arg::Int(v) => stmt.raw_bind_parameter(i, *v)?,
+            Arg::Float(v) => stmt.raw_bind_parameter(i, *v)?,
+            Arg::Bool(v) => stmt.raw_bind_parameter(i, i64::from(*v))?,
+        }
+    }
+    Ok(())
+}
+
+/// Logs `err` and turns it into what the caller may see, as `error::backend` does for sqlx:
+/// an interrupted statement is `QueryTimedOut`; busy, locked, I/O, full and cannot-open are
+/// `Unavailable`; anything else `Backend`.
+fn failed(what: &'static str, err: &rusqlite::Error) -> StoreError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::OperationInterrupted) => {
+            tracing::warn!(operation = what, error = %err, "query cancelled by the timeout");
+            StoreError::QueryTimedOut
+        }
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::OutOfMemory
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::DiskFull
+            | ErrorCode::CannotOpen,
+        ) => {
+            tracing::error!(operation = what, error = %err, "database unavailable");
+            StoreError::Unavailable
+        }
+        _ => {
+            tracing::error!(operation = what, error = %err, "database error");
+            StoreError::Backend(format!("{what}: {err}"))
+        }
+    }
+}
