@@ -90,63 +90,6 @@ where
     q
 }
 
-/// Statements with more arguments than this are bound by position on SQLite ([`anonymous`]).
-const NUMBERED_ARGS_AT_MOST: usize = 32;
-
-/// `sql` with its `$n` placeholders turned into anonymous `?`s, its arguments repeated in the
-/// order the placeholders occur, when it has more than [`NUMBERED_ARGS_AT_MOST`] arguments.
-///
-/// SQLite keeps numbered and named parameters in a list that it searches from the start when
-/// it prepares each one and again when sqlx asks each one's name while binding: both quadratic
-/// in the number of parameters. A multi-row `INSERT` of 6,000 arguments spent over half of an
-/// import's CPU there (perf, 20k customers). Anonymous parameters have no names to search.
-/// Quoted text (`'$.path'`, `"column"`) is left as it is.
-fn anonymous(sql: Sql) -> Sql {
-    if sql.args.len() <= NUMBERED_ARGS_AT_MOST {
-        return sql;
-    }
-    let bytes = sql.text.as_bytes();
-    let mut text = String::with_capacity(sql.text.len());
-    let mut args = Vec::with_capacity(sql.args.len());
-    let (mut i, mut copied, mut quote) = (0, 0, None::<u8>);
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                let end = (i + 1..bytes.len())
-                    .find(|&j| !bytes[j].is_ascii_digit())
-                    .unwrap_or(bytes.len());
-                let arg = sql.text[i + 1..end]
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|n| sql.args.get(n));
-                // A placeholder without an argument stays numbered, for SQLite to report.
-                let Some(arg) = arg else {
-                    i = end;
-                    continue;
-                };
-                text.push_str(&sql.text[copied..i]);
-                text.push('?');
-                args.push(arg.clone());
-                copied = end;
-                i = end;
-                continue;
-            }
-            None => {}
-        }
-        i += 1;
-    }
-    if args.is_empty() {
-        return sql;
-    }
-    text.push_str(&sql.text[copied..]);
-    Sql { text, args }
-}
-
 /// One value of a row of a multi-row `INSERT` ([`insert_rows`]).
 #[derive(Debug, Clone)]
 pub(crate) enum Cell {
@@ -279,7 +222,7 @@ impl Conn {
     pub(crate) async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
         Ok(match self {
             Conn::Sqlite(c) => {
-                let sql = anonymous(sql);
+                let sql = sql.anonymous();
                 bound(&sql).execute(&mut **c).await?.rows_affected()
             }
             Conn::Postgres(c) => bound(&sql).execute(&mut **c).await?.rows_affected(),
@@ -290,7 +233,7 @@ impl Conn {
     pub(crate) async fn optional(&mut self, sql: Sql) -> Result<Option<Row>, sqlx::Error> {
         Ok(match self {
             Conn::Sqlite(c) => {
-                let sql = anonymous(sql);
+                let sql = sql.anonymous();
                 bound(&sql).fetch_optional(&mut **c).await?.map(Row::Sqlite)
             }
             Conn::Postgres(c) => bound(&sql)
@@ -304,7 +247,7 @@ impl Conn {
     pub(crate) async fn all(&mut self, sql: Sql) -> Result<Vec<Row>, sqlx::Error> {
         Ok(match self {
             Conn::Sqlite(c) => {
-                let sql = anonymous(sql);
+                let sql = sql.anonymous();
                 bound(&sql)
                     .fetch_all(&mut **c)
                     .await?
@@ -814,56 +757,5 @@ fn copy(error: &StoreError) -> StoreError {
         StoreError::QueryTimedOut => StoreError::QueryTimedOut,
         StoreError::Backend(message) => StoreError::Backend(message.clone()),
         other => StoreError::Backend(other.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn texts(sql: &Sql) -> Vec<String> {
-        sql.args
-            .iter()
-            .map(|a| match a {
-                Arg::Int(i) => i.to_string(),
-                other => format!("{other:?}"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn small_statements_keep_their_numbered_placeholders() {
-        let sql = Sql::new("SELECT $1, $2, $1").bind(1).bind(2);
-        let out = anonymous(sql);
-        assert_eq!(out.text, "SELECT $1, $2, $1");
-        assert_eq!(texts(&out), ["1", "2"]);
-    }
-
-    #[test]
-    fn large_statements_bind_by_position_with_repeats_and_leave_quoted_text_alone() {
-        let mut sql = Sql::new(
-            "INSERT INTO t (p, a, j) VALUES ".to_owned()
-                + &{
-                    (0..40)
-                        .map(|i| format!("($1, ${}, json_extract('{{}}', '$.x'))", i + 2))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-                + " ON CONFLICT DO NOTHING -- \"$9\"",
-        );
-        sql = sql.bind(100);
-        for i in 0..40 {
-            sql = sql.bind(i);
-        }
-        let out = anonymous(sql);
-        assert!(out.text.starts_with(
-            "INSERT INTO t (p, a, j) VALUES (?, ?, json_extract('{}', '$.x')), (?, ?, "
-        ));
-        assert!(out.text.ends_with("ON CONFLICT DO NOTHING -- \"$9\""));
-        assert_eq!(out.text.matches('?').count(), 80);
-        let expected: Vec<String> = (0..40)
-            .flat_map(|i| ["100".to_owned(), i.to_string()])
-            .collect();
-        assert_eq!(texts(&out), expected);
     }
 }
