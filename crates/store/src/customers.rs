@@ -317,6 +317,15 @@ async fn sync_address_rows(
     if current == row.addresses {
         return Ok(());
     }
+    replace_address_rows(conn, project, row).await
+}
+
+/// Replaces the `customer_addresses` rows of `row` with its addresses.
+async fn replace_address_rows(
+    conn: &mut Conn,
+    project: &str,
+    row: &CustomerRow,
+) -> Result<(), StoreError> {
     conn.execute(Sql::new("DELETE FROM customer_addresses WHERE customer_id = $1").bind(&row.id))
         .await
         .or_backend("delete customer addresses")?;
@@ -478,6 +487,25 @@ pub(crate) async fn missed_write(
     })
 }
 
+/// The columns of a customer row an update may change (besides `version`, `last_modified_at`
+/// and `doc`, which every update sets), with `row`'s values.
+fn updatable_columns(row: &CustomerRow) -> [(&'static str, Arg); 12] {
+    [
+        ("email", (&row.email).into()),
+        ("lowercase_email", (&row.lowercase_email).into()),
+        ("created_at", (&row.created_at).into()),
+        ("key", (&row.key).into()),
+        ("customer_number", (&row.customer_number).into()),
+        ("external_id", (&row.external_id).into()),
+        ("first_name", (&row.first_name).into()),
+        ("last_name", (&row.last_name).into()),
+        ("password_hash", (&row.password_hash).into()),
+        ("company_name", (&row.company_name).into()),
+        ("customer_group_id", (&row.customer_group_id).into()),
+        ("is_email_verified", row.is_email_verified.into()),
+    ]
+}
+
 /// Replaces a customer if its stored version is `expected` and stores its Messages, inside the
 /// caller's write transaction (shared by `update_customer` and token redemption).
 ///
@@ -502,60 +530,11 @@ pub(crate) async fn update_customer_on(
         ("version", row.version.into()),
         ("last_modified_at", (&row.last_modified_at).into()),
     ];
-    let changed = |new: &str, old: Option<&str>| previous.is_none() || old != Some(new);
-    if changed(&row.email, previous.map(|p| p.email.as_str())) {
-        sets.push(("email", (&row.email).into()));
-    }
-    if changed(
-        &row.lowercase_email,
-        previous.map(|p| p.lowercase_email.as_str()),
-    ) {
-        sets.push(("lowercase_email", (&row.lowercase_email).into()));
-    }
-    if changed(&row.created_at, previous.map(|p| p.created_at.as_str())) {
-        sets.push(("created_at", (&row.created_at).into()));
-    }
-    let optional = [
-        ("key", &row.key, previous.map(|p| &p.key)),
-        (
-            "customer_number",
-            &row.customer_number,
-            previous.map(|p| &p.customer_number),
-        ),
-        (
-            "external_id",
-            &row.external_id,
-            previous.map(|p| &p.external_id),
-        ),
-        (
-            "first_name",
-            &row.first_name,
-            previous.map(|p| &p.first_name),
-        ),
-        ("last_name", &row.last_name, previous.map(|p| &p.last_name)),
-        (
-            "password_hash",
-            &row.password_hash,
-            previous.map(|p| &p.password_hash),
-        ),
-        (
-            "company_name",
-            &row.company_name,
-            previous.map(|p| &p.company_name),
-        ),
-        (
-            "customer_group_id",
-            &row.customer_group_id,
-            previous.map(|p| &p.customer_group_id),
-        ),
-    ];
-    for (column, new, old) in optional {
-        if old != Some(new) {
-            sets.push((column, new.into()));
+    let old = previous.map(updatable_columns);
+    for (i, (column, value)) in updatable_columns(row).into_iter().enumerate() {
+        if old.as_ref().is_none_or(|old| old[i].1 != value) {
+            sets.push((column, value));
         }
-    }
-    if previous.map(|p| p.is_email_verified) != Some(row.is_email_verified) {
-        sets.push(("is_email_verified", row.is_email_verified.into()));
     }
     let mut text = String::from("UPDATE customers SET ");
     let mut args: Vec<Arg> = Vec::with_capacity(sets.len() + 4);
@@ -586,7 +565,13 @@ pub(crate) async fn update_customer_on(
     if done == 0 {
         return Err(missed_write(conn, project, &row.id).await?);
     }
-    sync_address_rows(conn, project, row).await?;
+    // The stored address rows are `previous`'s (the UPDATE matched its version), so only a
+    // caller that did not read the customer needs them read back.
+    match previous {
+        Some(p) if p.addresses == row.addresses => {}
+        Some(_) => replace_address_rows(conn, project, row).await?,
+        None => sync_address_rows(conn, project, row).await?,
+    }
     let after = after_write(conn, project, row, true).await?;
     search::index_customer(conn, project, &row.id, &row.doc, after.search).await?;
     sync_email_rows(conn, project, row, after.emails_current).await?;

@@ -5,7 +5,7 @@
 use clientele_query::SqlParam;
 
 /// A bound value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
     /// Text or NULL.
     Text(Option<String>),
