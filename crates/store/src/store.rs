@@ -96,6 +96,29 @@ impl SqlStore {
         out
     }
 
+    /// Replaces a customer at version `expected` (see `update_customer_on`; with `previous`,
+    /// only what changed since it is written).
+    async fn replace_customer(
+        &self,
+        project: &str,
+        previous: Option<&Customer>,
+        customer: &Customer,
+        expected: Version,
+        messages: Vec<Message>,
+    ) -> Result<(), StoreError> {
+        let previous = previous.map(CustomerRow::of).transpose()?;
+        let row = CustomerRow::of(customer)?;
+        let project = project.to_owned();
+        self.backend
+            .write("commit update customer", move |c| {
+                Box::pin(async move {
+                    let previous = previous.as_ref();
+                    update_customer_on(c, &project, &row, previous, expected, &messages).await
+                })
+            })
+            .await
+    }
+
     /// Runs `sql` on a read connection; its first row, if any.
     async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
         self.backend.read_one(sql, what).await
@@ -771,14 +794,7 @@ impl Store for SqlStore {
         expected: Version,
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
-        let row = CustomerRow::of(customer)?;
-        let project = project.to_owned();
-        self.backend
-            .write("commit update customer", move |c| {
-                Box::pin(async move {
-                    update_customer_on(c, &project, &row, None, expected, &messages).await
-                })
-            })
+        self.replace_customer(project, None, customer, expected, messages)
             .await
     }
 
@@ -790,16 +806,7 @@ impl Store for SqlStore {
         expected: Version,
         messages: Vec<Message>,
     ) -> Result<(), StoreError> {
-        let previous = CustomerRow::of(previous)?;
-        let row = CustomerRow::of(customer)?;
-        let project = project.to_owned();
-        self.backend
-            .write("commit update customer", move |c| {
-                Box::pin(async move {
-                    update_customer_on(c, &project, &row, Some(&previous), expected, &messages)
-                        .await
-                })
-            })
+        self.replace_customer(project, Some(previous), customer, expected, messages)
             .await
     }
 
