@@ -1160,8 +1160,9 @@ async fn address_and_flag_indexes_follow_every_customer_write() {
             address("DE", "Berlin", None),
         ];
         b2.is_email_verified = true;
+        // b through the path of a caller that read the customer: only what changed is written.
         store
-            .update_customer(P, &b2, Version::FIRST, vec![])
+            .update_customer_from(P, &b, &b2, Version::FIRST, vec![])
             .await
             .expect("update b");
         assert_eq!(
@@ -1189,6 +1190,27 @@ async fn address_and_flag_indexes_follow_every_customer_write() {
         assert!(matches(s.clone(), r#"customerGroup(id = "g1")"#)
             .await
             .is_empty());
+
+        // Again from a read customer, addresses unchanged: the rows stay, the flag follows.
+        let mut b3 = b2.clone();
+        b3.version = b2.version.next();
+        b3.is_email_verified = false;
+        b3.first_name = Some("Bea".to_owned());
+        store
+            .update_customer_from(P, &b2, &b3, b2.version, vec![])
+            .await
+            .expect("update b again");
+        assert!(matches(s.clone(), r#"isEmailVerified = true"#)
+            .await
+            .is_empty());
+        assert_eq!(
+            matches(
+                s.clone(),
+                r#"firstName = "Bea" and addresses(city = "Lyon")"#
+            )
+            .await,
+            ["b@example.com"]
+        );
 
         // Delete: the side-table rows go with the customer.
         store
