@@ -4,7 +4,7 @@
 //! unauthenticated health endpoint. Delivery itself is in `subscriptions_delivery`.
 
 use crate::helpers::{spawn_app, TestApp};
-use lapin::options::{BasicGetOptions, QueueDeclareOptions};
+use lapin::options::{BasicConsumeOptions, BasicGetOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties};
 use serde_json::{json, Value};
@@ -97,6 +97,23 @@ impl Queue {
             .await
             .unwrap()
             .message_count()
+    }
+
+    /// A consumer of the queue that acknowledges nothing (deliveries arrive as the broker
+    /// pushes them, so their arrival time is not rounded up to a polling interval).
+    pub(crate) async fn consume(&self) -> lapin::Consumer {
+        self.channel
+            .basic_consume(
+                self.name.as_str().into(),
+                "clientele-test".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..BasicConsumeOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap()
     }
 
     /// Deletes the queue now (to make its routing key unroutable).

@@ -10,6 +10,7 @@ use crate::helpers::TestDb;
 use crate::subscriptions::{rabbit, Queue, NATS};
 use crate::two_processes::{serve_bin, Server};
 use axum::http::StatusCode;
+use futures_lite::StreamExt;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -221,17 +222,13 @@ async fn bench_latency_at_500_writes_per_second_and_write_cost() {
     let received: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let consumer = {
         let received = received.clone();
+        let mut deliveries = queue.consume().await;
         tokio::spawn(async move {
-            loop {
-                for m in queue.take(100, Duration::from_millis(1)).await {
-                    let id = m["resource"]["id"].as_str().unwrap().to_owned();
-                    received
-                        .lock()
-                        .unwrap()
-                        .entry(id)
-                        .or_insert_with(Instant::now);
-                }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+            while let Some(Ok(d)) = deliveries.next().await {
+                let at = Instant::now();
+                let m: Value = serde_json::from_slice(&d.data).unwrap();
+                let id = m["resource"]["id"].as_str().unwrap().to_owned();
+                received.lock().unwrap().entry(id).or_insert(at);
             }
         })
     };
