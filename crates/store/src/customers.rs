@@ -573,7 +573,8 @@ pub(crate) async fn update_customer_on(
         None => sync_address_rows(conn, project, row).await?,
     }
     let after = after_write(conn, project, row, true).await?;
-    search::index_customer(conn, project, &row.id, &row.doc, after.search).await?;
+    let previous_doc = previous.map(|p| p.doc.as_str());
+    search::index_customer(conn, project, &row.id, &row.doc, previous_doc, after.search).await?;
     sync_email_rows(conn, project, row, after.emails_current).await?;
     // What the customer references must exist at commit: under SQLite's write lock a plain
     // probe is enough; PostgreSQL share-locks the rows, so no delete of them can commit before
@@ -599,7 +600,7 @@ pub(crate) async fn insert_customer_on(
     check_email_free(conn, project, row).await?;
     insert_customer_row(conn, project, row).await?;
     let after = after_write(conn, project, row, false).await?;
-    search::index_customer(conn, project, &row.id, &row.doc, after.search).await?;
+    search::index_customer(conn, project, &row.id, &row.doc, None, after.search).await?;
     insert_email_rows(conn, project, row).await?;
     insert_customer_messages(conn, project, row, messages, &after, "ResourceCreated", 0).await
 }

@@ -61,34 +61,111 @@ pub(crate) fn enabled_in(settings: Option<&str>) -> Result<bool, StoreError> {
 }
 
 /// Replaces the index entries of customer `id` with those of its API JSON `doc`, when the
-/// project's search is on (`enabled`, read by the caller as [`enabled`] says).
+/// project's search is on (`enabled`, read by the caller as [`enabled`] says). `previous` is
+/// the document this write replaces, when the caller has it.
+///
+/// A customer's entries are always those of its stored document, written in the transaction
+/// that wrote the document (or by [`index_missing`] under the customer's lock), and a customer
+/// without a marker has none. So when the marker was already there and the previous document
+/// is known, only the entries that differ between the two documents are deleted and inserted:
+/// an update of one name touches a handful of index rows instead of all of them (each row sits
+/// in four B-trees).
 pub(crate) async fn index_customer(
     conn: &mut Conn,
     project: &str,
     id: &str,
     doc: &str,
+    previous: Option<&str>,
     enabled: bool,
 ) -> Result<(), StoreError> {
     if !enabled {
         return Ok(());
     }
     let entries = entries_of(doc)?;
-    conn.execute(Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id))
+    let newly_marked = conn
+        .execute(
+            Sql::new(
+                "INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, $2) \
+                 ON CONFLICT (customer_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(project),
+        )
+        .await
+        .or_backend("mark customer indexed")?
+        > 0;
+    if newly_marked {
+        // No marker, no entries: nothing to delete.
+        let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
+        return insert_entries(conn, project, &rows).await;
+    }
+    let Some(previous) = previous else {
+        conn.execute(
+            Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id),
+        )
         .await
         .or_backend("delete search entries")?;
-    let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
-    insert_entries(conn, project, &rows).await?;
-    conn.execute(
-        Sql::new(
-            "INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, $2) \
-             ON CONFLICT (customer_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(project),
-    )
-    .await
-    .or_backend("mark customer indexed")?;
-    Ok(())
+        let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
+        return insert_entries(conn, project, &rows).await;
+    };
+    let old = entries_of(previous)?;
+    let changed = changed_values(&old, &entries);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::from("DELETE FROM customer_search_values WHERE customer_id = $1 AND (");
+    let mut sql_args: Vec<Arg> = vec![id.into()];
+    for (i, (field, value)) in changed.iter().enumerate() {
+        if i > 0 {
+            text.push_str(" OR ");
+        }
+        sql_args.push((*field).into());
+        sql_args.push((*value).into());
+        text.push_str(&format!(
+            "(field = ${} AND text_value = ${})",
+            sql_args.len() - 1,
+            sql_args.len()
+        ));
+    }
+    text.push(')');
+    let mut sql = Sql::new(text);
+    for a in sql_args {
+        sql = sql.bind(a);
+    }
+    conn.execute(sql)
+        .await
+        .or_backend("delete search entries")?;
+    let rows: Vec<(&str, &IndexEntry)> = entries
+        .iter()
+        .filter(|e| changed.contains(&(e.field.as_str(), e.text.as_str())))
+        .map(|e| (id, e))
+        .collect();
+    insert_entries(conn, project, &rows).await
+}
+
+/// The `(field, value)` pairs whose number of entries differs between `old` and `new`: all
+/// rows of such a pair are deleted and the new ones inserted (within one field, the value
+/// decides the lowercase and numeric forms, so the pair identifies identical entries).
+fn changed_values<'a>(
+    old: &'a [IndexEntry],
+    new: &'a [IndexEntry],
+) -> std::collections::BTreeSet<(&'a str, &'a str)> {
+    let mut counts: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+    for e in old {
+        *counts
+            .entry((e.field.as_str(), e.text.as_str()))
+            .or_default() -= 1;
+    }
+    for e in new {
+        *counts
+            .entry((e.field.as_str(), e.text.as_str()))
+            .or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(pair, _)| pair)
+        .collect()
 }
 
 /// [`index_customer`] for many customers of one write at once (the import's batches): their
