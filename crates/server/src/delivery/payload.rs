@@ -48,6 +48,52 @@ pub fn platform(project: &str, n: &PendingNotification) -> Option<Value> {
     Some(Value::Object(out))
 }
 
+/// The fields a Message notification keeps when the Message itself does not fit the
+/// Destination (§4 `PayloadNotIncluded`): the envelope, not the Message's type or payload.
+const ENVELOPE_FIELDS: &[&str] = &[
+    "notificationType",
+    "projectKey",
+    "resource",
+    "resourceUserProvidedIdentifiers",
+    "id",
+    "version",
+    "sequenceNumber",
+    "resourceVersion",
+    "createdAt",
+    "lastModifiedAt",
+];
+
+/// A Platform Message payload without its Message-specific fields and with
+/// `payloadNotIncluded` saying why (consumers fetch the Message by its id); `None` for a
+/// payload that is not a Message's.
+pub fn without_message(platform: &Value) -> Option<Value> {
+    let Value::Object(fields) = platform else {
+        return None;
+    };
+    if fields.get("notificationType").and_then(Value::as_str) != Some("Message") {
+        return None;
+    }
+    let mut out: Map<String, Value> = fields
+        .iter()
+        .filter(|(k, _)| ENVELOPE_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.insert(
+        "payloadNotIncluded".into(),
+        json!({"reason": "Payload too large.", "payloadType": fields.get("type").cloned().unwrap_or(Value::Null)}),
+    );
+    Some(Value::Object(out))
+}
+
+/// The media type of payloads in `format`: CloudEvents travel in structured mode, whose
+/// bindings (HTTP, AMQP) name the event format rather than plain JSON.
+pub fn content_type(format: &DeliveryFormat) -> &'static str {
+    match format {
+        DeliveryFormat::Platform => "application/json",
+        DeliveryFormat::CloudEvents { .. } => "application/cloudevents+json",
+    }
+}
+
 /// `platform` wrapped as the Subscription's `format` asks.
 pub fn formatted(format: &DeliveryFormat, project: &str, platform: Value) -> Value {
     match format {
@@ -74,12 +120,17 @@ fn cloud_event(project: &str, data: Value) -> Value {
     event.insert("specversion".into(), json!("1.0"));
     if notification == "Message" {
         let id = text("id").to_owned();
+        let message_type = data
+            .get("type")
+            .or_else(|| data.pointer("/payloadNotIncluded/payloadType"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         event.insert("id".into(), json!(id));
         event.insert(
             "type".into(),
             json!(format!(
-                "com.commercetools.{type_id}.message.{}",
-                text("type")
+                "com.commercetools.{type_id}.message.{message_type}"
             )),
         );
         event.insert("source".into(), json!(format!("/{project}/{type_id}s")));
@@ -177,6 +228,38 @@ mod tests {
         assert_eq!(e["time"], "2022-09-20T08:00:00.000Z");
         assert!(e.get("sequence").is_none() && e.get("dataref").is_none());
         assert_eq!(e["data"], p);
+    }
+
+    #[test]
+    fn a_message_without_its_payload_keeps_the_envelope_and_names_its_type() {
+        let mut n = change();
+        n.notification = "Message".into();
+        n.message = Some(json!({"id": "m1", "version": 1, "type": "CustomerCreated",
+            "resource": {"typeId": "customer", "id": "c1"}, "resourceVersion": 1,
+            "sequenceNumber": 1, "createdAt": "2022-09-20T08:00:00.000Z",
+            "lastModifiedAt": "2022-09-20T08:00:00.000Z", "customer": {"email": "x"}}));
+        let p = platform("my-project", &n).unwrap();
+        let small = without_message(&p).unwrap();
+        assert_eq!(
+            small,
+            json!({"notificationType": "Message", "projectKey": "my-project", "id": "m1",
+                "version": 1, "resource": {"typeId": "customer", "id": "c1"},
+                "resourceUserProvidedIdentifiers": {}, "resourceVersion": 1, "sequenceNumber": 1,
+                "createdAt": "2022-09-20T08:00:00.000Z", "lastModifiedAt": "2022-09-20T08:00:00.000Z",
+                "payloadNotIncluded": {"reason": "Payload too large.", "payloadType": "CustomerCreated"}})
+        );
+        let e = formatted(
+            &DeliveryFormat::CloudEvents {
+                cloud_events_version: "1.0".into(),
+            },
+            "my-project",
+            small,
+        );
+        assert_eq!(
+            e["type"],
+            "com.commercetools.customer.message.CustomerCreated"
+        );
+        assert!(without_message(&platform("my-project", &change()).unwrap()).is_none());
     }
 
     #[test]

@@ -39,6 +39,9 @@ impl SendError {
     }
 }
 
+/// RabbitMQ's default `max_message_size` (since 4.0).
+const RABBITMQ_MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
 /// A connected Destination, kept open between sends.
 pub enum Sink {
     /// A RabbitMQ channel in confirm mode.
@@ -142,15 +145,32 @@ impl Sink {
         }
     }
 
-    /// Sends one payload and waits for its acknowledgement.
-    pub async fn send(&self, payload: &[u8]) -> Result<(), SendError> {
-        let (_, result) = self.send_all(std::slice::from_ref(&payload.to_vec())).await;
+    /// Sends one payload of media type `content_type` and waits for its acknowledgement.
+    pub async fn send(&self, payload: &[u8], content_type: &str) -> Result<(), SendError> {
+        let (_, result) = self
+            .send_all(std::slice::from_ref(&payload.to_vec()), content_type)
+            .await;
         result
+    }
+
+    /// The largest payload, in bytes, this Destination takes: the NATS server's `max_payload`,
+    /// RabbitMQ's default `max_message_size` (16 MiB; a broker configured lower refuses larger
+    /// ones as a configuration error), none for HTTP.
+    pub fn max_payload(&self) -> Option<usize> {
+        match self {
+            Sink::RabbitMq { .. } => Some(RABBITMQ_MAX_MESSAGE),
+            Sink::Nats { js, .. } => Some(js.client().server_info().max_payload),
+            Sink::Http { .. } => None,
+        }
     }
 
     /// Sends `payloads` in order, pipelined (all published, then every acknowledgement
     /// awaited): how many, from the first, were acknowledged, and the first failure.
-    pub async fn send_all(&self, payloads: &[Vec<u8>]) -> (usize, Result<(), SendError>) {
+    pub async fn send_all(
+        &self,
+        payloads: &[Vec<u8>],
+        content_type: &str,
+    ) -> (usize, Result<(), SendError>) {
         match self {
             Sink::RabbitMq {
                 channel,
@@ -167,7 +187,7 @@ impl Sink {
                     };
                     let properties = BasicProperties::default()
                         .with_delivery_mode(PERSISTENT)
-                        .with_content_type("application/json".into());
+                        .with_content_type(content_type.into());
                     let publish = channel.basic_publish(
                         exchange.as_str().into(),
                         routing_key.as_str().into(),
@@ -236,7 +256,8 @@ impl Sink {
                 authorization,
             } => {
                 for (i, p) in payloads.iter().enumerate() {
-                    if let Err(e) = post(client, url, authorization.as_deref(), p).await {
+                    let sent = post(client, url, authorization.as_deref(), p, content_type).await;
+                    if let Err(e) = sent {
                         return (i, Err(e));
                     }
                 }
@@ -280,10 +301,11 @@ async fn post(
     url: &str,
     authorization: Option<&str>,
     payload: &[u8],
+    content_type: &str,
 ) -> Result<(), SendError> {
     let mut request = client
         .post(url)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .body(payload.to_vec());
     if let Some(a) = authorization {
         request = request.header("authorization", a);

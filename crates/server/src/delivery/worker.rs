@@ -21,6 +21,7 @@ use clientele_domain::subscription::Destination;
 use clientele_domain::subscription::SubscriptionHealthStatus as Health;
 use clientele_domain::Subscription;
 use clientele_store::{PendingNotification, ResourceLookup, StatusChange};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -454,10 +455,20 @@ async fn send(
     let mut payloads = Vec::with_capacity(batch.len());
     let mut seqs = Vec::with_capacity(batch.len());
     let mut done = Vec::new();
+    let limit = sink.max_payload();
     for n in batch {
-        let body = payload::platform(project, n)
-            .map(|p| payload::formatted(&subscription.format, project, p))
-            .and_then(|body| serde_json::to_vec(&body).ok());
+        let encode = |p: Value| {
+            serde_json::to_vec(&payload::formatted(&subscription.format, project, p)).ok()
+        };
+        let body = payload::platform(project, n).and_then(|p| {
+            let bytes = encode(p.clone())?;
+            match (limit, payload::without_message(&p)) {
+                // Too large for the Destination: the Message goes without its payload, as
+                // commercetools does, instead of blocking every later notification.
+                (Some(limit), Some(small)) if bytes.len() > limit => encode(small),
+                _ => Some(bytes),
+            }
+        });
         match body {
             Some(bytes) => {
                 payloads.push(bytes);
@@ -466,7 +477,8 @@ async fn send(
             None => done.push(n.seq),
         }
     }
-    let (acked, result) = sink.send_all(&payloads).await;
+    let content_type = payload::content_type(&subscription.format);
+    let (acked, result) = sink.send_all(&payloads, content_type).await;
     done.extend(seqs.into_iter().take(acked));
     (done, result)
 }

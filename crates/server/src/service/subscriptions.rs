@@ -34,6 +34,25 @@ pub struct SubscriptionUpdate {
     pub actions: Vec<Value>,
 }
 
+/// The 400 `DuplicateField` answer, before the test notification, when another Subscription
+/// of `project` has `s`'s key: a request that fails must not have reached the Destination. (The
+/// store's unique index still decides a race between two such requests.)
+async fn check_key_free(state: &AppState, project: &str, s: &Subscription) -> Result<(), ApiError> {
+    let Some(key) = s.key.as_deref() else {
+        return Ok(());
+    };
+    let holder: Option<Subscription> =
+        resources::find(state, project, &ResourceRef::Key(key.to_owned())).await?;
+    match holder {
+        Some(other) if other.id != s.id => Err(clientele_store::StoreError::DuplicateField {
+            field: "key".to_owned(),
+            value: key.to_owned(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Sends `s`'s test notification: `Ok(None)` when delivered, `Ok(Some(reason))` when its
 /// Destination type is stored but not delivered by this server, the spec's 400 otherwise.
 async fn check_destination(project: &str, s: &Subscription) -> Result<Option<String>, ApiError> {
@@ -47,7 +66,10 @@ async fn check_destination(project: &str, s: &Subscription) -> Result<Option<Str
     let body = crate::delivery::payload::formatted(&s.format, project, payload);
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let sent = match Sink::connect(&s.destination).await {
-        Ok(sink) => sink.send(&bytes).await,
+        Ok(sink) => {
+            sink.send(&bytes, crate::delivery::payload::content_type(&s.format))
+                .await
+        }
         Err(e) => Err(e),
     };
     match sent {
@@ -91,6 +113,7 @@ impl ManagedResource for Subscription {
         };
         let existing = resources::query::<Subscription>(state, project, &count).await?;
         check_subscription_limit(existing.total.unwrap_or(0))?;
+        check_key_free(state, project, &s).await?;
         s.status = initial_status(check_destination(project, &s).await?);
         match resources::insert_within(state, project, actor, s, MAX_SUBSCRIPTIONS).await? {
             Some(s) => Ok(s),
@@ -117,6 +140,7 @@ impl ManagedResource for Subscription {
             .iter()
             .any(|a| matches!(a, SubscriptionUpdateAction::ChangeDestination { .. }));
         if changes_destination {
+            check_key_free(state, project, &next).await?;
             next.status = initial_status(check_destination(project, &next).await?);
         }
         resources::save(state, project, actor, next, expected).await

@@ -680,3 +680,51 @@ async fn concurrent_creates_cannot_pass_the_limit() {
         50
     );
 }
+
+/// A create or update that fails sends no test notification: a taken key is refused before
+/// the Destination hears of the Subscription.
+#[tokio::test]
+async fn a_refused_key_sends_no_test_notification() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let first = Queue::declare().await;
+    let second = Queue::declare().await;
+    create(
+        &app,
+        &token,
+        json!({"key": "taken", "destination": rabbit(&first.name),
+               "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await;
+    assert_eq!(first.take(1, Duration::from_secs(5)).await.len(), 1);
+    app.post(
+        "/demo/subscriptions",
+        &token,
+        json!({"key": "taken", "destination": rabbit(&second.name),
+               "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await
+    .error(400, "DuplicateField");
+    let other = create(
+        &app,
+        &token,
+        json!({"key": "other", "destination": rabbit(&first.name),
+               "changes": [{"resourceTypeId": "customer"}]}),
+    )
+    .await;
+    assert_eq!(first.take(1, Duration::from_secs(5)).await.len(), 1);
+    app.post(
+        &format!("/demo/subscriptions/{}", other["id"].as_str().unwrap()),
+        &token,
+        json!({"version": 1, "actions": [
+            {"action": "changeDestination", "destination": rabbit(&second.name)},
+            {"action": "setKey", "key": "taken"}]}),
+    )
+    .await
+    .error(400, "DuplicateField");
+    assert_eq!(
+        second.count().await,
+        0,
+        "no test notification for a refused request"
+    );
+}

@@ -265,7 +265,8 @@ async fn notifications_wait_through_a_configuration_error_and_arrive_once_the_qu
 }
 
 /// What a webhook received: each body with its `Authorization` header.
-type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+/// Each accepted body with its `authorization` and `content-type` headers.
+type Received = Arc<Mutex<Vec<(Option<String>, Value, Option<String>)>>>;
 
 /// A local webhook: records every body it accepts; answers 503 while `fail_next` is above
 /// zero (counting it down).
@@ -291,10 +292,10 @@ async fn receiver() -> Receiver {
                     if fail {
                         return StatusCode::SERVICE_UNAVAILABLE;
                     }
-                    let auth = headers
-                        .get("authorization")
-                        .map(|v| v.to_str().unwrap().to_owned());
-                    recorded.lock().unwrap().push((auth, body));
+                    let header =
+                        |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+                    let (auth, content_type) = (header("authorization"), header("content-type"));
+                    recorded.lock().unwrap().push((auth, body, content_type));
                     StatusCode::ACCEPTED
                 }
             },
@@ -336,8 +337,13 @@ async fn http_deliveries_retry_after_failures_with_cloud_events() {
         .await;
     let id = c["id"].as_str().unwrap();
     assert!(eventually(async || hook.bodies.lock().unwrap().len() >= 2).await);
-    let (auth, event) = hook.bodies.lock().unwrap()[1].clone();
+    let (auth, event, content_type) = hook.bodies.lock().unwrap()[1].clone();
     assert_eq!(auth.as_deref(), Some("Bearer hook-secret-123456"));
+    // Structured mode of the CloudEvents HTTP binding.
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/cloudevents+json")
+    );
     assert_eq!(event["specversion"], "1.0");
     assert_eq!(
         event["type"],
@@ -388,6 +394,7 @@ async fn a_failing_webhook_is_a_temporary_error_and_is_retried_until_it_recovers
     assert_eq!(bodies.len(), 2, "delivered once after the retries");
     assert_eq!(bodies[1].1["notificationType"], "ResourceCreated");
     assert_eq!(bodies[1].1["resource"]["id"], c["id"]);
+    assert_eq!(bodies[1].2.as_deref(), Some("application/json"));
     assert!(eventually(async || health(&app, &id).await == 200).await);
     // A webhook that refuses the test notification refuses the change of Destination.
     hook.fail_next.store(usize::MAX, Ordering::SeqCst);
@@ -499,4 +506,73 @@ async fn a_changed_destination_gets_the_next_notification_at_once() {
     assert_eq!(got.len(), 1, "delivered to the new queue");
     assert_eq!(got[0]["resource"]["id"], c["id"]);
     assert_eq!(old.count().await, 0, "nothing more to the old queue");
+}
+
+/// A Message larger than the NATS server's `max_payload` goes without its payload
+/// (`payloadNotIncluded`, subscriptions.md §4) instead of blocking the Subscription.
+#[tokio::test]
+async fn a_message_too_large_for_nats_is_delivered_without_its_payload() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let client = async_nats::connect(NATS)
+        .await
+        .expect("NATS at 127.0.0.1:4222");
+    let max = client.server_info().max_payload;
+    let js = async_nats::jetstream::new(client);
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let subject = format!("clientele.test.{unique}");
+    let stream_name = format!("clientele-test-{unique}");
+    let stream = js
+        .create_stream(async_nats::jetstream::stream::Config {
+            name: stream_name.clone(),
+            subjects: vec![subject.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let s = subscribe(
+        &app,
+        &token,
+        json!({"destination": {"type": "NATS", "url": NATS, "subject": subject},
+               "messages": [{"resourceTypeId": "customer", "types": ["CustomerCreated"]}]}),
+    )
+    .await;
+    // Enough addresses of long street names to pass `max_payload` (1 MiB by default).
+    let street = "s".repeat(1000);
+    let addresses: Vec<Value> = (0..max / 900)
+        .map(|i| json!({"key": format!("a{i}"), "country": "DE", "streetName": street}))
+        .collect();
+    let big = app
+        .create_customer(
+            &token,
+            json!({"email": "big@example.com", "password": "secret123", "addresses": addresses}),
+        )
+        .await;
+    let small = app
+        .create_customer(
+            &token,
+            json!({"email": "small@example.com", "password": "secret123"}),
+        )
+        .await;
+    let mut stream = stream;
+    let ok = eventually(async || stream.info().await.unwrap().state.messages >= 3).await;
+    let raw = [
+        stream.get_raw_message(2).await,
+        stream.get_raw_message(3).await,
+    ];
+    js.delete_stream(&stream_name).await.unwrap();
+    assert!(ok, "the test notification and both Messages arrive");
+    let [second, third] =
+        raw.map(|m| serde_json::from_slice::<Value>(&m.unwrap().payload).unwrap());
+    assert_eq!(second["resource"]["id"], big["id"]);
+    assert_eq!(
+        second["payloadNotIncluded"],
+        json!({"reason": "Payload too large.", "payloadType": "CustomerCreated"})
+    );
+    assert!(second.get("customer").is_none() && second.get("type").is_none());
+    assert_eq!(second["sequenceNumber"], 1);
+    assert_eq!(third["resource"]["id"], small["id"]);
+    assert_eq!(third["type"], "CustomerCreated");
+    assert!(third.get("payloadNotIncluded").is_none());
+    assert_eq!(health(&app, s["id"].as_str().unwrap()).await, 200);
 }
