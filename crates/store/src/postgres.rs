@@ -16,10 +16,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Sql, OUTBOX};
-use crate::error::SqlxResultExt;
+use crate::db::{ping_when_idle, Backend, BoxFuture, Conn, Sql, OUTBOX};
+use crate::error::{joined, SqlxResultExt};
 use crate::pool_stats::Waiting;
-use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -50,19 +49,6 @@ fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
-/// Runs a page query (and its count) under the query deadline.
-pub(crate) async fn run_page(
-    pool: &PgPool,
-    waiting: &Waiting,
-    sql: PageSql,
-    timeout: Duration,
-) -> Result<PageRows, StoreError> {
-    run_read(pool, waiting, timeout, move |c| {
-        Box::pin(async move { page_on(c, &sql).await })
-    })
-    .await
-}
-
 /// Runs the reads of `body` in a read-only transaction under `statement_timeout`, which the
 /// server enforces per statement and reports as `query_canceled` (so `QueryTimedOut`). In a
 /// task of its own, like writes, so that a caller who gives up cannot leave the transaction
@@ -78,7 +64,7 @@ where
     F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
 {
     let (pool, waiting) = (pool.clone(), waiting.clone());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut conn = Conn::Postgres(
             waiting
                 .on(pool.acquire())
@@ -110,12 +96,8 @@ where
             conn.close_on_drop();
         }
         result
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "PostgreSQL query task failed");
-        StoreError::Backend(format!("query task: {e}"))
-    })?
+    });
+    joined(task.await, "query task")
 }
 
 /// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
@@ -141,6 +123,7 @@ pub(crate) async fn relay_outbox_signals(pool: &PgPool) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::Store;
 

@@ -21,13 +21,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::db::{
-    page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql, WriteQueue,
-};
-use crate::error::SqlxResultExt;
+use crate::db::{ping_when_idle, Backend, BoxFuture, Conn, Pools, Sql, WriteQueue};
+use crate::error::{joined, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::readers::Readers;
-use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -113,21 +110,6 @@ async fn reader_path(pool: &SqlitePool) -> Result<Option<PathBuf>, StoreError> {
     Ok((!file.is_empty()).then(|| PathBuf::from(file)))
 }
 
-/// Runs a page query (and its count) under the query deadline.
-pub(crate) async fn run_page(
-    pools: &Pools,
-    sql: PageSql,
-    timeout: Duration,
-) -> Result<PageRows, StoreError> {
-    if let Some(readers) = &pools.readers {
-        return readers.page(sql, timeout).await;
-    }
-    run_read(pools, timeout, move |c| {
-        Box::pin(async move { page_on(c, &sql).await })
-    })
-    .await
-}
-
 /// Runs the reads of `body` on a read connection under the query deadline: past it, the
 /// running statement is interrupted and `body` sees `QueryTimedOut`.
 ///
@@ -143,7 +125,7 @@ where
     F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
 {
     let (pool, waiting) = (pools.read.clone(), pools.waiting.clone());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut conn = tokio::time::timeout(timeout, waiting.on(pool.acquire()))
             .await
             .map_err(|_| StoreError::QueryTimedOut)?
@@ -179,17 +161,14 @@ where
             conn.close_on_drop();
         }
         result
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "SQLite query task failed");
-        StoreError::Backend(format!("query task: {e}"))
-    })?
+    });
+    joined(task.await, "query task")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::{ResourceLookup, ResourceRecord, Store};
     use clientele_domain::Version;
