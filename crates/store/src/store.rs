@@ -24,7 +24,7 @@ use crate::customers::{
 };
 use crate::db::{page_on, Backend, BoxFuture, Conn, PageRows, Pools, Sql};
 use crate::dialect::{self, Dialect};
-use crate::error::SqlxResultExt;
+use crate::error::{joined, SqlxResultExt};
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
@@ -156,16 +156,35 @@ impl SqlStore {
             .await
     }
 
-    /// Runs the reads of `body` on a read connection under the backend's query deadline.
+    /// Runs the reads of `body` in one read-only snapshot under the backend's query deadline.
+    /// In a task of its own, like writes, so that a caller who gives up (client disconnect)
+    /// cannot leave the transaction open, or SQLite's deadline handler installed, on a pooled
+    /// connection.
     async fn run_read<T, F>(&self, body: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(p) => sqlite::run_read(p, self.query_timeout, body).await,
-            Backend::Postgres(p, w) => postgres::run_read(p, w, self.query_timeout, body).await,
-        }
+        let (backend, timeout) = (self.backend.clone(), self.query_timeout);
+        let task = tokio::spawn(async move {
+            let (mut conn, begun) = match &backend {
+                Backend::Sqlite(p) => sqlite::begin_read(p, timeout).await?,
+                Backend::Postgres(p, w) => postgres::begin_read(p, w, timeout).await?,
+            };
+            let result = match begun {
+                Ok(()) => body(&mut conn).await,
+                Err(e) => Err(e),
+            };
+            // Read-only: ending it either way is the same. A connection that cannot end it, or
+            // still carries the deadline, must not be reused.
+            if !sqlite::deadline_removed(&mut conn).await
+                || conn.execute(Sql::new("ROLLBACK")).await.is_err()
+            {
+                conn.close_on_drop();
+            }
+            result
+        });
+        joined(task.await, "query task")
     }
 
     /// The dialect of the open database.
