@@ -56,9 +56,8 @@ tokio::task_local! {
 pub(crate) async fn queued_notifications(conn: &mut Conn) -> Result<(), StoreError> {
     let first = QUEUED.try_with(|q| !q.replace(true)).unwrap_or(false);
     if let (true, Some(notify)) = (first, conn.dialect().outbox_notify) {
-        conn.execute(Sql::new(notify))
-            .await
-            .or_backend("signal queued notifications")?;
+        conn.run(Sql::new(notify), "signal queued notifications")
+            .await?;
     }
     Ok(())
 }

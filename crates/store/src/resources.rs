@@ -9,6 +9,7 @@
 //! also queues its change notification for Subscriptions (`subscriptions`) in the same
 //! transaction. Must not interpret documents beyond the reference paths it checks.
 
+use clientele_domain::resolve::{CUSTOMER_GROUP, STORE};
 use clientele_domain::Version;
 
 use crate::db::{Conn, Sql};
@@ -18,11 +19,6 @@ use crate::subscriptions::{
     self, fan_out_change, key_identifiers, Change, ModifiedAt, SUBSCRIPTION,
 };
 use crate::{ResourceLookup, StoreError};
-
-/// The `typeId` of Customer Groups.
-const CUSTOMER_GROUP: &str = "customer-group";
-/// The `typeId` of Stores.
-const STORE: &str = "store";
 
 /// The column and value that find a resource.
 fn column_of(lookup: &ResourceLookup) -> (&'static str, &str) {

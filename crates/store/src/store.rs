@@ -41,17 +41,6 @@ use crate::{
     TokenKind, TokenRedemption, WaitingSubscription,
 };
 
-/// An `oauth_tokens` row as `get_token` selects it; `expires_at` is RFC 3339 text.
-type TokenColumns = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-);
-
 /// The [`Store`] over either database.
 pub(crate) struct SqlStore {
     backend: Backend,
@@ -450,10 +439,12 @@ impl Store for SqlStore {
              FROM oauth_tokens WHERE token_hash = $1",
         )
         .bind(token_hash);
-        let Some((token_hash, kind, client_id, project_key, scope, customer_id, expires_at)) = self
+        // `expires_at` is RFC 3339 text.
+        let row = self
             .backend
-            .read_one::<TokenColumns>(sql, "get token")
-            .await?
+            .read_one::<(_, _, _, _, _, _, String)>(sql, "get token");
+        let Some((token_hash, kind, client_id, project_key, scope, customer_id, expires_at)) =
+            row.await?
         else {
             return Ok(None);
         };

@@ -151,18 +151,9 @@ pub(crate) async fn sync_filters(
         return drop_pending(conn, id, false).await;
     }
     let mut rows: Vec<(&str, String, String)> = Vec::new();
-    for m in doc
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for m in items(doc, "messages") {
         let rtid = str_at(m, &["resourceTypeId"]);
-        let types: Vec<String> = m
-            .get("types")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let types: Vec<String> = items(m, "types")
             .filter_map(|t| t.as_str().map(str::to_owned))
             .collect();
         if types.is_empty() {
@@ -171,12 +162,7 @@ pub(crate) async fn sync_filters(
             rows.extend(types.into_iter().map(|t| ("message", rtid.clone(), t)));
         }
     }
-    for c in doc
-        .get("changes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for c in items(doc, "changes") {
         rows.push(("change", str_at(c, &["resourceTypeId"]), String::new()));
     }
     rows.sort();
@@ -199,6 +185,11 @@ pub(crate) async fn sync_filters(
         conn.run(sql, "insert filter").await?;
     }
     Ok(())
+}
+
+/// The elements of the array `v[key]` (none when it is missing or not an array).
+fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// Forgets when `id`'s configuration errors started.
