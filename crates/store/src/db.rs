@@ -159,11 +159,6 @@ pub(crate) enum Row {
     Postgres(PgRow),
 }
 
-/// Why a reader's row could not be read as the type asked for, as sqlx says it.
-fn local_decode(message: String) -> sqlx::Error {
-    sqlx::Error::Decode(message.into())
-}
-
 /// What a whole [`Row`] can be read as: a tuple of its columns in order.
 pub(crate) trait Columns:
     for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow
@@ -380,11 +375,7 @@ impl Backend {
             ..
         }) = self
         {
-            let row = readers.row(&sql, what).await?;
-            return row
-                .map(|r| T::from_local_row(r).map_err(local_decode))
-                .transpose()
-                .or_backend(what);
+            return readers.row(&sql, what).await;
         }
         self.read().await?.first(sql, what).await
     }

@@ -6,11 +6,11 @@
 //! wake-ups per statement (issue 12's profile: about a third of a GET's CPU). Here a read takes
 //! an idle connection, runs its statements where it is, and puts the connection back.
 //!
-//! What may run here: the point lookups of the read path ([`Readers::doc`] for a customer,
-//! [`Readers::row`] for any other single row, read back as a [`LocalRow`]; by a unique index,
-//! so bounded) and the page queries ([`Readers::page`]), which run on the calling thread for at
-//! most [`INLINE_BUDGET`] and, when they need longer, start again on a blocking thread under
-//! the query deadline, so a long query never holds a runtime thread. Writes never run here:
+//! What may run here: the point lookups of the read path ([`Readers::row`]: one row, read
+//! straight into a tuple through [`FromLocalRow`]; by a unique index, so bounded) and the page
+//! queries ([`Readers::page`]), which run on the calling thread for at most [`INLINE_BUDGET`]
+//! and, when they need longer, start again on a blocking thread under the query deadline, so a
+//! long query never holds a runtime thread. Writes never run here:
 //! they stay on sqlx's single writer (`db::WriteQueue`). A read sees every write committed
 //! before it started (each statement, or each page's `BEGIN`, opens a fresh WAL snapshot), so
 //! nothing here can serve a stale customer.
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::types::Value;
+use rusqlite::types::FromSql;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -80,84 +80,18 @@ impl<R: Deref<Target = Readers>, P> Drop for Lent<R, P> {
     }
 }
 
-/// One row a reader returned: its column values, owned (read as `db::Columns`).
-#[derive(Debug)]
-pub(crate) struct LocalRow(Vec<Value>);
-
-impl LocalRow {
-    /// Column `i` as `T`, taken out of the row (the text of a document is moved, not copied).
-    fn take<T: FromLocal>(&mut self, i: usize) -> Result<T, String> {
-        let value = self.0.get_mut(i).ok_or_else(|| format!("no column {i}"))?;
-        T::from_local(std::mem::replace(value, Value::Null)).map_err(|e| format!("column {i}: {e}"))
-    }
-}
-
-/// A Rust value one column of a [`LocalRow`] can be read as; the same strictness as sqlx's
-/// decoding (text is not a number, NULL only into an `Option`).
-pub(crate) trait FromLocal: Sized {
-    /// `value` as `Self`, or why not.
-    fn from_local(value: Value) -> Result<Self, String>;
-}
-
-impl FromLocal for String {
-    fn from_local(value: Value) -> Result<Self, String> {
-        match value {
-            Value::Text(s) => Ok(s),
-            other => Err(format!("expected text, found {:?}", other.data_type())),
-        }
-    }
-}
-
-impl FromLocal for i64 {
-    fn from_local(value: Value) -> Result<Self, String> {
-        match value {
-            Value::Integer(v) => Ok(v),
-            other => Err(format!(
-                "expected an integer, found {:?}",
-                other.data_type()
-            )),
-        }
-    }
-}
-
-impl FromLocal for bool {
-    fn from_local(value: Value) -> Result<Self, String> {
-        i64::from_local(value).map(|v| v != 0)
-    }
-}
-
-impl FromLocal for f64 {
-    fn from_local(value: Value) -> Result<Self, String> {
-        match value {
-            Value::Real(v) => Ok(v),
-            // SQLite stores a whole REAL as an integer.
-            #[allow(clippy::cast_precision_loss)]
-            Value::Integer(v) => Ok(v as f64),
-            other => Err(format!("expected a number, found {:?}", other.data_type())),
-        }
-    }
-}
-
-impl<T: FromLocal> FromLocal for Option<T> {
-    fn from_local(value: Value) -> Result<Self, String> {
-        match value {
-            Value::Null => Ok(None),
-            other => T::from_local(other).map(Some),
-        }
-    }
-}
-
-/// A tuple a whole [`LocalRow`] can be read as, column by column.
+/// A tuple a reader's row can be read as, column by column, by rusqlite's `FromSql`: as strict
+/// as sqlx's decoding (text is not a number, NULL only into an `Option`).
 pub(crate) trait FromLocalRow: Sized {
     /// `row` as `Self`, or why not.
-    fn from_local_row(row: LocalRow) -> Result<Self, String>;
+    fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
 macro_rules! tuple_from_local_row {
     ($($t:ident $i:tt),+) => {
-        impl<$($t: FromLocal),+> FromLocalRow for ($($t,)+) {
-            fn from_local_row(mut row: LocalRow) -> Result<Self, String> {
-                Ok(($(row.take::<$t>($i)?,)+))
+        impl<$($t: FromSql),+> FromLocalRow for ($($t,)+) {
+            fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
             }
         }
     };
@@ -242,13 +176,13 @@ impl Readers {
         })
     }
 
-    /// The first row of `sql`, every column. For statements bounded by a unique index (or
-    /// otherwise tiny): it runs on the calling thread.
-    pub(crate) async fn row(
+    /// The first row of `sql` as `T`. For statements bounded by a unique index (or otherwise
+    /// tiny): it runs on the calling thread.
+    pub(crate) async fn row<T: FromLocalRow>(
         &self,
         sql: &Sql,
         what: &'static str,
-    ) -> Result<Option<LocalRow>, StoreError> {
+    ) -> Result<Option<T>, StoreError> {
         first_row(self.take().await?.conn()?, sql).map_err(|e| failed(what, &e))
     }
 
@@ -368,18 +302,11 @@ fn page_rows(conn: &Connection, sql: &PageSql) -> rusqlite::Result<PageRows> {
     Ok((out, total))
 }
 
-/// The first row of `sql`, every column.
-fn first_row(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<LocalRow>> {
+/// The first row of `sql` as `T`.
+fn first_row<T: FromLocalRow>(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<T>> {
     let mut stmt = prepared(conn, sql)?;
-    let columns = stmt.column_count();
     let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(row) => (0..columns)
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map(|values| Some(LocalRow(values))),
-        None => Ok(None),
-    }
+    rows.next()?.map(T::from_local_row).transpose()
 }
 
 /// `sql` prepared (from the connection's cache) with its arguments bound. A `$n` placeholder
