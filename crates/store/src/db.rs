@@ -241,19 +241,13 @@ impl Conn {
         Ok(match self {
             Conn::Sqlite(c) => {
                 let sql = sql.anonymous();
-                bound(&sql)
-                    .fetch_all(&mut **c)
-                    .await?
-                    .into_iter()
-                    .map(Row::Sqlite)
-                    .collect()
+                let rows = bound(&sql).fetch_all(&mut **c).await?;
+                rows.into_iter().map(Row::Sqlite).collect()
             }
-            Conn::Postgres(c) => bound(&sql)
-                .fetch_all(&mut **c)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
+            Conn::Postgres(c) => {
+                let rows = bound(&sql).fetch_all(&mut **c).await?;
+                rows.into_iter().map(Row::Postgres).collect()
+            }
         })
     }
 
