@@ -17,27 +17,22 @@ use crate::error::SqlxResultExt;
 use crate::resources;
 use crate::rows::{to_i64, to_u64, AddressRow, CustomerRow, MessageRow, GLOBAL_SCOPE};
 use crate::search;
+use crate::statement::placeholders;
 use crate::subscriptions::{fan_out_change, fan_out_message, Change, ModifiedAt};
-use crate::tokens::{kind_column, TokenRow, TOKEN_COLUMNS};
+use crate::tokens::{kind_column, token_record, TOKEN_COLUMNS};
 use crate::{CustomerTokenRecord, StoreError, TokenKind};
 
 /// The `typeId` of customers.
 const CUSTOMER: &str = "customer";
 
-/// Serializes writers of one email in one project until the transaction ends, where the
-/// database does not serialize writers anyway.
+/// Serializes writers of one email in one project (see [`Conn::advisory_lock`]).
 pub(crate) async fn lock_email(
     conn: &mut Conn,
     project: &str,
     lowercase_email: &str,
 ) -> Result<(), StoreError> {
-    if let Some(lock) = conn.dialect().advisory_lock {
-        let key = format!("{project}:{lowercase_email}");
-        conn.execute(Sql::new(lock).bind(key.as_str()))
-            .await
-            .or_backend("lock email")?;
-    }
-    Ok(())
+    let name = format!("{project}:{lowercase_email}");
+    conn.advisory_lock(&name, "lock email").await
 }
 
 /// Fails with `DuplicateField{email}` when another customer holds `row`'s email in an
@@ -53,13 +48,8 @@ pub(crate) async fn check_email_free(
         .to_owned();
     let store_scoped = row.scopes.iter().any(|s| s != GLOBAL_SCOPE);
     if store_scoped {
-        let list: Vec<String> = (0..row.scopes.len())
-            .map(|i| format!("${}", i + 5))
-            .collect();
-        text.push_str(&format!(
-            " AND (scope = $4 OR scope IN ({}))",
-            list.join(", ")
-        ));
+        let list = placeholders(5, row.scopes.len());
+        text.push_str(&format!(" AND (scope = $4 OR scope IN ({list}))"));
     }
     text.push_str(" LIMIT 1");
     let mut sql = Sql::new(text)
@@ -67,19 +57,15 @@ pub(crate) async fn check_email_free(
         .bind(&row.lowercase_email)
         .bind(&row.id);
     if store_scoped {
-        sql = sql.bind(GLOBAL_SCOPE);
-        for scope in &row.scopes {
-            sql = sql.bind(scope);
-        }
+        sql = sql.bind(GLOBAL_SCOPE).bind_all(&row.scopes);
     }
-    let taken = conn.optional(sql).await.or_backend("check email")?;
-    match taken {
-        Some(_) => Err(StoreError::DuplicateField {
+    if conn.exists(sql, "check email").await? {
+        return Err(StoreError::DuplicateField {
             field: "email".to_owned(),
             value: row.email.clone(),
-        }),
-        None => Ok(()),
+        });
     }
+    Ok(())
 }
 
 /// Inserts one email row per scope of `row`.
@@ -117,9 +103,8 @@ async fn sync_email_rows(
     }
     lock_email(conn, project, &row.lowercase_email).await?;
     check_email_free(conn, project, row).await?;
-    conn.execute(Sql::new("DELETE FROM customer_emails WHERE customer_id = $1").bind(&row.id))
-        .await
-        .or_backend("delete customer emails")?;
+    let sql = Sql::new("DELETE FROM customer_emails WHERE customer_id = $1").bind(&row.id);
+    conn.run(sql, "delete customer emails").await?;
     insert_email_rows(conn, project, row).await
 }
 
@@ -153,35 +138,30 @@ async fn after_write(
          (SELECT COUNT(*) FROM (SELECT 1 FROM subscription_filters WHERE project = $1 LIMIT 1) f), \
          (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM messages WHERE resource_id = $2)"
         .to_owned();
-    let mut sql_args = vec![project.to_owned(), row.id.clone()];
     if emails {
-        let list: Vec<String> = (0..row.scopes.len())
-            .map(|i| format!("${}", i + 4))
-            .collect();
         text.push_str(&format!(
             ", (SELECT COUNT(*) FROM customer_emails WHERE customer_id = $2), \
              (SELECT COUNT(*) FROM customer_emails WHERE customer_id = $2 \
              AND lowercase_email = $3 AND scope IN ({}))",
-            list.join(", ")
+            placeholders(4, row.scopes.len())
         ));
-        sql_args.push(row.lowercase_email.clone());
-        sql_args.extend(row.scopes.iter().cloned());
     }
-    let mut sql = Sql::new(text);
-    for a in &sql_args {
-        sql = sql.bind(a);
+    let mut sql = Sql::new(text).bind(project).bind(&row.id);
+    if emails {
+        sql = sql.bind(&row.lowercase_email).bind_all(&row.scopes);
     }
+    let what = "read write context";
     let r = conn
         .optional(sql)
         .await
-        .or_backend("read write context")?
+        .or_backend(what)?
         .ok_or_else(|| StoreError::Backend("write context: no row".to_owned()))?;
-    let settings: Option<String> = r.get(0).or_backend("read write context")?;
-    let filtered: i64 = r.get(1).or_backend("read write context")?;
-    let next_sequence: i64 = r.get(2).or_backend("read write context")?;
+    let settings: Option<String> = r.get(0).or_backend(what)?;
+    let filtered: i64 = r.get(1).or_backend(what)?;
+    let next_sequence: i64 = r.get(2).or_backend(what)?;
     let emails_current = if emails {
-        let all: i64 = r.get(3).or_backend("read write context")?;
-        let matching: i64 = r.get(4).or_backend("read write context")?;
+        let all: i64 = r.get(3).or_backend(what)?;
+        let matching: i64 = r.get(4).or_backend(what)?;
         let wanted = i64::try_from(row.scopes.len())
             .map_err(|_| StoreError::Backend("too many scopes".to_owned()))?;
         all == wanted && matching == wanted
@@ -292,29 +272,21 @@ async fn sync_address_rows(
     project: &str,
     row: &CustomerRow,
 ) -> Result<(), StoreError> {
-    let current = conn
-        .all(
-            Sql::new(
-                "SELECT position, country, city, postal_code FROM customer_addresses \
-                 WHERE customer_id = $1 ORDER BY position",
-            )
-            .bind(&row.id),
-        )
-        .await
-        .or_backend("read customer addresses")?;
+    let sql = Sql::new(
+        "SELECT position, country, city, postal_code FROM customer_addresses \
+         WHERE customer_id = $1 ORDER BY position",
+    )
+    .bind(&row.id);
+    let current: Vec<(i64, _, _, _)> = conn.rows(sql, "read customer addresses").await?;
     let current = current
-        .iter()
-        .map(|r| {
-            Ok(AddressRow {
-                position: r.get(0)?,
-                country: r.get(1)?,
-                city: r.get(2)?,
-                postal_code: r.get(3)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .or_backend("read customer addresses")?;
-    if current == row.addresses {
+        .into_iter()
+        .map(|(position, country, city, postal_code)| AddressRow {
+            position,
+            country,
+            city,
+            postal_code,
+        });
+    if current.eq(row.addresses.iter().cloned()) {
         return Ok(());
     }
     replace_address_rows(conn, project, row).await
@@ -326,9 +298,8 @@ async fn replace_address_rows(
     project: &str,
     row: &CustomerRow,
 ) -> Result<(), StoreError> {
-    conn.execute(Sql::new("DELETE FROM customer_addresses WHERE customer_id = $1").bind(&row.id))
-        .await
-        .or_backend("delete customer addresses")?;
+    let sql = Sql::new("DELETE FROM customer_addresses WHERE customer_id = $1").bind(&row.id);
+    conn.run(sql, "delete customer addresses").await?;
     insert_address_rows(conn, project, &[row]).await
 }
 
@@ -452,14 +423,11 @@ pub(crate) async fn next_sequence_number(
     conn: &mut Conn,
     resource_id: &str,
 ) -> Result<i64, StoreError> {
-    conn.int(
-        Sql::new(
-            "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM messages WHERE resource_id = $1",
-        )
-        .bind(resource_id),
+    let sql = Sql::new(
+        "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM messages WHERE resource_id = $1",
     )
-    .await
-    .or_backend("next sequence number")
+    .bind(resource_id);
+    conn.int(sql, "next sequence number").await
 }
 
 /// After a conditional write touched no row: why not?
@@ -468,21 +436,13 @@ pub(crate) async fn missed_write(
     project: &str,
     id: &str,
 ) -> Result<StoreError, StoreError> {
-    let current = conn
-        .optional(
-            Sql::new("SELECT version FROM customers WHERE id = $1 AND project = $2")
-                .bind(id)
-                .bind(project),
-        )
-        .await
-        .or_backend("read customer version")?;
-    Ok(match current {
+    let sql = Sql::new("SELECT version FROM customers WHERE id = $1 AND project = $2")
+        .bind(id)
+        .bind(project);
+    Ok(match conn.first(sql, "read customer version").await? {
         None => StoreError::NotFound,
-        Some(r) => StoreError::ConcurrentModification {
-            current: to_u64(
-                r.get::<i64>(0).or_backend("read customer version")?,
-                "customer version",
-            )?,
+        Some((current,)) => StoreError::ConcurrentModification {
+            current: to_u64(current, "customer version")?,
         },
     })
 }
@@ -550,11 +510,8 @@ pub(crate) async fn update_customer_on(
         args.len() + 2,
         args.len() + 3
     ));
-    let mut sql = Sql::new(text);
-    for arg in args {
-        sql = sql.bind(arg);
-    }
-    let sql = sql
+    let sql = Sql::new(text)
+        .bind_all(args)
         .bind(&row.id)
         .bind(project)
         .bind(to_i64(expected.get())?);
@@ -671,14 +628,6 @@ pub(crate) async fn write_batch_on(
 /// Ids per `IN (…)` list of the batch reads.
 const IDS_PER_LIST: usize = 1000;
 
-/// `$first, $first+1, …` for `n` placeholders.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Who holds each of `emails` (lowercase) in `project`: email → `(scope, customer id)`s.
 async fn email_holders(
     conn: &mut Conn,
@@ -687,19 +636,17 @@ async fn email_holders(
 ) -> Result<HashMap<String, Vec<(String, String)>>, StoreError> {
     let mut holders: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for chunk in emails.chunks(IDS_PER_LIST) {
-        let mut sql = Sql::new(format!(
+        let sql = Sql::new(format!(
             "SELECT lowercase_email, scope, customer_id FROM customer_emails \
              WHERE project = $1 AND lowercase_email IN ({})",
             placeholders(2, chunk.len())
         ))
-        .bind(project);
-        for e in chunk {
-            sql = sql.bind(*e);
-        }
-        for r in conn.all(sql).await.or_backend("check emails")? {
-            let (email, scope, id): (String, String, String) =
-                (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?)))()
-                    .or_backend("read email holder")?;
+        .bind(project)
+        .bind_all(chunk.iter().copied());
+        for (email, scope, id) in conn
+            .rows::<(String, String, String)>(sql, "check emails")
+            .await?
+        {
             holders.entry(email).or_default().push((scope, id));
         }
     }
@@ -713,19 +660,16 @@ async fn next_sequence_numbers(
 ) -> Result<HashMap<String, i64>, StoreError> {
     let mut next = HashMap::new();
     for chunk in ids.chunks(IDS_PER_LIST) {
-        let mut sql = Sql::new(format!(
+        let sql = Sql::new(format!(
             "SELECT resource_id, MAX(sequence_number) + 1 FROM messages \
              WHERE resource_id IN ({}) GROUP BY resource_id",
             placeholders(1, chunk.len())
-        ));
-        for id in chunk {
-            sql = sql.bind(*id);
-        }
-        for r in conn.all(sql).await.or_backend("next sequence numbers")? {
-            let (id, n): (String, i64) = (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?)))()
-                .or_backend("read sequence number")?;
-            next.insert(id, n);
-        }
+        ))
+        .bind_all(chunk.iter().copied());
+        next.extend(
+            conn.rows::<(String, i64)>(sql, "next sequence numbers")
+                .await?,
+        );
     }
     Ok(next)
 }
@@ -917,9 +861,7 @@ pub(crate) async fn invalidate_customer_tokens(
     .bind(project)
     .bind(customer_id)
     .bind(kind_column(kind));
-    conn.execute(sql)
-        .await
-        .or_backend("invalidate customer tokens")?;
+    conn.run(sql, "invalidate customer tokens").await?;
     Ok(())
 }
 
@@ -937,19 +879,6 @@ pub(crate) async fn find_token_on(
     .bind(project)
     .bind(value_hash)
     .bind(kind_column(kind));
-    let row = conn.optional(sql).await.or_backend("find customer token")?;
-    let Some(r) = row else { return Ok(None) };
-    let row = (|| {
-        Ok::<_, sqlx::Error>(TokenRow {
-            id: r.get(0)?,
-            customer_id: r.get(1)?,
-            kind: r.get(2)?,
-            value_hash: r.get(3)?,
-            expires_at: r.get(4)?,
-            created_at: r.get(5)?,
-            used: r.get(6)?,
-        })
-    })()
-    .or_backend("read customer token")?;
-    row.into_record().map(Some)
+    let row = conn.first(sql, "find customer token").await?;
+    row.map(token_record).transpose()
 }

@@ -35,9 +35,9 @@ use sqlx::{Database, Decode, Encode, Postgres, Row as _, Sqlite, Type};
 use tokio::sync::{oneshot, Notify};
 
 use crate::dialect::{self, Dialect};
-use crate::error::{backend, SqlxResultExt};
+use crate::error::{backend, joined, SqlxResultExt};
 use crate::pool_stats::Waiting;
-use crate::readers::{FromLocal, FromLocalRow, LocalRow, Readers};
+use crate::readers::{FromLocalRow, Readers};
 use crate::rows::PageSql;
 use crate::StoreError;
 
@@ -56,9 +56,8 @@ tokio::task_local! {
 pub(crate) async fn queued_notifications(conn: &mut Conn) -> Result<(), StoreError> {
     let first = QUEUED.try_with(|q| !q.replace(true)).unwrap_or(false);
     if let (true, Some(notify)) = (first, conn.dialect().outbox_notify) {
-        conn.execute(Sql::new(notify))
-            .await
-            .or_backend("signal queued notifications")?;
+        conn.run(Sql::new(notify), "signal queued notifications")
+            .await?;
     }
     Ok(())
 }
@@ -147,11 +146,7 @@ pub(crate) async fn insert_rows(
         }
         text.push(' ');
         text.push_str(tail);
-        let mut sql = Sql::new(text);
-        for arg in args {
-            sql = sql.bind(arg);
-        }
-        changed += conn.execute(sql).await?;
+        changed += conn.execute(Sql::new(text).bind_all(args)).await?;
     }
     Ok(changed)
 }
@@ -162,25 +157,25 @@ pub(crate) enum Row {
     Sqlite(SqliteRow),
     /// From PostgreSQL.
     Postgres(PgRow),
-    /// From SQLite through the [`Readers`].
-    Local(LocalRow),
 }
 
-/// Why a reader's row could not be read as the type asked for, as sqlx says it.
-fn local_decode(message: String) -> sqlx::Error {
-    sqlx::Error::Decode(message.into())
+/// What a whole [`Row`] can be read as: a tuple of its columns in order.
+pub(crate) trait Columns:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow
+{
+}
+
+impl<T> Columns for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow
+{
 }
 
 impl Row {
-    /// The whole row as `T`: a tuple of its columns in order, or a `sqlx::FromRow` type.
-    pub(crate) fn decode<T>(&self) -> Result<T, sqlx::Error>
-    where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + FromLocalRow,
-    {
+    /// The whole row as `T`, a tuple of its columns in order.
+    pub(crate) fn decode<T: Columns>(&self) -> Result<T, sqlx::Error> {
         match self {
             Row::Sqlite(r) => T::from_row(r),
             Row::Postgres(r) => T::from_row(r),
-            Row::Local(r) => T::from_local_row(r).map_err(local_decode),
         }
     }
 
@@ -190,13 +185,11 @@ impl Row {
         T: for<'r> Decode<'r, Sqlite>
             + Type<Sqlite>
             + for<'r> Decode<'r, Postgres>
-            + Type<Postgres>
-            + FromLocal,
+            + Type<Postgres>,
     {
         match self {
             Row::Sqlite(r) => r.try_get(i),
             Row::Postgres(r) => r.try_get(i),
-            Row::Local(r) => r.get(i).map_err(local_decode),
         }
     }
 }
@@ -248,28 +241,74 @@ impl Conn {
         Ok(match self {
             Conn::Sqlite(c) => {
                 let sql = sql.anonymous();
-                bound(&sql)
-                    .fetch_all(&mut **c)
-                    .await?
-                    .into_iter()
-                    .map(Row::Sqlite)
-                    .collect()
+                let rows = bound(&sql).fetch_all(&mut **c).await?;
+                rows.into_iter().map(Row::Sqlite).collect()
             }
-            Conn::Postgres(c) => bound(&sql)
-                .fetch_all(&mut **c)
-                .await?
-                .into_iter()
-                .map(Row::Postgres)
-                .collect(),
+            Conn::Postgres(c) => {
+                let rows = bound(&sql).fetch_all(&mut **c).await?;
+                rows.into_iter().map(Row::Postgres).collect()
+            }
         })
     }
 
     /// Runs `sql`, which yields one integer (a count, a number).
-    pub(crate) async fn int(&mut self, sql: Sql) -> Result<i64, sqlx::Error> {
-        match self.optional(sql).await? {
-            Some(row) => row.get(0),
-            None => Err(sqlx::Error::RowNotFound),
+    pub(crate) async fn int(&mut self, sql: Sql, what: &'static str) -> Result<i64, StoreError> {
+        match self.optional(sql).await.or_backend(what)? {
+            Some(row) => row.get(0).or_backend(what),
+            None => Err(sqlx::Error::RowNotFound).or_backend(what),
         }
+    }
+
+    /// Runs `sql`; the number of rows it changed. Failures are logged as `what`.
+    pub(crate) async fn run(&mut self, sql: Sql, what: &'static str) -> Result<u64, StoreError> {
+        self.execute(sql).await.or_backend(what)
+    }
+
+    /// Serializes the writers that take the lock `name` until the transaction ends, where the
+    /// database does not serialize writers anyway.
+    pub(crate) async fn advisory_lock(
+        &mut self,
+        name: &str,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
+        if let Some(lock) = self.dialect().advisory_lock {
+            self.run(Sql::new(lock).bind(name), what).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `sql`; whether it found a row.
+    pub(crate) async fn exists(
+        &mut self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.optional(sql).await.or_backend(what)?.is_some())
+    }
+
+    /// Runs `sql`; its first row as `T`, if any.
+    pub(crate) async fn first<T: Columns>(
+        &mut self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.optional(sql).await.or_backend(what)? {
+            Some(row) => row.decode().map(Some).or_backend(what),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `sql`; every row as `T`.
+    pub(crate) async fn rows<T: Columns>(
+        &mut self,
+        sql: Sql,
+        what: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.all(sql).await.or_backend(what)?;
+        rows.iter()
+            .map(Row::decode)
+            .collect::<Result<_, _>>()
+            .or_backend(what)
     }
 
     /// Closes this connection when it is dropped instead of returning it to the pool.
@@ -318,42 +357,21 @@ impl Backend {
         .or_backend("acquire connection")
     }
 
-    /// The first row of `sql`, two text columns of which the second may be NULL (a document
-    /// and its password hash), for a lookup bounded by a unique index: on SQLite through the
-    /// [`Readers`], without a thread hand-off.
-    pub(crate) async fn read_doc(
+    /// The first row of `sql` as `T`, a lookup bounded by a unique index (or otherwise tiny):
+    /// on SQLite through the [`Readers`], without a thread hand-off.
+    pub(crate) async fn read_one<T: Columns>(
         &self,
         sql: Sql,
         what: &'static str,
-    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+    ) -> Result<Option<T>, StoreError> {
         if let Backend::Sqlite(Pools {
             readers: Some(readers),
             ..
         }) = self
         {
-            return readers.doc(&sql, what).await;
+            return readers.row(&sql, what).await;
         }
-        match self.read().await?.optional(sql).await.or_backend(what)? {
-            Some(row) => row.decode().map(Some).or_backend(what),
-            None => Ok(None),
-        }
-    }
-
-    /// The first row of `sql`, a lookup bounded by a unique index (or otherwise tiny): on
-    /// SQLite through the [`Readers`], without a thread hand-off.
-    pub(crate) async fn read_one(
-        &self,
-        sql: Sql,
-        what: &'static str,
-    ) -> Result<Option<Row>, StoreError> {
-        if let Backend::Sqlite(Pools {
-            readers: Some(readers),
-            ..
-        }) = self
-        {
-            return Ok(readers.row(&sql, what).await?.map(Row::Local));
-        }
-        self.read().await?.optional(sql).await.or_backend(what)
+        self.read().await?.first(sql, what).await
     }
 
     /// A connection for a write transaction (SQLite's single writer).
@@ -395,12 +413,8 @@ impl Backend {
             }
             committed
         };
-        tokio::spawn(QUEUED.scope(std::cell::Cell::new(false), transaction))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "write task failed");
-                StoreError::Backend(format!("write task: {e}"))
-            })?
+        let task = tokio::spawn(QUEUED.scope(std::cell::Cell::new(false), transaction));
+        joined(task.await, "write task")
     }
 
     /// Closes the pools, waiting for checked-out connections.
@@ -436,25 +450,17 @@ pub(crate) fn ping_when_idle<DB: Database>(options: PoolOptions<DB>) -> PoolOpti
 
 /// Runs a page query and its count on `conn` (inside the backend's deadline).
 pub(crate) async fn page_on(conn: &mut Conn, sql: &PageSql) -> Result<PageRows, StoreError> {
-    let rows = conn
-        .all(Sql::new(sql.select.as_str()).bind_all(&sql.select_params))
-        .await
-        .or_backend("page query")?;
-    let rows = rows
-        .iter()
-        .map(|r| Ok((r.get(0)?, r.get(1)?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .or_backend("read page row")?;
+    let select = Sql::new(sql.select.as_str()).bind_all(&sql.select_params);
+    let rows = conn.rows(select, "page query").await?;
     // A page that ends the matches gives the total; counting again would only cost a
     // statement.
     let from_page = sql.total_from_page(rows.len());
     let total = match &sql.count {
         Some(_) if from_page.is_some() => from_page,
-        Some((count_sql, params)) => Some(
-            conn.int(Sql::new(count_sql.as_str()).bind_all(params))
-                .await
-                .or_backend("count query")?,
-        ),
+        Some((count_sql, params)) => {
+            let count = Sql::new(count_sql.as_str()).bind_all(params);
+            Some(conn.int(count, "count query").await?)
+        }
         None => None,
     };
     Ok((rows, total))
@@ -646,7 +652,7 @@ async fn drain(queue: WriteQueue, pools: Pools) {
             }
             Err(error) => {
                 for job in jobs {
-                    answer(job.reply, Err(copy(&error)));
+                    answer(job.reply, Err(error.clone()));
                 }
             }
         }
@@ -674,7 +680,7 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
         // BEGIN may have started a transaction without answering.
         let error = backend("begin write transaction", &e);
         for job in jobs {
-            answer(job.reply, Err(copy(&error)));
+            answer(job.reply, Err(error.clone()));
         }
         return false;
     }
@@ -685,7 +691,7 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
     let last = jobs.len().saturating_sub(1);
     for (i, job) in jobs.into_iter().enumerate() {
         if let Some(error) = &broken {
-            ran.push((job.reply, Err(copy(error))));
+            ran.push((job.reply, Err(error.clone())));
             continue;
         }
         // The body runs under the savepoint opened by the statement before it.
@@ -717,7 +723,7 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
         }
         for (reply, outcome) in ran {
             // A body's own error stands; a body that worked was rolled back with the group.
-            answer(reply, outcome.and_then(|_| Err(copy(&error))));
+            answer(reply, outcome.and_then(|_| Err(error.clone())));
         }
         return false;
     }
@@ -735,7 +741,7 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
         Err(e) => {
             let error = backend("commit write group", &e);
             for (reply, outcome) in ran {
-                answer(reply, outcome.and_then(|_| Err(copy(&error))));
+                answer(reply, outcome.and_then(|_| Err(error.clone())));
             }
             false
         }
@@ -746,16 +752,5 @@ async fn commit_group(conn: &mut Conn, jobs: Vec<Job>) -> bool {
 fn answer(reply: oneshot::Sender<Outcome>, outcome: Outcome) {
     if reply.send(outcome).is_err() {
         tracing::debug!("a write's caller went away before its answer");
-    }
-}
-
-/// The same failure for another caller of a failed group (a group failure is always one of
-/// these three).
-fn copy(error: &StoreError) -> StoreError {
-    match error {
-        StoreError::Unavailable => StoreError::Unavailable,
-        StoreError::QueryTimedOut => StoreError::QueryTimedOut,
-        StoreError::Backend(message) => StoreError::Backend(message.clone()),
-        other => StoreError::Backend(other.to_string()),
     }
 }

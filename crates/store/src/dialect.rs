@@ -113,17 +113,19 @@ fn sqlite_reference_checks(type_id: &str) -> &'static [(&'static str, &'static s
                  json_extract(doc, '$.custom.type.id') = $2 LIMIT 1",
             ),
         ],
-        // A customer of a store holds one email row whose scope is the store's key (keys are
-        // immutable, so this is the only place a customer can name it).
-        "store" => &[(
-            "customer",
-            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
-             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
-             AND id = $2) LIMIT 1",
-        )],
+        "store" => STORE_REFERENCES,
         _ => &[],
     }
 }
+
+/// What may still reference a Store, the same on both databases: a customer of a store holds
+/// one email row whose scope is the store's key (keys are immutable, so this is the only place
+/// a customer can name it).
+const STORE_REFERENCES: &[(&str, &str)] = &[(
+    "customer",
+    "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
+     (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' AND id = $2) LIMIT 1",
+)];
 
 /// Unique constraints by name (indexes and primary keys from the migrations) and the API field
 /// each stands for.
@@ -208,12 +210,7 @@ fn postgres_reference_checks(type_id: &str) -> &'static [(&'static str, &'static
                  doc->'custom'->'type'->>'id' = $2 LIMIT 1",
             ),
         ],
-        "store" => &[(
-            "customer",
-            "SELECT 1 FROM customer_emails WHERE project = $1 AND scope = \
-             (SELECT key FROM resources WHERE project = $1 AND type_id = 'store' \
-             AND id = $2) LIMIT 1",
-        )],
+        "store" => STORE_REFERENCES,
         _ => &[],
     }
 }

@@ -46,6 +46,18 @@ impl<T> SqlxResultExt<T> for Result<T, sqlx::Error> {
     }
 }
 
+/// The outcome of a task the store spawned (a transaction, a query under its deadline), or
+/// `Backend` when the task itself failed (it panicked, or its runtime shut down).
+pub(crate) fn joined<T>(
+    outcome: Result<Result<T, StoreError>, tokio::task::JoinError>,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    outcome.unwrap_or_else(|e| {
+        tracing::error!(task = what, error = %e, "store task failed");
+        Err(StoreError::Backend(format!("{what}: {e}")))
+    })
+}
+
 /// Logs `err` and turns it into the opaque variant the caller may see.
 pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
     if is_cancelled(err) {

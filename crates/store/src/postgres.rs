@@ -16,10 +16,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::db::{page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Sql, OUTBOX};
-use crate::error::SqlxResultExt;
+use crate::db::{ping_when_idle, Backend, Conn, Sql, OUTBOX};
+use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
-use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -50,72 +49,32 @@ fn pool_options(opts: &StoreOptions) -> PgPoolOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
-/// Runs a page query (and its count) under the query deadline.
-pub(crate) async fn run_page(
-    pool: &PgPool,
-    waiting: &Waiting,
-    sql: PageSql,
-    timeout: Duration,
-) -> Result<PageRows, StoreError> {
-    run_read(pool, waiting, timeout, move |c| {
-        Box::pin(async move { page_on(c, &sql).await })
-    })
-    .await
-}
-
-/// Runs the reads of `body` in a read-only transaction under `statement_timeout`, which the
-/// server enforces per statement and reports as `query_canceled` (so `QueryTimedOut`). In a
-/// task of its own, like writes, so that a caller who gives up cannot leave the transaction
-/// open on a pooled connection.
-pub(crate) async fn run_read<T, F>(
+/// A connection in a read-only transaction under `statement_timeout`, which the server
+/// enforces per statement and reports as `query_canceled` (so `QueryTimedOut`), and whether
+/// setting it worked. One snapshot for a page and its count (READ COMMITTED would give each
+/// statement its own), so `total` never counts a write that committed between the two. The
+/// caller must end it with `ROLLBACK` on the same task (see `SqlStore::run_read`).
+pub(crate) async fn begin_read(
     pool: &PgPool,
     waiting: &Waiting,
     timeout: Duration,
-    body: F,
-) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
-{
-    let (pool, waiting) = (pool.clone(), waiting.clone());
-    tokio::spawn(async move {
-        let mut conn = Conn::Postgres(
-            waiting
-                .on(pool.acquire())
-                .await
-                .or_backend("acquire connection")?,
-        );
-        // One snapshot for the page and its count (READ COMMITTED would give each statement
-        // its own), so `total` never counts a write that committed between the two.
-        if let Err(e) = conn
-            .execute(Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            .await
-        {
-            // BEGIN may have started a transaction without answering: never pool that.
-            conn.close_on_drop();
-            return Err(crate::error::backend("begin query", &e));
-        }
-        // SET takes no bind parameters; the value is an integer we format ourselves.
-        let ms = timeout.as_millis().max(1);
-        let result = match conn
-            .execute(Sql::new(format!("SET LOCAL statement_timeout = {ms}")))
-            .await
-        {
-            Ok(_) => body(&mut conn).await,
-            Err(e) => Err(crate::error::backend("set statement_timeout", &e)),
-        };
-        // Read-only: ending it either way is the same. A connection that cannot end it must
-        // not be reused.
-        if conn.execute(Sql::new("ROLLBACK")).await.is_err() {
-            conn.close_on_drop();
-        }
-        result
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "PostgreSQL query task failed");
-        StoreError::Backend(format!("query task: {e}"))
-    })?
+) -> Result<(Conn, Result<(), StoreError>), StoreError> {
+    let conn = waiting.on(pool.acquire()).await;
+    let mut conn = Conn::Postgres(conn.or_backend("acquire connection")?);
+    let begin = Sql::new("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    if let Err(e) = conn.execute(begin).await {
+        // BEGIN may have started a transaction without answering: never pool that.
+        conn.close_on_drop();
+        return Err(backend("begin query", &e));
+    }
+    // SET takes no bind parameters; the value is an integer we format ourselves.
+    let ms = timeout.as_millis().max(1);
+    let set = conn.execute(Sql::new(format!("SET LOCAL statement_timeout = {ms}")));
+    let set = set
+        .await
+        .map(|_| ())
+        .map_err(|e| backend("set statement_timeout", &e));
+    Ok((conn, set))
 }
 
 /// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
@@ -141,6 +100,7 @@ pub(crate) async fn relay_outbox_signals(pool: &PgPool) -> Result<(), StoreError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::Store;
 

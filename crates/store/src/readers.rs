@@ -6,11 +6,11 @@
 //! wake-ups per statement (issue 12's profile: about a third of a GET's CPU). Here a read takes
 //! an idle connection, runs its statements where it is, and puts the connection back.
 //!
-//! What may run here: the point lookups of the read path ([`Readers::doc`] for a customer,
-//! [`Readers::row`] for any other single row, read back as a [`LocalRow`]; by a unique index,
-//! so bounded) and the page queries ([`Readers::page`]), which run on the calling thread for at
-//! most [`INLINE_BUDGET`] and, when they need longer, start again on a blocking thread under
-//! the query deadline, so a long query never holds a runtime thread. Writes never run here:
+//! What may run here: the point lookups of the read path ([`Readers::row`]: one row, read
+//! straight into a tuple through [`FromLocalRow`]; by a unique index, so bounded) and the page
+//! queries ([`Readers::page`]), which run on the calling thread for at most [`INLINE_BUDGET`]
+//! and, when they need longer, start again on a blocking thread under the query deadline, so a
+//! long query never holds a runtime thread. Writes never run here:
 //! they stay on sqlx's single writer (`db::WriteQueue`). A read sees every write committed
 //! before it started (each statement, or each page's `BEGIN`, opens a fresh WAL snapshot), so
 //! nothing here can serve a stale customer.
@@ -18,14 +18,16 @@
 //! Owns only the connections and the statement runner; the SQL comes from `store` (written
 //! once for both databases, `$n` placeholders bound by number as sqlx does).
 
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::types::Value;
+use rusqlite::types::FromSql;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::error::joined;
 use crate::pool_stats::Waiting;
 use crate::rows::{PageRows, PageSql};
 use crate::statement::{Arg, Sql};
@@ -55,14 +57,22 @@ pub(crate) struct Readers {
     max: u32,
 }
 
-/// A connection taken from [`Readers`], put back when dropped.
-struct Taken<'a> {
-    readers: &'a Readers,
+/// A connection lent out of [`Readers`] (borrowed, or shared when it may leave the calling
+/// thread for a blocking one) under its permit `P`, put back when dropped.
+struct Lent<R: Deref<Target = Readers>, P> {
+    readers: R,
     conn: Option<Connection>,
-    _permit: tokio::sync::SemaphorePermit<'a>,
+    _permit: P,
 }
 
-impl Drop for Taken<'_> {
+impl<R: Deref<Target = Readers>, P> Lent<R, P> {
+    /// The connection (always there until the drop).
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        self.conn.as_ref().ok_or(StoreError::Unavailable)
+    }
+}
+
+impl<R: Deref<Target = Readers>, P> Drop for Lent<R, P> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             self.readers.lock().push(conn);
@@ -70,99 +80,18 @@ impl Drop for Taken<'_> {
     }
 }
 
-/// A connection that may leave the calling thread (a page query moved to a blocking thread).
-struct Owned {
-    readers: Arc<Readers>,
-    conn: Option<Connection>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.readers.lock().push(conn);
-        }
-    }
-}
-
-/// One row a reader returned: its column values, owned (read as `db::Row`).
-#[derive(Debug)]
-pub(crate) struct LocalRow(Vec<Value>);
-
-impl LocalRow {
-    /// Column `i` as `T`.
-    pub(crate) fn get<T: FromLocal>(&self, i: usize) -> Result<T, String> {
-        let value = self.0.get(i).ok_or_else(|| format!("no column {i}"))?;
-        T::from_local(value).map_err(|e| format!("column {i}: {e}"))
-    }
-}
-
-/// A Rust value one column of a [`LocalRow`] can be read as; the same strictness as sqlx's
-/// decoding (text is not a number, NULL only into an `Option`).
-pub(crate) trait FromLocal: Sized {
-    /// `value` as `Self`, or why not.
-    fn from_local(value: &Value) -> Result<Self, String>;
-}
-
-impl FromLocal for String {
-    fn from_local(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Text(s) => Ok(s.clone()),
-            other => Err(format!("expected text, found {:?}", other.data_type())),
-        }
-    }
-}
-
-impl FromLocal for i64 {
-    fn from_local(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Integer(v) => Ok(*v),
-            other => Err(format!(
-                "expected an integer, found {:?}",
-                other.data_type()
-            )),
-        }
-    }
-}
-
-impl FromLocal for bool {
-    fn from_local(value: &Value) -> Result<Self, String> {
-        i64::from_local(value).map(|v| v != 0)
-    }
-}
-
-impl FromLocal for f64 {
-    fn from_local(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Real(v) => Ok(*v),
-            // SQLite stores a whole REAL as an integer.
-            #[allow(clippy::cast_precision_loss)]
-            Value::Integer(v) => Ok(*v as f64),
-            other => Err(format!("expected a number, found {:?}", other.data_type())),
-        }
-    }
-}
-
-impl<T: FromLocal> FromLocal for Option<T> {
-    fn from_local(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Null => Ok(None),
-            other => T::from_local(other).map(Some),
-        }
-    }
-}
-
-/// A tuple a whole [`LocalRow`] can be read as, column by column.
+/// A tuple a reader's row can be read as, column by column, by rusqlite's `FromSql`: as strict
+/// as sqlx's decoding (text is not a number, NULL only into an `Option`).
 pub(crate) trait FromLocalRow: Sized {
     /// `row` as `Self`, or why not.
-    fn from_local_row(row: &LocalRow) -> Result<Self, String>;
+    fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
 macro_rules! tuple_from_local_row {
     ($($t:ident $i:tt),+) => {
-        impl<$($t: FromLocal),+> FromLocalRow for ($($t,)+) {
-            fn from_local_row(row: &LocalRow) -> Result<Self, String> {
-                Ok(($(row.get::<$t>($i)?,)+))
+        impl<$($t: FromSql),+> FromLocalRow for ($($t,)+) {
+            fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(($(row.get::<_, $t>($i)?,)+))
             }
         }
     };
@@ -234,45 +163,27 @@ impl Readers {
     }
 
     /// Takes a connection for use on this thread, waiting (counted) for a permit.
-    async fn take(&self) -> Result<Taken<'_>, StoreError> {
+    async fn take(&self) -> Result<Lent<&Self, SemaphorePermit<'_>>, StoreError> {
         let permit = self
             .waiting
             .on(self.permits.acquire())
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        Ok(Taken {
+        Ok(Lent {
             readers: self,
             conn: Some(self.connection()?),
             _permit: permit,
         })
     }
 
-    /// The first row of `sql` as (text, optional text): a document and its password hash.
-    /// For statements bounded by a unique index: it runs on the calling thread.
-    pub(crate) async fn doc(
+    /// The first row of `sql` as `T`. For statements bounded by a unique index (or otherwise
+    /// tiny): it runs on the calling thread.
+    pub(crate) async fn row<T: FromLocalRow>(
         &self,
         sql: &Sql,
         what: &'static str,
-    ) -> Result<Option<(String, Option<String>)>, StoreError> {
-        let taken = self.take().await?;
-        let Some(conn) = taken.conn.as_ref() else {
-            return Err(StoreError::Unavailable);
-        };
-        first_pair(conn, sql).map_err(|e| failed(what, &e))
-    }
-
-    /// The first row of `sql`, every column. For statements bounded by a unique index (or
-    /// otherwise tiny): it runs on the calling thread.
-    pub(crate) async fn row(
-        &self,
-        sql: &Sql,
-        what: &'static str,
-    ) -> Result<Option<LocalRow>, StoreError> {
-        let taken = self.take().await?;
-        let Some(conn) = taken.conn.as_ref() else {
-            return Err(StoreError::Unavailable);
-        };
-        first_row(conn, sql).map_err(|e| failed(what, &e))
+    ) -> Result<Option<T>, StoreError> {
+        first_row(self.take().await?.conn()?, sql).map_err(|e| failed(what, &e))
     }
 
     /// Runs a page query (and its count) under the deadline `timeout` from now: on this thread
@@ -288,11 +199,8 @@ impl Readers {
             let taken = tokio::time::timeout(timeout, self.take())
                 .await
                 .map_err(|_| StoreError::QueryTimedOut)??;
-            let Some(conn) = taken.conn.as_ref() else {
-                return Err(StoreError::Unavailable);
-            };
             let budget = (Instant::now() + INLINE_BUDGET).min(deadline);
-            match page_until(conn, &sql, budget, deadline) {
+            match page_until(taken.conn()?, &sql, budget, deadline) {
                 Ok(rows) => return Ok(rows),
                 Err(Stopped::Failed(e)) => return Err(e),
                 Err(Stopped::Budget) => {}
@@ -305,25 +213,18 @@ impl Readers {
         .await
         .map_err(|_| StoreError::QueryTimedOut)?
         .map_err(|_| StoreError::Unavailable)?;
-        let owned = Owned {
+        let owned = Lent {
             readers: self.clone(),
             conn: Some(self.connection()?),
             _permit: permit,
         };
-        tokio::task::spawn_blocking(move || {
-            let Some(conn) = owned.conn.as_ref() else {
-                return Err(StoreError::Unavailable);
-            };
-            page_until(conn, &sql, deadline, deadline).map_err(|stopped| match stopped {
+        let task = tokio::task::spawn_blocking(move || {
+            page_until(owned.conn()?, &sql, deadline, deadline).map_err(|stopped| match stopped {
                 Stopped::Failed(e) => e,
                 Stopped::Budget => StoreError::QueryTimedOut,
             })
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "SQLite query task failed");
-            StoreError::Backend(format!("query task: {e}"))
-        })?
+        });
+        joined(task.await, "query task")
     }
 
     /// Holds every connection permit until the returned guard drops (tests: a read must wait).
@@ -401,28 +302,11 @@ fn page_rows(conn: &Connection, sql: &PageSql) -> rusqlite::Result<PageRows> {
     Ok((out, total))
 }
 
-/// The first row of `sql`, every column.
-fn first_row(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<LocalRow>> {
-    let mut stmt = prepared(conn, sql)?;
-    let columns = stmt.column_count();
-    let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(row) => (0..columns)
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map(|values| Some(LocalRow(values))),
-        None => Ok(None),
-    }
-}
-
-/// The first row of `sql` as two text columns, the second nullable.
-fn first_pair(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<(String, Option<String>)>> {
+/// The first row of `sql` as `T`.
+fn first_row<T: FromLocalRow>(conn: &Connection, sql: &Sql) -> rusqlite::Result<Option<T>> {
     let mut stmt = prepared(conn, sql)?;
     let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(row) => Ok(Some((row.get(0)?, row.get(1)?))),
-        None => Ok(None),
-    }
+    rows.next()?.map(T::from_local_row).transpose()
 }
 
 /// `sql` prepared (from the connection's cache) with its arguments bound. A `$n` placeholder

@@ -9,6 +9,7 @@
 //! also queues its change notification for Subscriptions (`subscriptions`) in the same
 //! transaction. Must not interpret documents beyond the reference paths it checks.
 
+use clientele_domain::resolve::{CUSTOMER_GROUP, STORE};
 use clientele_domain::Version;
 
 use crate::db::{Conn, Sql};
@@ -18,11 +19,6 @@ use crate::subscriptions::{
     self, fan_out_change, key_identifiers, Change, ModifiedAt, SUBSCRIPTION,
 };
 use crate::{ResourceLookup, StoreError};
-
-/// The `typeId` of Customer Groups.
-const CUSTOMER_GROUP: &str = "customer-group";
-/// The `typeId` of Stores.
-const STORE: &str = "store";
 
 /// The column and value that find a resource.
 fn column_of(lookup: &ResourceLookup) -> (&'static str, &str) {
@@ -55,10 +51,8 @@ pub(crate) async fn get(
     .bind(project)
     .bind(type_id)
     .bind(value);
-    let row = conn.optional(sql).await.or_backend("get resource")?;
-    let Some(r) = row else { return Ok(None) };
-    let doc: String = r.get(0).or_backend("read resource")?;
-    resource_from_row(&doc).map(Some)
+    let doc = conn.first::<(String,)>(sql, "get resource").await?;
+    doc.map(|(doc,)| resource_from_row(&doc)).transpose()
 }
 
 /// Fails with `ReferencedResourceNotFound` for the first of `refs` that does not exist, and on
@@ -84,11 +78,7 @@ pub(crate) async fn check_exist(
         .bind(project)
         .bind(r.type_id)
         .bind(value);
-        let found = conn
-            .optional(sql)
-            .await
-            .or_backend("check referenced resource")?;
-        if found.is_none() {
+        if !conn.exists(sql, "check referenced resource").await? {
             let (id, key) = match &r.lookup {
                 ResourceLookup::Id(id) => (Some(id.clone()), None),
                 ResourceLookup::Key(key) => (None, Some(key.clone())),
@@ -139,17 +129,13 @@ pub(crate) async fn insert_within(
     row: &ResourceRow,
     max: i64,
 ) -> Result<bool, StoreError> {
-    if let Some(lock) = conn.dialect().advisory_lock {
-        // Not an email lock's name: those hold an `@`.
-        let name = format!("{project}:{type_id} limit");
-        conn.execute(Sql::new(lock).bind(name.as_str()))
-            .await
-            .or_backend("lock resource limit")?;
-    }
+    // Not an email lock's name: those hold an `@`.
+    let name = format!("{project}:{type_id} limit");
+    conn.advisory_lock(&name, "lock resource limit").await?;
     let sql = Sql::new("SELECT COUNT(*) FROM resources WHERE project = $1 AND type_id = $2")
         .bind(project)
         .bind(type_id);
-    if conn.int(sql).await.or_backend("count resources")? >= max {
+    if conn.int(sql, "count resources").await? >= max {
         return Ok(false);
     }
     insert(conn, project, type_id, row).await?;
@@ -245,11 +231,10 @@ pub(crate) async fn delete(
     .bind(id)
     .bind(project)
     .bind(type_id);
-    let deleted = conn.optional(sql).await.or_backend("delete resource")?;
-    let key: Option<String> = match deleted {
-        Some(r) => r.get(0).or_backend("delete resource")?,
-        None => None,
-    };
+    let deleted = conn
+        .first::<(Option<String>,)>(sql, "delete resource")
+        .await?;
+    let key = deleted.and_then(|(key,)| key);
     if type_id == SUBSCRIPTION {
         subscriptions::sync_filters(conn, project, id, None).await?;
     }
@@ -283,17 +268,10 @@ async fn version_error(
     .bind(id)
     .bind(project)
     .bind(type_id);
-    let current = conn
-        .optional(sql)
-        .await
-        .or_backend("read resource version")?;
-    let Some(r) = current else {
+    let Some((current,)) = conn.first(sql, "read resource version").await? else {
         return Ok(Some(StoreError::NotFound));
     };
-    let current = to_u64(
-        r.get::<i64>(0).or_backend("read resource version")?,
-        "resource version",
-    )?;
+    let current = to_u64(current, "resource version")?;
     if expected.map(Version::get) == Some(current) {
         return Ok(None);
     }

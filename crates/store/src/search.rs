@@ -21,6 +21,7 @@ use clientele_query::search::{
 use clientele_domain::project_settings::ProjectSettings;
 
 use crate::db::{insert_rows, Arg, Cell, Conn, Sql};
+use crate::dialect::Dialect;
 use crate::error::SqlxResultExt;
 use crate::rows::to_u64;
 use crate::StoreError;
@@ -37,15 +38,9 @@ const ROWS_PER_INSERT: usize = 1000;
 /// serialized. Off, writes skip the index entirely (it costs SQLite two thirds of its write
 /// throughput, see docs/performance.md), and the next activation rebuilds it from scratch.
 pub(crate) async fn enabled(conn: &mut Conn, project: &str) -> Result<bool, StoreError> {
-    let row = conn
-        .optional(Sql::new("SELECT settings FROM projects WHERE key = $1").bind(project))
-        .await
-        .or_backend("read search status")?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let settings: String = row.get(0).or_backend("read search status")?;
-    enabled_in(Some(&settings))
+    let sql = Sql::new("SELECT settings FROM projects WHERE key = $1").bind(project);
+    let settings = conn.first::<(String,)>(sql, "read search status").await?;
+    enabled_in(settings.as_ref().map(|(s,)| s.as_str()))
 }
 
 /// [`enabled`] from a `projects.settings` value read by the caller (`None`: no such project),
@@ -82,29 +77,21 @@ pub(crate) async fn index_customer(
         return Ok(());
     }
     let entries = entries_of(doc)?;
-    let newly_marked = conn
-        .execute(
-            Sql::new(
-                "INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, $2) \
-                 ON CONFLICT (customer_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(project),
-        )
-        .await
-        .or_backend("mark customer indexed")?
-        > 0;
+    let mark = Sql::new(
+        "INSERT INTO customer_search_docs (customer_id, project) VALUES ($1, $2) \
+         ON CONFLICT (customer_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(project);
+    let newly_marked = conn.run(mark, "mark customer indexed").await? > 0;
     if newly_marked {
         // No marker, no entries: nothing to delete.
         let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
         return insert_entries(conn, project, &rows).await;
     }
     let Some(previous) = previous else {
-        conn.execute(
-            Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id),
-        )
-        .await
-        .or_backend("delete search entries")?;
+        let sql = Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id);
+        conn.run(sql, "delete search entries").await?;
         let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
         return insert_entries(conn, project, &rows).await;
     };
@@ -128,13 +115,8 @@ pub(crate) async fn index_customer(
         ));
     }
     text.push(')');
-    let mut sql = Sql::new(text);
-    for a in sql_args {
-        sql = sql.bind(a);
-    }
-    conn.execute(sql)
-        .await
-        .or_backend("delete search entries")?;
+    conn.run(Sql::new(text).bind_all(sql_args), "delete search entries")
+        .await?;
     let rows: Vec<(&str, &IndexEntry)> = entries
         .iter()
         .filter(|e| changed.contains(&(e.field.as_str(), e.text.as_str())))
@@ -192,9 +174,7 @@ pub(crate) async fn index_customers(
         for (id, _) in chunk {
             sql = sql.bind(*id);
         }
-        conn.execute(sql)
-            .await
-            .or_backend("delete search entries")?;
+        conn.run(sql, "delete search entries").await?;
     }
     let rows: Vec<(&str, &IndexEntry)> = entries
         .iter()
@@ -263,9 +243,7 @@ async fn insert_entries(
         for a in sql_args {
             sql = sql.bind(a);
         }
-        conn.execute(sql)
-            .await
-            .or_backend("insert search entries")?;
+        conn.run(sql, "insert search entries").await?;
     }
     Ok(())
 }
@@ -274,9 +252,8 @@ async fn insert_entries(
 /// left from before a deactivation may be stale (writes skip the index while it is off).
 pub(crate) async fn clear(conn: &mut Conn, project: &str) -> Result<(), StoreError> {
     for table in ["customer_search_values", "customer_search_docs"] {
-        conn.execute(Sql::new(format!("DELETE FROM {table} WHERE project = $1")).bind(project))
-            .await
-            .or_backend("clear search index")?;
+        let sql = Sql::new(format!("DELETE FROM {table} WHERE project = $1")).bind(project);
+        conn.run(sql, "clear search index").await?;
     }
     Ok(())
 }
@@ -298,45 +275,31 @@ pub(crate) async fn index_missing(
 ) -> Result<u64, StoreError> {
     let dialect = conn.dialect();
     let doc = (dialect.doc_out)("c.doc");
-    let rows = conn
-        .all(
-            Sql::new(format!(
-                "SELECT c.id, {doc} FROM customers c WHERE c.project = $1 AND NOT EXISTS \
-                 (SELECT 1 FROM customer_search_docs d WHERE d.customer_id = c.id) \
-                 ORDER BY c.id LIMIT $2{}",
-                dialect.update_lock
-            ))
-            .bind(project)
-            .bind(i64::from(batch)),
-        )
-        .await
-        .or_backend("find unindexed customers")?;
-    let found = rows
-        .iter()
-        .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .or_backend("read unindexed customer")?;
+    let sql = Sql::new(format!(
+        "SELECT c.id, {doc} FROM customers c WHERE c.project = $1 AND NOT EXISTS \
+         (SELECT 1 FROM customer_search_docs d WHERE d.customer_id = c.id) \
+         ORDER BY c.id LIMIT $2{}",
+        dialect.update_lock
+    ))
+    .bind(project)
+    .bind(i64::from(batch));
+    let found: Vec<(String, String)> = conn.rows(sql, "find unindexed customers").await?;
     let mut marked = std::collections::HashSet::new();
     for chunk in found.chunks(ROWS_PER_INSERT) {
-        let mut sql_args: Vec<Arg> = vec![project.into()];
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|(id, _)| {
-                sql_args.push(id.as_str().into());
-                format!("(${}, $1)", sql_args.len())
-            })
+        let values: Vec<String> = (2..chunk.len() + 2)
+            .map(|n| format!("(${n}, $1)"))
             .collect();
-        let mut sql = Sql::new(format!(
+        let sql = Sql::new(format!(
             "INSERT INTO customer_search_docs (customer_id, project) VALUES {} \
              ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id",
             values.join(", ")
-        ));
-        for a in sql_args {
-            sql = sql.bind(a);
-        }
-        for r in conn.all(sql).await.or_backend("mark customers indexed")? {
-            marked.insert(r.get::<String>(0).or_backend("read marked customer")?);
-        }
+        ))
+        .bind(project)
+        .bind_all(chunk.iter().map(|(id, _)| id));
+        let rows = conn
+            .rows::<(String,)>(sql, "mark customers indexed")
+            .await?;
+        marked.extend(rows.into_iter().map(|(id,)| id));
     }
     let mut entries = Vec::new();
     for (id, doc) in found.iter().filter(|(id, _)| marked.contains(id)) {
@@ -352,14 +315,12 @@ pub(crate) async fn index_missing(
 
 /// How many customers of `project` are indexed, and how many there are.
 pub(crate) async fn progress(conn: &mut Conn, project: &str) -> Result<(u64, u64), StoreError> {
+    let sql = Sql::new("SELECT COUNT(*) FROM customer_search_docs WHERE project = $1");
     let indexed = conn
-        .int(Sql::new("SELECT COUNT(*) FROM customer_search_docs WHERE project = $1").bind(project))
-        .await
-        .or_backend("count indexed customers")?;
-    let total = conn
-        .int(Sql::new("SELECT COUNT(*) FROM customers WHERE project = $1").bind(project))
-        .await
-        .or_backend("count customers")?;
+        .int(sql.bind(project), "count indexed customers")
+        .await?;
+    let sql = Sql::new("SELECT COUNT(*) FROM customers WHERE project = $1");
+    let total = conn.int(sql.bind(project), "count customers").await?;
     Ok((
         to_u64(indexed, "indexed customers")?,
         to_u64(total, "customers")?,
@@ -386,9 +347,7 @@ enum Lookup {
 /// Builds one statement's text and arguments; `$1` is always the project.
 struct Builder {
     args: Vec<Arg>,
-    wildcard: fn(&str, usize) -> String,
-    wildcard_pattern: fn(&str) -> String,
-    text_list: fn(usize) -> String,
+    dialect: &'static Dialect,
     lookup: Lookup,
     /// How many entries each probed leaf (by address) matched, capped at `PROBE_CAP + 1`.
     estimates: Vec<(usize, i64)>,
@@ -400,6 +359,18 @@ struct Builder {
 }
 
 impl Builder {
+    /// A builder of a statement over `project`'s entries that tests customers by `lookup`.
+    fn new(project: &str, dialect: &'static Dialect, lookup: Lookup) -> Self {
+        Builder {
+            args: vec![project.into()],
+            dialect,
+            lookup,
+            estimates: Vec::new(),
+            root: false,
+            source: None,
+        }
+    }
+
     /// Binds `a`; its placeholder.
     fn arg(&mut self, a: impl Into<Arg>) -> String {
         self.args.push(a.into());
@@ -596,10 +567,10 @@ impl Builder {
                 pattern,
                 case_insensitive,
             } => {
-                let translated = (self.wildcard_pattern)(pattern);
+                let translated = (self.dialect.wildcard_pattern)(pattern);
                 self.arg(&translated);
                 let n = self.args.len();
-                let test = (self.wildcard)(column(*case_insensitive), n);
+                let test = (self.dialect.wildcard)(column(*case_insensitive), n);
                 one(self.having(name, &test))
             }
             LeafTest::Exists => one(self.having(name, "")),
@@ -650,7 +621,7 @@ impl Builder {
                         // thousands at level 2 over a large index).
                         let list = serde_json::Value::from(candidates).to_string();
                         self.arg(list.as_str());
-                        let list = (self.text_list)(self.args.len());
+                        let list = (self.dialect.text_list)(self.args.len());
                         self.having(&terms_field, &format!("lower_value IN ({list})"))
                     })
                     .collect();
@@ -780,27 +751,20 @@ async fn fuzzy_candidates(
 ) -> Result<Vec<String>, StoreError> {
     let len = term.chars().count() as i64;
     let level_i = i64::from(level);
-    let rows = conn
-        .all(
-            Sql::new(
-                "SELECT DISTINCT lower_value FROM customer_search_values \
-                 WHERE project = $1 AND field = $2 AND length(lower_value) BETWEEN $3 AND $4",
-            )
-            .bind(project)
-            .bind(field)
-            .bind(len - level_i)
-            .bind(len + level_i),
-        )
-        .await
-        .or_backend("fuzzy candidates")?;
-    let mut out = Vec::new();
-    for r in rows {
-        let t: String = r.get(0).or_backend("read fuzzy candidate")?;
-        if edit_distance(&t, term) <= usize::from(level) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    let sql = Sql::new(
+        "SELECT DISTINCT lower_value FROM customer_search_values \
+         WHERE project = $1 AND field = $2 AND length(lower_value) BETWEEN $3 AND $4",
+    )
+    .bind(project)
+    .bind(field)
+    .bind(len - level_i)
+    .bind(len + level_i);
+    let rows = conn.rows::<(String,)>(sql, "fuzzy candidates").await?;
+    Ok(rows
+        .into_iter()
+        .map(|(t,)| t)
+        .filter(|t| edit_distance(t, term) <= usize::from(level))
+        .collect())
 }
 
 /// The leaves of `q` worth probing: simple ones (`exact`, `prefix`, `range`: one index range
@@ -833,31 +797,12 @@ fn leaf_address(leaf: &Leaf) -> usize {
 }
 
 /// How many index entries `leaf` matches, read from its index range up to `PROBE_CAP + 1`.
-async fn probe(
-    conn: &mut Conn,
-    project: &str,
-    leaf: &Leaf,
-    dialect: &crate::dialect::Dialect,
-) -> Result<i64, StoreError> {
-    let mut b = Builder {
-        args: vec![project.into()],
-        wildcard: dialect.wildcard,
-        wildcard_pattern: dialect.wildcard_pattern,
-        text_list: dialect.text_list,
-        lookup: Lookup::Bare,
-        estimates: Vec::new(),
-        root: false,
-        source: None,
-    };
+async fn probe(conn: &mut Conn, project: &str, leaf: &Leaf) -> Result<i64, StoreError> {
+    let mut b = Builder::new(project, conn.dialect(), Lookup::Bare);
     let (set, _) = b.leaf(leaf, &mut |_, _, _| Vec::new());
-    let mut sql = Sql::new(format!(
-        "SELECT COUNT(*) FROM ({set} LIMIT {}) t",
-        PROBE_CAP + 1
-    ));
-    for a in b.args {
-        sql = sql.bind(a);
-    }
-    conn.int(sql).await.or_backend("probe search part")
+    let sql = format!("SELECT COUNT(*) FROM ({set} LIMIT {}) t", PROBE_CAP + 1);
+    conn.int(Sql::new(sql).bind_all(b.args), "probe search part")
+        .await
 }
 
 /// Answers `request` over `project`'s index: the total and one page of hits.
@@ -885,26 +830,16 @@ pub(crate) async fn search(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let dialect = conn.dialect();
     let mut leaves = Vec::new();
     if let Some(q) = &request.query {
         probe_leaves(q, &mut leaves);
     }
-    let mut estimates = Vec::with_capacity(leaves.len());
+    let mut b = Builder::new(project, conn.dialect(), Lookup::Set);
+    b.root = true;
     for leaf in leaves {
-        let n = probe(conn, project, leaf, dialect).await?;
-        estimates.push((leaf_address(leaf), n));
+        let n = probe(conn, project, leaf).await?;
+        b.estimates.push((leaf_address(leaf), n));
     }
-    let mut b = Builder {
-        args: vec![project.into()],
-        wildcard: dialect.wildcard,
-        wildcard_pattern: dialect.wildcard_pattern,
-        text_list: dialect.text_list,
-        lookup: Lookup::Set,
-        estimates,
-        root: true,
-        source: None,
-    };
     let (cond, score) = match &request.query {
         Some(q) => b.query(q, &mut lookup),
         None => ("1 = 1".to_owned(), "1.0".to_owned()),
@@ -948,28 +883,16 @@ pub(crate) async fn search(
         request.limit,
         request.offset
     );
-    let mut sql = Sql::new(select);
-    for a in b.args {
-        sql = sql.bind(a);
-    }
-    let rows = conn.all(sql).await.or_backend("search customers")?;
+    let sql = Sql::new(select).bind_all(b.args);
+    let rows: Vec<(String, f64)> = conn.rows(sql, "search customers").await?;
     let hits = rows
-        .iter()
-        .map(|r| {
-            Ok(SearchHit {
-                id: r.get(0)?,
-                relevance: r.get(1)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .or_backend("read search hit")?;
+        .into_iter()
+        .map(|(id, relevance)| SearchHit { id, relevance })
+        .collect();
     // `from` names every argument but the sort keys' (scores only repeat parts of its
     // condition), and counting needs no score.
-    let mut count = Sql::new(format!("SELECT COUNT(*) FROM {from}"));
-    for a in count_args {
-        count = count.bind(a);
-    }
-    let total = conn.int(count).await.or_backend("count search hits")?;
+    let count = Sql::new(format!("SELECT COUNT(*) FROM {from}")).bind_all(count_args);
+    let total = conn.int(count, "count search hits").await?;
     Ok((to_u64(total, "search hits")?, hits))
 }
 

@@ -21,13 +21,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::db::{
-    page_on, ping_when_idle, Backend, BoxFuture, Conn, PageRows, Pools, Sql, WriteQueue,
-};
-use crate::error::SqlxResultExt;
+use crate::db::{ping_when_idle, Backend, Conn, Pools, Sql, WriteQueue};
+use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::readers::Readers;
-use crate::rows::PageSql;
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -113,83 +110,52 @@ async fn reader_path(pool: &SqlitePool) -> Result<Option<PathBuf>, StoreError> {
     Ok((!file.is_empty()).then(|| PathBuf::from(file)))
 }
 
-/// Runs a page query (and its count) under the query deadline.
-pub(crate) async fn run_page(
+/// A read connection under the query deadline `timeout` (past it, the running statement is
+/// interrupted and its reads see `QueryTimedOut`), and whether its read transaction began:
+/// the reads share one snapshot (a WAL read transaction), so a page's `total` never counts a
+/// write that committed between the two statements. The caller must end it with
+/// [`deadline_removed`] and `ROLLBACK` on the same task (see `SqlStore::run_read`).
+pub(crate) async fn begin_read(
     pools: &Pools,
-    sql: PageSql,
     timeout: Duration,
-) -> Result<PageRows, StoreError> {
-    if let Some(readers) = &pools.readers {
-        return readers.page(sql, timeout).await;
-    }
-    run_read(pools, timeout, move |c| {
-        Box::pin(async move { page_on(c, &sql).await })
-    })
-    .await
+) -> Result<(Conn, Result<(), StoreError>), StoreError> {
+    let mut conn = tokio::time::timeout(timeout, pools.waiting.on(pools.read.acquire()))
+        .await
+        .map_err(|_| StoreError::QueryTimedOut)?
+        .or_backend("acquire connection")?;
+    let deadline = Instant::now() + timeout;
+    conn.lock_handle()
+        .await
+        .or_backend("install query deadline")?
+        // Returning false interrupts the statement with SQLITE_INTERRUPT, which error.rs
+        // maps to QueryTimedOut; unlike dropping a future, this really stops SQLite from
+        // working on.
+        .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
+    let mut conn = Conn::Sqlite(conn);
+    let begun = conn.execute(Sql::new("BEGIN")).await;
+    let begun = begun.map(|_| ()).map_err(|e| backend("begin query", &e));
+    Ok((conn, begun))
 }
 
-/// Runs the reads of `body` on a read connection under the query deadline: past it, the
-/// running statement is interrupted and `body` sees `QueryTimedOut`.
-///
-/// The work runs in its own task so that a caller who gives up (client disconnect) cannot
-/// leave the progress handler installed on a pooled connection.
-pub(crate) async fn run_read<T, F>(
-    pools: &Pools,
-    timeout: Duration,
-    body: F,
-) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
-{
-    let (pool, waiting) = (pools.read.clone(), pools.waiting.clone());
-    tokio::spawn(async move {
-        let mut conn = tokio::time::timeout(timeout, waiting.on(pool.acquire()))
-            .await
-            .map_err(|_| StoreError::QueryTimedOut)?
-            .or_backend("acquire connection")?;
-        let deadline = Instant::now() + timeout;
-        conn.lock_handle()
-            .await
-            .or_backend("install query deadline")?
-            // Returning false interrupts the statement with SQLITE_INTERRUPT, which error.rs
-            // maps to QueryTimedOut; unlike dropping a future, this really stops SQLite from
-            // working on.
-            .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
-        let mut conn = Conn::Sqlite(conn);
-        // The reads share one snapshot (a WAL read transaction), so a page's `total` never
-        // counts a write that committed between the two statements.
-        let result = match conn.execute(Sql::new("BEGIN")).await {
-            Ok(_) => body(&mut conn).await,
-            Err(e) => Err(crate::error::backend("begin query", &e)),
-        };
-        let deadline_removed = match &mut conn {
-            Conn::Sqlite(c) => match c.lock_handle().await {
-                Ok(mut handle) => {
-                    handle.remove_progress_handler();
-                    true
-                }
-                Err(_) => false,
-            },
-            Conn::Postgres(_) => true,
-        };
-        // Read-only: ending it either way is the same. A connection that cannot end it, or
-        // still carries the deadline, must not be reused.
-        if !deadline_removed || conn.execute(Sql::new("ROLLBACK")).await.is_err() {
-            conn.close_on_drop();
-        }
-        result
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "SQLite query task failed");
-        StoreError::Backend(format!("query task: {e}"))
-    })?
+/// Takes [`begin_read`]'s deadline off `conn` again (true for a connection that carries
+/// none); whether that worked, else the connection must not be reused.
+pub(crate) async fn deadline_removed(conn: &mut Conn) -> bool {
+    match conn {
+        Conn::Sqlite(c) => match c.lock_handle().await {
+            Ok(mut handle) => {
+                handle.remove_progress_handler();
+                true
+            }
+            Err(_) => false,
+        },
+        Conn::Postgres(_) => true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::{ResourceLookup, ResourceRecord, Store};
     use clientele_domain::Version;

@@ -58,6 +58,14 @@ impl From<&SqlParam> for Arg {
     }
 }
 
+/// `$first, $first+1, …` for `n` placeholders (an `IN (…)` list).
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Statements with more arguments than this are bound by position on SQLite
 /// ([`Sql::anonymous`]).
 const NUMBERED_ARGS_AT_MOST: usize = 32;
@@ -95,8 +103,8 @@ impl Sql {
     }
 
     /// Binds the next placeholders, in order.
-    pub(crate) fn bind_all<'a>(mut self, args: impl IntoIterator<Item = &'a SqlParam>) -> Self {
-        self.args.extend(args.into_iter().map(Arg::from));
+    pub(crate) fn bind_all<A: Into<Arg>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
         self
     }
 

@@ -22,14 +22,15 @@ use crate::customers::{
     invalidate_customer_tokens, missed_write, next_sequence_number, update_customer_on,
     write_batch_on, BatchItem,
 };
-use crate::db::{Backend, BoxFuture, Conn, PageRows, Row, Sql};
+use crate::db::{page_on, Backend, BoxFuture, Conn, PageRows, Pools, Sql};
 use crate::dialect::{self, Dialect};
-use crate::error::SqlxResultExt;
+use crate::error::{joined, SqlxResultExt};
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
 };
 use crate::search;
+use crate::statement::placeholders;
 use crate::subscriptions::{fan_out_change, Change, ModifiedAt};
 use crate::token_cache::TokenCache;
 use crate::tokens::kind_column;
@@ -39,17 +40,6 @@ use crate::{
     ResourceQuery, ResourceRecord, StatusChange, Store, StoreError, StoreOptions, TokenBinding,
     TokenKind, TokenRedemption, WaitingSubscription,
 };
-
-/// An `oauth_tokens` row as `get_token` selects it; `expires_at` is RFC 3339 text.
-type TokenColumns = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-);
 
 /// The [`Store`] over either database.
 pub(crate) struct SqlStore {
@@ -119,11 +109,6 @@ impl SqlStore {
             .await
     }
 
-    /// Runs `sql` on a read connection; its first row, if any.
-    async fn read_one(&self, sql: Sql, what: &'static str) -> Result<Option<Row>, StoreError> {
-        self.backend.read_one(sql, what).await
-    }
-
     /// Runs `sql` alone as a write transaction; a violation of the unique `field` is
     /// `DuplicateField` with `value`.
     async fn write_one(
@@ -146,24 +131,49 @@ impl SqlStore {
             .await
     }
 
-    /// Runs a page query (and its count) under the backend's query deadline.
+    /// Runs a page query (and its count) under the backend's query deadline: on SQLite through
+    /// the [`crate::readers::Readers`] when the database has them.
     pub(crate) async fn run_page(&self, sql: PageSql) -> Result<PageRows, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(p) => sqlite::run_page(p, sql, self.query_timeout).await,
-            Backend::Postgres(p, w) => postgres::run_page(p, w, sql, self.query_timeout).await,
+        if let Backend::Sqlite(Pools {
+            readers: Some(readers),
+            ..
+        }) = &self.backend
+        {
+            return readers.page(sql, self.query_timeout).await;
         }
+        self.run_read(move |c| Box::pin(async move { page_on(c, &sql).await }))
+            .await
     }
 
-    /// Runs the reads of `body` on a read connection under the backend's query deadline.
+    /// Runs the reads of `body` in one read-only snapshot under the backend's query deadline.
+    /// In a task of its own, like writes, so that a caller who gives up (client disconnect)
+    /// cannot leave the transaction open, or SQLite's deadline handler installed, on a pooled
+    /// connection.
     async fn run_read<T, F>(&self, body: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(p) => sqlite::run_read(p, self.query_timeout, body).await,
-            Backend::Postgres(p, w) => postgres::run_read(p, w, self.query_timeout, body).await,
-        }
+        let (backend, timeout) = (self.backend.clone(), self.query_timeout);
+        let task = tokio::spawn(async move {
+            let (mut conn, begun) = match &backend {
+                Backend::Sqlite(p) => sqlite::begin_read(p, timeout).await?,
+                Backend::Postgres(p, w) => postgres::begin_read(p, w, timeout).await?,
+            };
+            let result = match begun {
+                Ok(()) => body(&mut conn).await,
+                Err(e) => Err(e),
+            };
+            // Read-only: ending it either way is the same. A connection that cannot end it, or
+            // still carries the deadline, must not be reused.
+            if !sqlite::deadline_removed(&mut conn).await
+                || conn.execute(Sql::new("ROLLBACK")).await.is_err()
+            {
+                conn.close_on_drop();
+            }
+            result
+        });
+        joined(task.await, "query task")
     }
 
     /// The dialect of the open database.
@@ -200,11 +210,12 @@ impl SqlStore {
 const PROJECT_COLUMNS: &str = "SELECT key, name, languages, countries, currencies, version, \
      created_at, settings FROM projects";
 
+/// A `projects` row as [`PROJECT_COLUMNS`] selects it.
+type ProjectColumns = (String, String, String, String, String, i64, String, String);
+
 /// A `projects` row (as [`PROJECT_COLUMNS`] selects it) as a record.
-fn project_from_row(r: &Row) -> Result<ProjectRecord, StoreError> {
-    type ProjectColumns = (String, String, String, String, String, i64, String, String);
-    let (key, name, languages, countries, currencies, version, created_at, settings): ProjectColumns =
-        r.decode().or_backend("read project")?;
+fn project_from_row(columns: ProjectColumns) -> Result<ProjectRecord, StoreError> {
+    let (key, name, languages, countries, currencies, version, created_at, settings) = columns;
     let project = ProjectLists {
         languages,
         countries,
@@ -231,14 +242,11 @@ async fn update_project_on(
 ) -> Result<(), StoreError> {
     let key = &record.project.key;
     let lock = c.dialect().update_lock;
-    let current = c
-        .optional(Sql::new(format!("{PROJECT_COLUMNS} WHERE key = $1 {lock}")).bind(key))
-        .await
-        .or_backend("lock project")?;
-    let current = match current {
-        Some(r) => project_from_row(&r)?,
-        None => return Err(StoreError::NotFound),
+    let sql = Sql::new(format!("{PROJECT_COLUMNS} WHERE key = $1 {lock}")).bind(key);
+    let Some(current) = c.first(sql, "lock project").await? else {
+        return Err(StoreError::NotFound);
     };
+    let current = project_from_row(current)?;
     if current.version != expected {
         return Err(StoreError::ConcurrentModification {
             current: current.version,
@@ -273,7 +281,7 @@ async fn update_project_on(
     .bind(to_i64(record.version)?)
     .bind(&settings)
     .bind(key);
-    c.execute(sql).await.or_backend("update project")?;
+    c.run(sql, "update project").await?;
     Ok(())
 }
 
@@ -292,10 +300,8 @@ async fn languages_used_by_stores(
         dialect.share_lock
     ))
     .bind(project);
-    let rows = c.all(sql).await.or_backend("read stores")?;
     let mut used: Vec<String> = Vec::new();
-    for r in rows {
-        let doc: String = r.get(0).or_backend("read store")?;
+    for (doc,) in c.rows::<(String,)>(sql, "read stores").await? {
         let store: serde_json::Value = serde_json::from_str(&doc)
             .map_err(|e| StoreError::Backend(format!("store document: {e}")))?;
         let languages = store
@@ -317,7 +323,10 @@ async fn languages_used_by_stores(
 #[async_trait]
 impl Store for SqlStore {
     async fn health(&self) -> Result<(), StoreError> {
-        self.read_one(Sql::new("SELECT 1"), "health check").await?;
+        let sql = Sql::new("SELECT true");
+        self.backend
+            .read_one::<(bool,)>(sql, "health check")
+            .await?;
         Ok(())
     }
 
@@ -351,10 +360,8 @@ impl Store for SqlStore {
 
     async fn get_project_record(&self, key: &str) -> Result<Option<ProjectRecord>, StoreError> {
         let sql = Sql::new(format!("{PROJECT_COLUMNS} WHERE key = $1")).bind(key);
-        match self.read_one(sql, "get project").await? {
-            Some(r) => project_from_row(&r).map(Some),
-            None => Ok(None),
-        }
+        let columns = self.backend.read_one(sql, "get project").await?;
+        columns.map(project_from_row).transpose()
     }
 
     async fn update_project(
@@ -371,13 +378,13 @@ impl Store for SqlStore {
     }
 
     async fn count_projects(&self) -> Result<u64, StoreError> {
+        let sql = Sql::new("SELECT COUNT(*) FROM projects");
         let n = self
             .backend
             .read()
             .await?
-            .int(Sql::new("SELECT COUNT(*) FROM projects"))
-            .await
-            .or_backend("count projects")?;
+            .int(sql, "count projects")
+            .await?;
         to_u64(n, "project count")
     }
 
@@ -401,11 +408,13 @@ impl Store for SqlStore {
              WHERE client_id = $1",
         )
         .bind(client_id);
-        let Some(r) = self.read_one(sql, "get API client").await? else {
+        let Some((client_id, secret_hash, project_key, scope, created_at)) = self
+            .backend
+            .read_one::<(_, _, _, _, String)>(sql, "get API client")
+            .await?
+        else {
             return Ok(None);
         };
-        let (client_id, secret_hash, project_key, scope, created_at): (_, _, _, _, String) =
-            r.decode().or_backend("read API client")?;
         Ok(Some(ApiClientRecord {
             client_id,
             secret_hash,
@@ -430,11 +439,15 @@ impl Store for SqlStore {
              FROM oauth_tokens WHERE token_hash = $1",
         )
         .bind(token_hash);
-        let Some(r) = self.read_one(sql, "get token").await? else {
+        // `expires_at` is RFC 3339 text.
+        let row = self
+            .backend
+            .read_one::<(_, _, _, _, _, _, String)>(sql, "get token");
+        let Some((token_hash, kind, client_id, project_key, scope, customer_id, expires_at)) =
+            row.await?
+        else {
             return Ok(None);
         };
-        let (token_hash, kind, client_id, project_key, scope, customer_id, expires_at): TokenColumns =
-            r.decode().or_backend("read token")?;
         let record = AccessTokenRecord {
             token_hash,
             kind,
@@ -505,15 +518,14 @@ impl Store for SqlStore {
             "SELECT store_key, anonymous_id, credential FROM oauth_tokens WHERE token_hash = $1",
         )
         .bind(token_hash);
-        let Some(r) = self.read_one(sql, "get token binding").await? else {
-            return Ok(None);
-        };
-        let (store_key, anonymous_id, credential) = r.decode().or_backend("read token binding")?;
-        Ok(Some(TokenBinding {
-            store_key,
-            anonymous_id,
-            credential,
-        }))
+        let columns = self.backend.read_one(sql, "get token binding").await?;
+        Ok(
+            columns.map(|(store_key, anonymous_id, credential)| TokenBinding {
+                store_key,
+                anonymous_id,
+                credential,
+            }),
+        )
     }
 
     async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -683,34 +695,34 @@ impl Store for SqlStore {
         project: &str,
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError> {
-        let d = self.dialect();
+        let doc_out = self.dialect().doc_out;
         let sql = match lookup {
-            CustomerLookup::Id(id) => Sql::new(format!(
-                "SELECT {}, password_hash FROM customers WHERE project = $1 AND id = $2",
-                (d.doc_out)("doc")
-            ))
-            .bind(project)
-            .bind(id),
-            CustomerLookup::Key(key) => Sql::new(format!(
-                "SELECT {}, password_hash FROM customers WHERE project = $1 AND key = $2",
-                (d.doc_out)("doc")
-            ))
-            .bind(project)
-            .bind(key),
+            CustomerLookup::Id(value) | CustomerLookup::Key(value) => {
+                let column = if matches!(lookup, CustomerLookup::Id(_)) {
+                    "id"
+                } else {
+                    "key"
+                };
+                Sql::new(format!(
+                    "SELECT {}, password_hash FROM customers WHERE project = $1 AND {column} = $2",
+                    doc_out("doc")
+                ))
+                .bind(project)
+                .bind(value)
+            }
             CustomerLookup::Email { email, store } => Sql::new(format!(
                 "SELECT {}, c.password_hash FROM customer_emails e \
                  JOIN customers c ON c.id = e.customer_id \
                  WHERE e.project = $1 AND e.scope = $2 AND e.lowercase_email = $3",
-                (d.doc_out)("c.doc")
+                doc_out("c.doc")
             ))
             .bind(project)
             .bind(store.as_deref().unwrap_or(GLOBAL_SCOPE))
             .bind(&email.to_lowercase()),
         };
-        let Some((doc, hash)) = self.backend.read_doc(sql, "get customer").await? else {
-            return Ok(None);
-        };
-        customer_from_row(&doc, hash).map(Some)
+        let row = self.backend.read_one(sql, "get customer").await?;
+        row.map(|(doc, hash): (String, _)| customer_from_row(&doc, hash))
+            .transpose()
     }
 
     async fn get_customers(
@@ -731,30 +743,25 @@ impl Store for SqlStore {
                 })
                 .collect();
             for chunk in wanted.chunks(1000) {
-                let list: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-                let mut sql = Sql::new(format!(
+                let sql = Sql::new(format!(
                     "SELECT {}, password_hash, {column} FROM customers \
                      WHERE project = $1 AND {column} IN ({})",
                     (self.dialect().doc_out)("doc"),
-                    list.join(", ")
+                    placeholders(2, chunk.len())
                 ))
-                .bind(project);
+                .bind(project)
+                .bind_all(chunk.iter().map(|(_, v)| *v));
                 let mut slots: std::collections::HashMap<&str, Vec<usize>> = Default::default();
                 for (i, v) in chunk {
-                    sql = sql.bind(*v);
                     slots.entry(*v).or_default().push(*i);
                 }
-                let rows = self
+                let rows: Vec<(String, Option<String>, String)> = self
                     .backend
                     .read()
                     .await?
-                    .all(sql)
-                    .await
-                    .or_backend("get customers")?;
-                for r in rows {
-                    let (doc, hash, value): (String, Option<String>, String) =
-                        (|| Ok::<_, sqlx::Error>((r.get(0)?, r.get(1)?, r.get(2)?)))()
-                            .or_backend("read customer")?;
+                    .rows(sql, "get customers")
+                    .await?;
+                for (doc, hash, value) in rows {
                     let customer = customer_from_row(&doc, hash)?;
                     for i in slots.get(value.as_str()).into_iter().flatten() {
                         if let Some(slot) = found.get_mut(*i) {
@@ -899,11 +906,11 @@ impl Store for SqlStore {
                     .bind(&id)
                     .bind(&project)
                     .bind(expected);
-                    let Some(gone) = c.optional(sql).await.or_backend("delete customer")? else {
+                    let Some((key, external_id, number)) = c.first(sql, "delete customer").await?
+                    else {
                         return Err(missed_write(c, &project, &id).await?);
                     };
-                    let read = |i| gone.get::<Option<String>>(i).or_backend("delete customer");
-                    let identifiers = customer_identifiers(&read(0)?, &read(1)?, &read(2)?);
+                    let identifiers = customer_identifiers(&key, &external_id, &number);
                     // Messages written now continue the numbering; everything numbered below
                     // goes when the caller asked for data erasure.
                     let first_new = next_sequence_number(c, &id).await?;
@@ -916,7 +923,7 @@ impl Store for SqlStore {
                         .bind(&project)
                         .bind(&id)
                         .bind(first_new);
-                        c.execute(sql).await.or_backend("erase customer messages")?;
+                        c.run(sql, "erase customer messages").await?;
                     }
                     let at = messages.first().map(|m| ts(m.created_at));
                     let change = Change {
@@ -1046,11 +1053,11 @@ impl Store for SqlStore {
         ))
         .bind(project)
         .bind(id);
-        let Some(r) = self.read_one(sql, "get message").await? else {
-            return Ok(None);
-        };
-        let doc: String = r.get(0).or_backend("read message")?;
-        message_from_row(&doc).map(Some)
+        let doc = self
+            .backend
+            .read_one::<(String,)>(sql, "get message")
+            .await?;
+        doc.map(|(doc,)| message_from_row(&doc)).transpose()
     }
 
     async fn query_messages(
@@ -1085,11 +1092,7 @@ impl Store for SqlStore {
                     ))
                     .bind(&token.customer_id)
                     .bind(&project);
-                    if c.optional(sql)
-                        .await
-                        .or_backend("check token customer")?
-                        .is_none()
-                    {
+                    if !c.exists(sql, "check token customer").await? {
                         return Err(StoreError::NotFound);
                     }
                     if invalidate_older {
@@ -1109,7 +1112,7 @@ impl Store for SqlStore {
                     .bind(&ts(token.expires_at))
                     .bind(&ts(token.created_at))
                     .bind(token.used);
-                    c.execute(sql).await.or_backend("insert customer token")?;
+                    c.run(sql, "insert customer token").await?;
                     insert_messages(c, &project, &messages).await
                 })
             })
@@ -1150,7 +1153,7 @@ impl Store for SqlStore {
                     ))
                     .bind(&row.id)
                     .bind(&project);
-                    c.optional(sql).await.or_backend("lock token customer")?;
+                    c.exists(sql, "lock token customer").await?;
                     // Timestamps are fixed-width API strings (in the "C" collation on
                     // PostgreSQL), so text order is time order.
                     let sql = Sql::new(
@@ -1163,7 +1166,7 @@ impl Store for SqlStore {
                     .bind(kind_column(kind))
                     .bind(&row.id)
                     .bind(&ts(now));
-                    if c.execute(sql).await.or_backend("claim customer token")? == 0 {
+                    if c.run(sql, "claim customer token").await? == 0 {
                         // Nothing was written.
                         let token = find_token_on(c, &project, &value_hash, kind).await?;
                         return Ok(match token {
@@ -1175,9 +1178,8 @@ impl Store for SqlStore {
                     update_customer_on(c, &project, &row, None, change.expected, &change.messages)
                         .await?;
                     if change.revoke_oauth_tokens {
-                        c.execute(revoke_sql(&project, &row.id))
-                            .await
-                            .or_backend("revoke customer tokens")?;
+                        c.run(revoke_sql(&project, &row.id), "revoke customer tokens")
+                            .await?;
                     }
                     Ok(RedeemOutcome::Redeemed)
                 })

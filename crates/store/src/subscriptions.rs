@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::db::{queued_notifications, Conn, Sql};
 use crate::error::SqlxResultExt;
 use crate::rows::{from_json, parse_ts, to_json, to_u64, ts, MessageRow};
+use crate::statement::placeholders;
 use crate::{PendingNotification, StatusChange, StoreError, WaitingSubscription};
 
 /// The `typeId` (and `type_id` column) of Subscriptions.
@@ -73,7 +74,7 @@ pub(crate) async fn fan_out_message(
     .bind(&message.id)
     .bind(&message.resource_type_id)
     .bind(&message.type_);
-    if conn.execute(sql).await.or_backend("queue message")? > 0 {
+    if conn.run(sql, "queue message").await? > 0 {
         queued_notifications(conn).await?;
     }
     Ok(())
@@ -107,7 +108,7 @@ pub(crate) async fn fan_out_change(
     .bind(at)
     .bind(&change.identifiers)
     .bind(i64::from(change.data_erasure));
-    if conn.execute(sql).await.or_backend("queue change")? > 0 {
+    if conn.run(sql, "queue change").await? > 0 {
         queued_notifications(conn).await?;
     }
     Ok(())
@@ -125,7 +126,7 @@ pub(crate) async fn sync_filters(
     doc: Option<&Value>,
 ) -> Result<(), StoreError> {
     let sql = Sql::new("DELETE FROM subscription_filters WHERE subscription_id = $1").bind(id);
-    conn.execute(sql).await.or_backend("clear filters")?;
+    conn.run(sql, "clear filters").await?;
     let Some(doc) = doc else {
         clear_error_clock(conn, id).await?;
         return drop_pending(conn, id, true).await;
@@ -150,18 +151,9 @@ pub(crate) async fn sync_filters(
         return drop_pending(conn, id, false).await;
     }
     let mut rows: Vec<(&str, String, String)> = Vec::new();
-    for m in doc
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for m in items(doc, "messages") {
         let rtid = str_at(m, &["resourceTypeId"]);
-        let types: Vec<String> = m
-            .get("types")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let types: Vec<String> = items(m, "types")
             .filter_map(|t| t.as_str().map(str::to_owned))
             .collect();
         if types.is_empty() {
@@ -170,12 +162,7 @@ pub(crate) async fn sync_filters(
             rows.extend(types.into_iter().map(|t| ("message", rtid.clone(), t)));
         }
     }
-    for c in doc
-        .get("changes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for c in items(doc, "changes") {
         rows.push(("change", str_at(c, &["resourceTypeId"]), String::new()));
     }
     rows.sort();
@@ -195,25 +182,30 @@ pub(crate) async fn sync_filters(
         .bind(kind)
         .bind(&rtid)
         .bind(&message_type);
-        conn.execute(sql).await.or_backend("insert filter")?;
+        conn.run(sql, "insert filter").await?;
     }
     Ok(())
+}
+
+/// The elements of the array `v[key]` (none when it is missing or not an array).
+fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// Forgets when `id`'s configuration errors started.
 async fn clear_error_clock(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
     let sql = Sql::new("DELETE FROM subscription_errors WHERE subscription_id = $1").bind(id);
-    conn.execute(sql).await.or_backend("clear error clock")?;
+    conn.run(sql, "clear error clock").await?;
     Ok(())
 }
 
 /// Drops a Subscription's undelivered notifications (and, with `lease`, its lease row).
 async fn drop_pending(conn: &mut Conn, id: &str, lease: bool) -> Result<(), StoreError> {
     let sql = Sql::new("DELETE FROM subscription_outbox WHERE subscription_id = $1").bind(id);
-    conn.execute(sql).await.or_backend("drop notifications")?;
+    conn.run(sql, "drop notifications").await?;
     if lease {
         let sql = Sql::new("DELETE FROM subscription_leases WHERE subscription_id = $1").bind(id);
-        conn.execute(sql).await.or_backend("drop lease")?;
+        conn.run(sql, "drop lease").await?;
     }
     Ok(())
 }
@@ -239,18 +231,11 @@ pub(crate) async fn waiting(
     )
     .bind(owner)
     .bind(&ts(now));
-    let rows = conn
-        .all(sql)
-        .await
-        .or_backend("find waiting subscriptions")?;
-    rows.iter()
-        .map(|r| {
-            Ok(WaitingSubscription {
-                id: r.get(0).or_backend("read waiting subscription")?,
-                project: r.get(1).or_backend("read waiting subscription")?,
-            })
-        })
-        .collect()
+    let rows = conn.rows(sql, "find waiting subscriptions").await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, project)| WaitingSubscription { id, project })
+        .collect())
 }
 
 /// Takes or renews the lease of Subscription `id` for `owner` until `until`, unless another
@@ -272,7 +257,7 @@ pub(crate) async fn claim(
     .bind(owner)
     .bind(&ts(until))
     .bind(&ts(now));
-    Ok(conn.execute(sql).await.or_backend("claim lease")? > 0)
+    Ok(conn.run(sql, "claim lease").await? > 0)
 }
 
 /// Gives up `owner`'s lease of `id` (so another process need not wait for it to expire).
@@ -280,7 +265,7 @@ pub(crate) async fn release(conn: &mut Conn, id: &str, owner: &str) -> Result<()
     let sql = Sql::new("DELETE FROM subscription_leases WHERE subscription_id = $1 AND owner = $2")
         .bind(id)
         .bind(owner);
-    conn.execute(sql).await.or_backend("release lease")?;
+    conn.run(sql, "release lease").await?;
     Ok(())
 }
 
@@ -340,25 +325,17 @@ pub(crate) async fn ack(
     ))
     .bind(id)
     .bind(owner);
-    if conn
-        .optional(sql)
-        .await
-        .or_backend("check lease")?
-        .is_none()
-    {
+    if !conn.exists(sql, "check lease").await? {
         return Ok(false);
     }
     for chunk in seqs.chunks(ACK_CHUNK) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
-        let mut sql = Sql::new(format!(
+        let sql = Sql::new(format!(
             "DELETE FROM subscription_outbox WHERE subscription_id = $1 AND seq IN ({})",
-            placeholders.join(", ")
+            placeholders(2, chunk.len())
         ))
-        .bind(id);
-        for seq in chunk {
-            sql = sql.bind(*seq);
-        }
-        conn.execute(sql).await.or_backend("ack notifications")?;
+        .bind(id)
+        .bind_all(chunk.iter().copied());
+        conn.run(sql, "ack notifications").await?;
     }
     Ok(true)
 }
@@ -385,13 +362,12 @@ pub(crate) async fn set_status(
          AND type_id = '{SUBSCRIPTION}'{lock}"
     ))
     .bind(id);
-    let Some(r) = conn.optional(sql).await.or_backend("read subscription")? else {
+    let Some((project, stored, text)) = conn
+        .first::<(String, i64, String)>(sql, "read subscription")
+        .await?
+    else {
         return Ok(StatusChange::Stale);
     };
-    let read = "read subscription";
-    let project: String = r.get(0).or_backend(read)?;
-    let stored: i64 = r.get(1).or_backend(read)?;
-    let text: String = r.get(2).or_backend(read)?;
     if stored != version {
         return Ok(StatusChange::Stale);
     }
@@ -402,17 +378,11 @@ pub(crate) async fn set_status(
         )
         .bind(id)
         .bind(&ts(now));
-        conn.execute(sql).await.or_backend("start error clock")?;
+        conn.run(sql, "start error clock").await?;
         let sql =
             Sql::new("SELECT since FROM subscription_errors WHERE subscription_id = $1").bind(id);
-        let since: String = conn
-            .optional(sql)
-            .await
-            .or_backend("read error clock")?
-            .map(|r| r.get(0))
-            .transpose()
-            .or_backend("read error clock")?
-            .unwrap_or_else(|| ts(now));
+        let since = conn.first::<(String,)>(sql, "read error clock").await?;
+        let since = since.map_or_else(|| ts(now), |(since,)| since);
         Some(parse_ts(&since, "subscription_errors.since")?)
     } else {
         None
@@ -431,9 +401,7 @@ pub(crate) async fn set_status(
         ))
         .bind(&to_json(&doc)?)
         .bind(id);
-        conn.execute(sql)
-            .await
-            .or_backend("set subscription status")?;
+        conn.run(sql, "set subscription status").await?;
         sync_filters(conn, &project, id, Some(&doc)).await?;
     } else if status != Health::ConfigurationError {
         clear_error_clock(conn, id).await?;

@@ -14,43 +14,34 @@ pub(crate) fn kind_column(kind: TokenKind) -> &'static str {
     }
 }
 
-/// The columns of one `customer_tokens` row, in `SELECT` order of [`TOKEN_COLUMNS`].
-pub(crate) struct TokenRow {
-    pub(crate) id: String,
-    pub(crate) customer_id: String,
-    pub(crate) kind: String,
-    pub(crate) value_hash: String,
-    pub(crate) expires_at: String,
-    pub(crate) created_at: String,
-    pub(crate) used: bool,
-}
-
 /// The columns [`TokenRow`] is read from.
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, customer_id, kind, value_hash, expires_at, created_at, used";
 
-impl TokenRow {
-    /// The record, or `Backend` for a row no writer of ours produces.
-    pub(crate) fn into_record(self) -> Result<CustomerTokenRecord, StoreError> {
-        let kind = match self.kind.as_str() {
-            "password" => TokenKind::PasswordReset,
-            "email" => TokenKind::EmailVerification,
-            other => {
-                return Err(StoreError::Backend(format!(
-                    "corrupt customer token: unknown kind '{other}'"
-                )))
-            }
-        };
-        Ok(CustomerTokenRecord {
-            id: self.id,
-            customer_id: self.customer_id,
-            kind,
-            value_hash: self.value_hash,
-            expires_at: parse_ts(&self.expires_at, "customer token expires_at")?,
-            created_at: parse_ts(&self.created_at, "customer token created_at")?,
-            used: self.used,
-        })
-    }
+/// One `customer_tokens` row as [`TOKEN_COLUMNS`] selects it.
+pub(crate) type TokenRow = (String, String, String, String, String, String, bool);
+
+/// The record of `row`, or `Backend` for a row no writer of ours produces.
+pub(crate) fn token_record(row: TokenRow) -> Result<CustomerTokenRecord, StoreError> {
+    let (id, customer_id, kind, value_hash, expires_at, created_at, used) = row;
+    let kind = match kind.as_str() {
+        "password" => TokenKind::PasswordReset,
+        "email" => TokenKind::EmailVerification,
+        other => {
+            return Err(StoreError::Backend(format!(
+                "corrupt customer token: unknown kind '{other}'"
+            )))
+        }
+    };
+    Ok(CustomerTokenRecord {
+        id,
+        customer_id,
+        kind,
+        value_hash,
+        expires_at: parse_ts(&expires_at, "customer token expires_at")?,
+        created_at: parse_ts(&created_at, "customer token created_at")?,
+        used,
+    })
 }
 
 #[cfg(test)]
@@ -60,16 +51,16 @@ mod tests {
     #[test]
     fn kinds_round_trip_through_the_column() {
         for kind in [TokenKind::PasswordReset, TokenKind::EmailVerification] {
-            let row = TokenRow {
-                id: "t".into(),
-                customer_id: "c".into(),
-                kind: kind_column(kind).into(),
-                value_hash: "h".into(),
-                expires_at: "2022-09-19T15:58:41.772Z".into(),
-                created_at: "2022-09-19T15:55:41.775Z".into(),
-                used: false,
-            };
-            assert_eq!(row.into_record().unwrap().kind, kind);
+            let row: TokenRow = (
+                "t".into(),
+                "c".into(),
+                kind_column(kind).into(),
+                "h".into(),
+                "2022-09-19T15:58:41.772Z".into(),
+                "2022-09-19T15:55:41.775Z".into(),
+                false,
+            );
+            assert_eq!(token_record(row).unwrap().kind, kind);
         }
     }
 }
