@@ -12,7 +12,7 @@
 //!
 //! A write transaction that queued Subscription notifications says so ([`queued_notifications`]);
 //! once it committed, [`OUTBOX`] wakes this process's delivery worker, and on PostgreSQL the
-//! dialect's `NOTIFY` (sent at commit by the database) wakes the other processes' workers.
+//! dialect's `NOTIFY`, sent after the commit and outside it, wakes the other processes' workers.
 //!
 //! On SQLite, writes are group-committed ([`WriteQueue`]): the bodies queued while the single
 //! writer is busy run one after another in one transaction, each under a savepoint of its own,
@@ -51,15 +51,11 @@ tokio::task_local! {
     static QUEUED: std::cell::Cell<bool>;
 }
 
-/// Records that the running write transaction queued notifications: the first time, the
-/// dialect's cross-process signal joins the transaction (so it fires only if it commits).
-pub(crate) async fn queued_notifications(conn: &mut Conn) -> Result<(), StoreError> {
-    let first = QUEUED.try_with(|q| !q.replace(true)).unwrap_or(false);
-    if let (true, Some(notify)) = (first, conn.dialect().outbox_notify) {
-        conn.run(Sql::new(notify), "signal queued notifications")
-            .await?;
-    }
-    Ok(())
+/// Records that the running write transaction queued notifications, so that its commit wakes
+/// this process's delivery worker and, on PostgreSQL, tells the other processes
+/// ([`crate::postgres::Announcer`]).
+pub(crate) fn queued_notifications() {
+    let _ = QUEUED.try_with(|q| q.set(true));
 }
 
 /// A boxed, sendable future borrowing for `'a`.
@@ -343,8 +339,9 @@ pub(crate) struct Pools {
 pub(crate) enum Backend {
     /// SQLite.
     Sqlite(Pools),
-    /// PostgreSQL, and the tasks waiting for one of its connections.
-    Postgres(sqlx::PgPool, Waiting),
+    /// PostgreSQL, the tasks waiting for one of its connections, and the signal to the other
+    /// processes after commits that queued notifications.
+    Postgres(sqlx::PgPool, Waiting, crate::postgres::Announcer),
 }
 
 impl Backend {
@@ -352,7 +349,7 @@ impl Backend {
     pub(crate) async fn read(&self) -> Result<Conn, StoreError> {
         match self {
             Backend::Sqlite(p) => p.waiting.on(p.read.acquire()).await.map(Conn::Sqlite),
-            Backend::Postgres(p, w) => w.on(p.acquire()).await.map(Conn::Postgres),
+            Backend::Postgres(p, w, _) => w.on(p.acquire()).await.map(Conn::Postgres),
         }
         .or_backend("acquire connection")
     }
@@ -378,7 +375,7 @@ impl Backend {
     async fn writer(&self) -> Result<Conn, StoreError> {
         match self {
             Backend::Sqlite(p) => p.waiting.on(p.write.acquire()).await.map(Conn::Sqlite),
-            Backend::Postgres(p, w) => w.on(p.acquire()).await.map(Conn::Postgres),
+            Backend::Postgres(p, w, _) => w.on(p.acquire()).await.map(Conn::Postgres),
         }
         .or_backend("acquire write connection")
     }
@@ -410,6 +407,9 @@ impl Backend {
             let committed = finish(conn, result, what).await;
             if committed.is_ok() && QUEUED.with(std::cell::Cell::get) {
                 OUTBOX.notify_waiters();
+                if let Backend::Postgres(pool, _, announcer) = &pools {
+                    announcer.announce(pool);
+                }
             }
             committed
         };
@@ -424,7 +424,7 @@ impl Backend {
                 p.read.close().await;
                 p.write.close().await;
             }
-            Backend::Postgres(p, _) => p.close().await,
+            Backend::Postgres(p, _, _) => p.close().await,
         }
     }
 }

@@ -40,7 +40,7 @@ pub(crate) struct Dialect {
     /// The current UTC time as `2022-09-19T14:34:35.843Z` text (only where a write carries no
     /// time of its own: deletions of generic resources in change notifications).
     pub(crate) now_text: &'static str,
-    /// Tells other processes, at commit, that the transaction queued Subscription
+    /// Tells other processes, after a commit, that the transaction queued Subscription
     /// notifications (`None` where no other process delivers: SQLite is one process's).
     pub(crate) outbox_notify: Option<&'static str>,
 }

@@ -158,7 +158,7 @@ impl SqlStore {
         let task = tokio::spawn(async move {
             let (mut conn, begun) = match &backend {
                 Backend::Sqlite(p) => sqlite::begin_read(p, timeout).await?,
-                Backend::Postgres(p, w) => postgres::begin_read(p, w, timeout).await?,
+                Backend::Postgres(p, w, _) => postgres::begin_read(p, w, timeout).await?,
             };
             let result = match begun {
                 Ok(()) => body(&mut conn).await,
@@ -665,7 +665,7 @@ impl Store for SqlStore {
     async fn relay_outbox_signals(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(()),
-            Backend::Postgres(p, _) => postgres::relay_outbox_signals(p).await,
+            Backend::Postgres(p, _, _) => postgres::relay_outbox_signals(p).await,
         }
     }
 
@@ -686,7 +686,7 @@ impl Store for SqlStore {
                     None => stats,
                 }
             }
-            Backend::Postgres(p, w) => crate::pool_stats::of(&[p], w),
+            Backend::Postgres(p, w, _) => crate::pool_stats::of(&[p], w),
         }
     }
 

@@ -75,7 +75,7 @@ pub(crate) async fn fan_out_message(
     .bind(&message.resource_type_id)
     .bind(&message.type_);
     if conn.run(sql, "queue message").await? > 0 {
-        queued_notifications(conn).await?;
+        queued_notifications();
     }
     Ok(())
 }
@@ -109,7 +109,7 @@ pub(crate) async fn fan_out_change(
     .bind(&change.identifiers)
     .bind(i64::from(change.data_erasure));
     if conn.run(sql, "queue change").await? > 0 {
-        queued_notifications(conn).await?;
+        queued_notifications();
     }
     Ok(())
 }
