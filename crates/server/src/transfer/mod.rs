@@ -15,7 +15,7 @@ use crate::clock::{OsRandom, SystemClock};
 use crate::config::DatabaseArgs;
 use crate::hashing::HashPool;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use clap::Args;
 use clientele_domain::{PasswordHasher, Project};
 use std::sync::Arc;
@@ -102,7 +102,7 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
     let workers = cpus();
     // The import never has more lines in flight than this, so it is never refused.
     let hasher = HashPool::new(hasher, workers, 4 * workers + 16);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         store,
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
@@ -111,7 +111,7 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
         access_token_ttl_secs: crate::config::DEFAULT_ACCESS_TOKEN_TTL_SECS,
         // The CLI signs nobody in, so it never counts failures.
         throttle: Arc::new(crate::throttle::LoginThrottle::new(false)),
-    })
+    }))
 }
 
 /// What an import needs: the offline state (its pool sized for `--concurrency`), the target
