@@ -1,7 +1,7 @@
 //! The command line: `serve`, `project create`, `api-client create`. Each command opens the
 //! database itself, so they work against a server that is running or not.
 
-use crate::clock::{Clock, OsRandom, SystemClock};
+use crate::clock::{Clock, SecureRandom, SystemClock};
 use crate::config::{DatabaseArgs, ServeConfig};
 use crate::startup::Application;
 use clap::{Args, Parser, Subcommand};
@@ -121,7 +121,7 @@ async fn open(database: &DatabaseArgs) -> Result<Arc<dyn Store>, String> {
 /// `clientele serve`. Prints `listening on http://ADDRESS` on stdout once the listener is bound
 /// (after the demo credentials, if it just created them).
 pub async fn serve(config: ServeConfig) -> CliResult {
-    let app = Application::build(config, Arc::new(SystemClock), Arc::new(OsRandom))
+    let app = Application::build(config, Arc::new(SystemClock), Arc::new(SecureRandom))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(boot) = app.bootstrap_credentials() {
@@ -178,7 +178,7 @@ pub async fn api_client(cmd: ApiClientCommand) -> CliResult {
     let (id, secret) = crate::service::api_clients::create(
         store.as_ref(),
         &SystemClock,
-        &OsRandom,
+        &SecureRandom,
         &args.project,
         &args.scope,
         args.client_id,

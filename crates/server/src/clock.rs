@@ -60,12 +60,15 @@ pub trait Random: Send + Sync + 'static {
     fn fill(&self, buf: &mut [u8]);
 }
 
-/// The operating system's CSPRNG.
+/// A cryptographically secure generator per thread, seeded (and periodically reseeded) from
+/// the operating system's: the same guarantees as reading the OS's generator, without a
+/// `getrandom` system call for every request id (each request without an `X-Correlation-ID`
+/// takes one) and every resource id.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct OsRandom;
+pub struct SecureRandom;
 
-impl Random for OsRandom {
+impl Random for SecureRandom {
     fn fill(&self, buf: &mut [u8]) {
-        rand::rngs::OsRng.fill_bytes(buf);
+        rand::thread_rng().fill_bytes(buf);
     }
 }

@@ -31,12 +31,12 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::OsRandom;
+    use crate::clock::SecureRandom;
 
     #[test]
     fn secrets_are_long_and_distinct() {
-        let a = new_secret(&OsRandom);
-        let b = new_secret(&OsRandom);
+        let a = new_secret(&SecureRandom);
+        let b = new_secret(&SecureRandom);
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
     }

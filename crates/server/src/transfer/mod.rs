@@ -11,7 +11,7 @@ pub mod from_api;
 pub mod import;
 pub mod progress;
 
-use crate::clock::{OsRandom, SystemClock};
+use crate::clock::{SecureRandom, SystemClock};
 use crate::config::DatabaseArgs;
 use crate::hashing::HashPool;
 use crate::metrics::Metrics;
@@ -105,7 +105,7 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
     Ok(AppState::new(Shared {
         store,
         clock: Arc::new(SystemClock),
-        random: Arc::new(OsRandom),
+        random: Arc::new(SecureRandom),
         metrics: Metrics::new(hasher.rejections()),
         hasher,
         access_token_ttl_secs: crate::config::DEFAULT_ACCESS_TOKEN_TTL_SECS,

@@ -8,7 +8,7 @@
 
 use clientele_domain::PasswordHasher;
 use clientele_domain::Project;
-use clientele_server::clock::{ManualClock, OsRandom};
+use clientele_server::clock::{ManualClock, SecureRandom};
 use clientele_server::state::AppState;
 use clientele_server::{Application, ServeConfig};
 use clientele_testing::PgDatabase;
@@ -188,7 +188,7 @@ async fn spawn(
     configure(&mut config);
     let start = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
     let clock = Arc::new(ManualClock::new(start));
-    let mut app = Application::build(config.clone(), clock.clone(), Arc::new(OsRandom))
+    let mut app = Application::build(config.clone(), clock.clone(), Arc::new(SecureRandom))
         .await
         .expect("server builds");
     if let Some(hasher) = hasher {
