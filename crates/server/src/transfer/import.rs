@@ -22,6 +22,7 @@ use crate::service::import::{
 use crate::service::Actor;
 use crate::state::AppState;
 use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -38,14 +39,15 @@ pub const IMPORT_CLIENT_ID: &str = "clientele-import";
 pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiError> {
     let bad = |detail: String| ApiError::invalid_json(detail);
     let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    let Value::Object(object) = value else {
+    let Some(object) = value.as_object() else {
         return Err(bad("a line must be a JSON object".to_owned()));
     };
     let exported = ["id", "version", "createdAt"]
         .iter()
         .all(|f| object.contains_key(*f));
     let (mut draft, preserved) = if exported {
-        let customer: Customer = serde_json::from_value(Value::Object(object.clone()))
+        // Read from the parsed line in place rather than from a copy of it.
+        let customer = Customer::deserialize(&value)
             .map_err(|e| bad(format!("not an exported customer: {e}")))?;
         let password = match object.get("passwordHash").and_then(Value::as_str) {
             Some(phc) => Some(PasswordHash::from_phc(phc.to_owned())),
@@ -65,9 +67,12 @@ pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiE
                 .collect(),
             password,
         };
-        (draft_of_exported(&object), Some(preserved))
+        (draft_of_exported(object), Some(preserved))
     } else {
-        (object, None)
+        match value {
+            Value::Object(object) => (object, None),
+            _ => return Err(bad("a line must be a JSON object".to_owned())),
+        }
     };
     unwrap_typed_fields(draft.get_mut("custom"));
     if let Some(Value::Array(addresses)) = draft.get_mut("addresses") {
