@@ -453,6 +453,11 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         writes: Vec<CustomerWrite>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+    /// Refreshes the database's planner statistics of the customer tables (PostgreSQL's
+    /// `ANALYZE`; nothing on SQLite, whose planner does without). Where autovacuum does not
+    /// run, tables filled by a bulk import keep the statistics of their empty start, and the
+    /// import's batch lookups scan a whole table instead of using its indexes.
+    async fn analyze_customers(&self) -> Result<(), StoreError>;
     /// Deletes a customer if its stored version is `expected`; with `data_erasure` also erases
     /// its earlier Messages. Stores `messages` (CustomerDeleted) atomically.
     async fn delete_customer(

@@ -23,6 +23,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -130,7 +131,8 @@ pub(crate) async fn insert_rows(
                 match cell {
                     Cell::Arg(a) => {
                         args.push(a);
-                        text.push_str(&format!("${}", args.len()));
+                        // Writing to a String cannot fail.
+                        let _ = write!(text, "${}", args.len());
                     }
                     Cell::Doc(d) => {
                         args.push(Arg::Text(Some(d)));

@@ -24,6 +24,9 @@ pub(crate) struct Dialect {
     /// Serializes the writers that name one lock (`$1`, e.g. project and lowercase email) until
     /// commit, where writers are not serialized anyway.
     pub(crate) advisory_lock: Option<&'static str>,
+    /// Refreshes the planner's statistics of the customer tables, where the planner needs
+    /// them to use their indexes (see `Store::analyze_customers`).
+    pub(crate) analyze_customers: Option<&'static str>,
     /// The queries that find something still referencing resource `$2` of project `$1`, per
     /// referenced `typeId`: `(referencing typeId, SQL)`; an empty typeId means the SQL selects
     /// the referencing resource's `type_id`.
@@ -80,6 +83,7 @@ pub(crate) static SQLITE: Dialect = Dialect {
     share_lock: "",
     update_lock: "",
     advisory_lock: None,
+    analyze_customers: None,
     reference_checks: sqlite_reference_checks,
     // GLOB is case-sensitive and already speaks `*` and `?`; only `[` needs quoting.
     wildcard: |column, n| format!("{column} GLOB ${n}"),
@@ -161,6 +165,7 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     share_lock: " FOR SHARE",
     update_lock: " FOR UPDATE",
     advisory_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    analyze_customers: Some("ANALYZE customers, customer_emails, customer_addresses, messages"),
     reference_checks: postgres_reference_checks,
     wildcard: |column, n| format!("{column} LIKE ${n} ESCAPE '\\'"),
     wildcard_pattern: postgres_like_pattern,

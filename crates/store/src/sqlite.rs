@@ -37,8 +37,11 @@ const DEFAULT_POOL_SIZE: u32 = 8;
 /// SQLite's 2 MiB keeps the upper levels of every index a write touches in memory, where the
 /// default cache re-read them from the OS for each statement (perf: search-index activation and
 /// imports spent most of their time copying pages in and out of the kernel). With
-/// `temp_store=MEMORY` the statement journals of the group commit's savepoints stay in memory
-/// too (they are discarded at commit; the database file and its WAL are what make it durable).
+/// `temp_store=MEMORY` (set beside it) the statement journals of the group commit's savepoints
+/// stay in memory too (they are discarded at commit; the database file and its WAL are what
+/// make it durable): in a temporary file, a batch of imported customers wrote a copy of every
+/// page it changed there, a third of the import's writes (100k customers: 3.37 GB written in
+/// all before, 2.31 GB after; the journal in memory costs about 14 MB per 1,000 customers).
 const WRITER_CACHE: &str = "-65536";
 /// VM instructions between two checks of the query deadline.
 const PROGRESS_STEPS: i32 = 1000;
@@ -74,7 +77,11 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
     } else {
         ping_when_idle(SqlitePoolOptions::new())
             .max_connections(1)
-            .connect_with(connect.pragma("cache_size", WRITER_CACHE))
+            .connect_with(
+                connect
+                    .pragma("cache_size", WRITER_CACHE)
+                    .pragma("temp_store", "MEMORY"),
+            )
             .await
             .or_backend("open SQLite write connection")?
     };
@@ -276,6 +283,13 @@ mod tests {
             assert_eq!(pragma("foreign_keys").await, "1");
             assert_eq!(pragma("busy_timeout").await, "5000");
         }
+        // 2 = MEMORY: the writer's statement journals stay out of temporary files.
+        let temp_store = sqlx::query("SELECT CAST((SELECT * FROM pragma_temp_store) AS TEXT)")
+            .fetch_one(&pools.write)
+            .await
+            .and_then(|r| r.try_get::<String, _>(0))
+            .unwrap();
+        assert_eq!(temp_store, "2");
         store.close().await;
         remove(&path);
     }

@@ -123,10 +123,10 @@ impl Sql {
         if sql.args.len() <= NUMBERED_ARGS_AT_MOST {
             return sql;
         }
+        // Each placeholder's byte range and argument index, in text order.
         let bytes = sql.text.as_bytes();
-        let mut text = String::with_capacity(sql.text.len());
-        let mut args = Vec::with_capacity(sql.args.len());
-        let (mut i, mut copied, mut quote) = (0, 0, None::<u8>);
+        let mut found: Vec<(usize, usize, usize)> = Vec::with_capacity(sql.args.len());
+        let (mut i, mut quote) = (0, None::<u8>);
         while i < bytes.len() {
             let b = bytes[i];
             match quote {
@@ -141,16 +141,11 @@ impl Sql {
                         .parse::<usize>()
                         .ok()
                         .and_then(|n| n.checked_sub(1))
-                        .and_then(|n| sql.args.get(n));
+                        .filter(|n| *n < sql.args.len());
                     // A placeholder without an argument stays numbered, for SQLite to report.
-                    let Some(arg) = arg else {
-                        i = end;
-                        continue;
-                    };
-                    text.push_str(&sql.text[copied..i]);
-                    text.push('?');
-                    args.push(arg.clone());
-                    copied = end;
+                    if let Some(arg) = arg {
+                        found.push((i, end, arg));
+                    }
                     i = end;
                     continue;
                 }
@@ -158,8 +153,30 @@ impl Sql {
             }
             i += 1;
         }
-        if args.is_empty() {
+        if found.is_empty() {
             return sql;
+        }
+        // An argument's last use takes it; earlier uses (a repeated `$n`) copy it. Statements
+        // of thousands of documents were copying every one of them.
+        let mut uses = vec![0usize; sql.args.len()];
+        for (.., arg) in &found {
+            uses[*arg] += 1;
+        }
+        let mut owned: Vec<Option<Arg>> = sql.args.into_iter().map(Some).collect();
+        let mut text = String::with_capacity(sql.text.len());
+        let mut args = Vec::with_capacity(found.len());
+        let mut copied = 0;
+        for (start, end, arg) in found {
+            text.push_str(&sql.text[copied..start]);
+            text.push('?');
+            copied = end;
+            uses[arg] -= 1;
+            let value = if uses[arg] == 0 {
+                owned[arg].take()
+            } else {
+                owned[arg].clone()
+            };
+            args.extend(value);
         }
         text.push_str(&sql.text[copied..]);
         Sql { text, args }

@@ -817,6 +817,14 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn analyze_customers(&self) -> Result<(), StoreError> {
+        let Some(analyze) = self.dialect().analyze_customers else {
+            return Ok(());
+        };
+        self.write_one("analyze customers", Sql::new(analyze), None)
+            .await
+    }
+
     async fn write_customers(
         &self,
         project: &str,

@@ -7,10 +7,15 @@
 //! Lines are matched with the customers they update up to 500 at a time (two store reads for
 //! all of them), planned concurrently (validation, password hashing) and their writes committed
 //! a batch at a time in one store transaction, so the cost of a commit is shared by up to
-//! `--batch-size` lines (never more: lines waiting, being planned and planned all count). Lines naming the same id, key or email are never in flight
-//! together: a line whose id, key or email is already in flight or waiting in the batch
-//! commits the batch first, so a file that changes one customer twice applies the changes in
-//! file order and each line is planned against what the lines before it wrote.
+//! `--batch-size` lines (never more: lines waiting, being planned and planned all count).
+//!
+//! A batch commits on a task of its own while the next batch is read, matched and planned, so
+//! the database and the planning each keep a core busy; batches still commit one at a time, in
+//! file order. Lines naming the same customer are never in flight together: each line holds
+//! its id, key and email and, once matched, the id, key and email of the customer it matched,
+//! until its batch committed. A line naming something held commits its batch and waits for
+//! every commit first, so a file that changes one customer twice applies the changes in file
+//! order and each line is matched and planned against what the lines before it wrote.
 
 use super::progress::Progress;
 use super::{open_for_import, ImportArgs};
@@ -22,11 +27,12 @@ use crate::service::import::{
 use crate::service::Actor;
 use crate::state::AppState;
 use clientele_domain::{Customer, CustomerDraft, DomainError, PasswordHash, Project};
+use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::AsyncBufReadExt;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// The client id the import writes as `createdBy` / `lastModifiedBy` and in Messages.
 pub const IMPORT_CLIENT_ID: &str = "clientele-import";
@@ -38,14 +44,15 @@ pub const IMPORT_CLIENT_ID: &str = "clientele-import";
 pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiError> {
     let bad = |detail: String| ApiError::invalid_json(detail);
     let value: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    let Value::Object(object) = value else {
+    let Some(object) = value.as_object() else {
         return Err(bad("a line must be a JSON object".to_owned()));
     };
     let exported = ["id", "version", "createdAt"]
         .iter()
         .all(|f| object.contains_key(*f));
     let (mut draft, preserved) = if exported {
-        let customer: Customer = serde_json::from_value(Value::Object(object.clone()))
+        // Read from the parsed line in place rather than from a copy of it.
+        let customer = Customer::deserialize(&value)
             .map_err(|e| bad(format!("not an exported customer: {e}")))?;
         let password = match object.get("passwordHash").and_then(Value::as_str) {
             Some(phc) => Some(PasswordHash::from_phc(phc.to_owned())),
@@ -65,9 +72,12 @@ pub fn parse_line(text: &str) -> Result<(CustomerDraft, Option<Preserved>), ApiE
                 .collect(),
             password,
         };
-        (draft_of_exported(&object), Some(preserved))
+        (draft_of_exported(object), Some(preserved))
     } else {
-        (object, None)
+        match value {
+            Value::Object(object) => (object, None),
+            _ => return Err(bad("a line must be a JSON object".to_owned())),
+        }
     };
     unwrap_typed_fields(draft.get_mut("custom"));
     if let Some(Value::Array(addresses)) = draft.get_mut("addresses") {
@@ -223,6 +233,13 @@ type Parsed = (usize, u64, Vec<String>, (CustomerDraft, Option<Preserved>));
 /// Most parsed lines matched against the database with one pair of reads.
 const MATCHED_AT_ONCE: usize = 500;
 
+/// A batch whose commit runs on a task of its own: per write, its line number, progress amount
+/// and held keys, in line order; and the task, which answers each write's result in that order.
+type Committing = (
+    Vec<(usize, u64, Vec<String>)>,
+    JoinHandle<Vec<Result<Outcome, ApiError>>>,
+);
+
 /// Runs lines through `service::import` with bounded concurrency, writing them in batches and
 /// reporting as they finish.
 pub struct Importer {
@@ -234,12 +251,25 @@ pub struct Importer {
     tasks: JoinSet<Finished>,
     pending: Vec<Parsed>,
     ready: Vec<Waiting>,
-    busy: HashSet<String>,
+    /// The batch being committed, if any.
+    committing: Option<Committing>,
+    /// Keys held by lines in flight, with how many lines hold each (a line may hold a key of
+    /// the customer it matched that another line of its batch names too).
+    busy: HashMap<String, usize>,
     counts: Counts,
     progress: Progress,
     /// The most lines one commit was given (never more than `batch_size`).
     largest_batch: usize,
+    /// Customers written so far, and how many written make the store refresh its statistics
+    /// next (see [`Importer::settle`]).
+    written: u64,
+    analyze_at: u64,
 }
+
+/// Customers written before the store's statistics are first refreshed; then each refresh
+/// waits for [`ANALYZE_GROWTH`] times as many.
+const FIRST_ANALYZE: u64 = 1000;
+const ANALYZE_GROWTH: u64 = 8;
 
 impl Importer {
     /// An importer into `project` with at most `limit` lines being planned and at most
@@ -260,10 +290,13 @@ impl Importer {
             tasks: JoinSet::new(),
             pending: Vec::new(),
             ready: Vec::new(),
-            busy: HashSet::new(),
+            committing: None,
+            busy: HashMap::new(),
             counts: Counts::default(),
             progress,
             largest_batch: 0,
+            written: 0,
+            analyze_at: FIRST_ANALYZE,
         }
     }
 
@@ -288,9 +321,20 @@ impl Importer {
         self.progress.advance(amount, self.counts.done());
     }
 
+    fn hold(&mut self, keys: &[String]) {
+        for k in keys {
+            *self.busy.entry(k.clone()).or_default() += 1;
+        }
+    }
+
     fn release(&mut self, keys: &[String]) {
         for k in keys {
-            self.busy.remove(k);
+            if let Some(n) = self.busy.get_mut(k) {
+                *n -= 1;
+                if *n == 0 {
+                    self.busy.remove(k);
+                }
+            }
         }
     }
 
@@ -323,11 +367,29 @@ impl Importer {
 
     /// Matches the pending lines with the customers they update (two reads for all of them)
     /// and starts planning them, at most `limit` at once.
+    ///
+    /// A line whose matched customer another line in flight before it names (its id, key or
+    /// email; for instance an earlier line of the same group that changes that customer's
+    /// email) was matched against a state that is about to change: the lines before it are
+    /// committed and waited for, and it and the lines after it are matched again.
     async fn dispatch(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return;
+        loop {
+            let pending = std::mem::take(&mut self.pending);
+            if pending.is_empty() {
+                return;
+            }
+            let rest = self.dispatch_group(pending).await;
+            if rest.is_empty() {
+                return;
+            }
+            self.commit_ready().await;
+            self.settle().await;
+            self.pending = rest;
         }
+    }
+
+    /// [`Importer::dispatch`] of one group; the lines that must be matched again, in order.
+    async fn dispatch_group(&mut self, pending: Vec<Parsed>) -> Vec<Parsed> {
         let lines: Vec<_> = pending.iter().map(|(.., (d, p))| (d, p.as_ref())).collect();
         let matched = existing(&self.state, &self.project.key, &lines).await;
         let mut matched = match matched {
@@ -343,16 +405,38 @@ impl Importer {
             }
         }
         .into_iter();
-        for (line, amount, keys, parsed) in pending {
+        // The group's keys are held again line by line, so that each line is checked against
+        // the lines before it only.
+        for (_, _, keys, _) in &pending {
+            self.release(keys);
+        }
+        let mut group = pending.into_iter();
+        while let Some((line, amount, mut keys, parsed)) = group.next() {
             let current = match matched.next() {
                 Some(Ok(current)) => current,
                 Some(Err(e)) => {
-                    self.release(&keys);
                     self.report(line, Err(e), amount);
                     continue;
                 }
                 None => None,
             };
+            // The matched customer's id, key and email are held too: a later line naming any
+            // of them must see what this line writes (its key or email may change).
+            if let Some(c) = &current {
+                let mut theirs = vec![format!("id:{}", c.id), email_key(&c.email)];
+                theirs.extend(c.key.as_ref().map(|k| format!("key:{k}")));
+                theirs.retain(|k| !keys.contains(k));
+                if theirs.iter().any(|k| self.busy.contains_key(k)) {
+                    let mut rest = vec![(line, amount, keys, parsed)];
+                    rest.extend(group);
+                    for (_, _, keys, _) in &rest {
+                        self.hold(keys);
+                    }
+                    return rest;
+                }
+                keys.extend(theirs);
+            }
+            self.hold(&keys);
             while self.tasks.len() >= self.limit {
                 self.join_one().await;
             }
@@ -365,15 +449,24 @@ impl Importer {
                 (line, amount, keys, result)
             });
         }
+        Vec::new()
     }
 
-    /// Waits for every line in flight and commits the batch.
+    /// Matches and plans what is pending, then commits the batch (see
+    /// [`Importer::commit_ready`]).
     async fn flush(&mut self) {
         self.dispatch().await;
+        self.commit_ready().await;
+    }
+
+    /// Waits for every line being planned, then for the previous batch's commit, and starts
+    /// committing the planned lines (see [`Importer::settle`]).
+    async fn commit_ready(&mut self) {
         while !self.tasks.is_empty() {
             self.join_one().await;
         }
         let mut batch = std::mem::take(&mut self.ready);
+        self.settle().await;
         if batch.is_empty() {
             return;
         }
@@ -385,10 +478,44 @@ impl Importer {
             lines.push((line, amount, keys));
             plans.push(plan);
         }
-        let results = commit(&self.state, &self.project.key, plans).await;
-        for ((line, amount, keys), result) in lines.into_iter().zip(results) {
-            self.release(&keys);
-            self.report(line, result, amount);
+        let (state, project) = (self.state.clone(), self.project.key.clone());
+        let task = tokio::spawn(async move { commit(&state, &project, plans).await });
+        self.committing = Some((lines, task));
+    }
+
+    /// Waits for the batch being committed, if any, reports its lines and releases their keys.
+    async fn settle(&mut self) {
+        let Some((lines, task)) = self.committing.take() else {
+            return;
+        };
+        match task.await {
+            Ok(results) => {
+                for ((line, amount, keys), result) in lines.into_iter().zip(results) {
+                    self.release(&keys);
+                    if result.is_ok() {
+                        self.written += 1;
+                    }
+                    self.report(line, result, amount);
+                }
+            }
+            // The commit task cannot be cancelled, so this is a panic in it: whether its
+            // transaction committed is unknown, and each of its lines says so.
+            Err(e) => {
+                for (line, amount, keys) in lines {
+                    self.release(&keys);
+                    let error = ApiError::Internal(format!("the batch's commit failed: {e}"));
+                    self.report(line, Err(error), amount);
+                }
+            }
+        }
+        // Where autovacuum does not run, a database filled from empty keeps the statistics
+        // of its empty tables, and PostgreSQL then looks lines up by scanning whole tables: at
+        // 50,000 customers each batch lookup took a second. Refreshed as the tables grow.
+        if self.written >= self.analyze_at {
+            self.analyze_at = self.written.saturating_mul(ANALYZE_GROWTH);
+            if let Err(e) = self.state.store.analyze_customers().await {
+                tracing::warn!(error = %e, "could not refresh the database's statistics");
+            }
         }
     }
 
@@ -399,19 +526,25 @@ impl Importer {
             Ok(parsed) => parsed,
             Err(e) => return self.report(line, Err(e), amount),
         };
-        let mut keys = vec![format!("email:{}", draft.email.to_lowercase())];
+        let mut keys = vec![email_key(&draft.email)];
         if let Some(key) = &draft.key {
             keys.push(format!("key:{key}"));
         }
         if let Some(p) = &preserved {
             keys.push(format!("id:{}", p.id));
         }
-        // A full batch, or a line naming a customer a line of this batch names, commits the
-        // batch first; so a batch never has more than `batch_size` lines.
-        if self.in_batch() >= self.batch_size || keys.iter().any(|k| self.busy.contains(k)) {
+        // A full batch commits while later lines go on, so a batch never has more than
+        // `batch_size` lines. A line naming a customer a line in flight names (checked after
+        // that flush, which holds what its lines matched) commits the batch and waits for it
+        // and the one before it.
+        if self.in_batch() >= self.batch_size {
             self.flush().await;
         }
-        self.busy.extend(keys.iter().cloned());
+        if keys.iter().any(|k| self.busy.contains_key(k)) {
+            self.flush().await;
+            self.settle().await;
+        }
+        self.hold(&keys);
         self.pending.push((line, amount, keys, (draft, preserved)));
         if self.pending.len() >= MATCHED_AT_ONCE {
             self.dispatch().await;
@@ -421,6 +554,7 @@ impl Importer {
     /// Commits what is pending, prints the summary, and returns the counts.
     pub async fn finish(mut self) -> Counts {
         self.flush().await;
+        self.settle().await;
         let c = self.counts;
         self.progress.finish(
             &format!(
@@ -431,6 +565,11 @@ impl Importer {
         );
         c
     }
+}
+
+/// The key a line holds for `email` (emails are unique without regard to case).
+fn email_key(email: &str) -> String {
+    format!("email:{}", email.to_lowercase())
 }
 
 /// `Ok` when no line failed, else the error `main` prints (exit status 1).

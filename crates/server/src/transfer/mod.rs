@@ -76,7 +76,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub concurrency: Option<usize>,
     /// Lines written per store transaction (tests use small batches to cross their boundaries).
-    #[arg(long, default_value_t = 1000, hide = true)]
+    /// Each commit rewrites every index page its rows touch, and indexes keyed by random values
+    /// (Message ids) are touched all over: on SQLite 5,000 lines per commit wrote half the bytes
+    /// of 1,000 (1.19 GB instead of 2.31 GB for 100k customers) for about 165 MB more memory.
+    #[arg(long, default_value_t = 5000, hide = true)]
     pub batch_size: usize,
     /// Customers asked for per page with `--from-api` (at most 500).
     #[arg(long, default_value_t = 500, hide = true)]

@@ -629,3 +629,81 @@ async fn imported_customers_are_searchable_at_once_and_reach_subscriptions() {
     assert_eq!(count("CustomerLastNameSet"), 1, "{kinds:?}");
     assert_eq!(count("ResourceUpdated"), 1, "{kinds:?}");
 }
+
+/// Batches commit while the next ones are planned: failures of lines in later batches keep
+/// their line numbers, a refusal against a customer an earlier batch is still committing is
+/// seen, and a line naming the old email of a customer that an earlier line changes is matched
+/// against what that line wrote (a new customer), not against the customer as it was.
+#[tokio::test]
+async fn overlapping_batches_report_each_line_and_see_earlier_batches() {
+    let ext = |v: Value| {
+        let mut v = v;
+        v["authenticationMode"] = json!("ExternalAuth");
+        v.to_string()
+    };
+    let mut lines = vec![
+        // 1, 2: new
+        ext(json!({"key": "k1", "email": "e1@example.com", "customerNumber": "N-1"})),
+        ext(json!({"key": "k2", "email": "e2@example.com"})),
+        // 3: k1 moves to another email
+        ext(json!({"key": "k1", "email": "e1-new@example.com", "customerNumber": "N-1"})),
+        // 4: k1's customerNumber
+        ext(json!({"key": "k4", "email": "e4@example.com", "customerNumber": "N-1"})),
+        // 5: not JSON
+        "{\"key\": ".to_owned(),
+        // 6: k1's old email, without a key: nobody has it once line 3 is written
+        ext(json!({"email": "e1@example.com", "firstName": "Six"})),
+        // 7, 8: new, then line 7's email again
+        ext(json!({"key": "k7", "email": "e7@example.com"})),
+        ext(json!({"key": "k8", "email": "E7@example.com"})),
+    ];
+    // 9 to 14: new
+    for i in 9..=14 {
+        lines.push(ext(
+            json!({"key": format!("k{i}"), "email": format!("e{i}@example.com")}),
+        ));
+    }
+    // 15: k1's customerNumber, many batches later
+    lines.push(ext(
+        json!({"key": "k15", "email": "e15@example.com", "customerNumber": "N-1"}),
+    ));
+    let text = lines.join("\n") + "\n";
+    for batch in ["2", "3", "1000"] {
+        let db = TestDb::for_suite().await;
+        let app = app_on(&db).await;
+        let token = app.admin().await;
+        let out = import_with(&db, &text, &["--batch-size", batch]).await;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "batch {batch}: {err}");
+        let failed: Vec<&str> = err.lines().filter(|l| l.starts_with("line ")).collect();
+        assert_eq!(failed.len(), 4, "batch {batch}: {err}");
+        for expected in [
+            "line 4: DuplicateField ",
+            "line 5: InvalidJsonInput ",
+            "line 8: DuplicateField ",
+            "line 15: DuplicateField ",
+        ] {
+            assert!(
+                failed.iter().any(|l| l.starts_with(expected)),
+                "batch {batch}: {expected} in:\n{err}"
+            );
+        }
+        assert!(
+            err.contains("imported 10, updated 1, unchanged 0, failed 4"),
+            "batch {batch}: {err}"
+        );
+        let k1 = app.get("/demo/customers/key=k1", &token).await;
+        assert_eq!(k1.ok(200)["email"], "e1-new@example.com", "batch {batch}");
+        assert_eq!(k1.ok(200)["version"], 2, "batch {batch}");
+        let exported = export(&db, &[]).await;
+        let six: Vec<Value> = exported
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|c| c["email"] == "e1@example.com")
+            .collect();
+        assert_eq!(six.len(), 1, "batch {batch}: {exported}");
+        assert_eq!(six[0]["firstName"], "Six", "batch {batch}");
+        assert_eq!(six[0]["version"], 1, "batch {batch}");
+        assert_eq!(app.customer_total(&token).await, 10, "batch {batch}");
+    }
+}

@@ -198,3 +198,26 @@ async fn a_batch_stores_every_write_with_its_messages() {
     })
     .await;
 }
+
+/// Refreshing the statistics between batches (PostgreSQL's `ANALYZE`, nothing on SQLite)
+/// works on an empty and a filled database and changes no customer.
+#[tokio::test]
+async fn statistics_refresh_between_batches_and_change_nothing() {
+    each_backend(|store| async move {
+        store.analyze_customers().await.unwrap();
+        let customers: Vec<_> = (0..20)
+            .map(|i| customer(&format!("s{i}@example.com"), &[]))
+            .collect();
+        let writes = customers.iter().map(|c| insert(c).0).collect();
+        let results = store.write_customers(P, writes).await.unwrap();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        store.analyze_customers().await.unwrap();
+        let lookups: Vec<CustomerLookup> = customers
+            .iter()
+            .map(|c| CustomerLookup::Id(c.id.clone()))
+            .collect();
+        let found = store.get_customers(P, &lookups).await.unwrap();
+        assert!(found.iter().all(Option::is_some));
+    })
+    .await;
+}
