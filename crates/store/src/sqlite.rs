@@ -11,7 +11,7 @@
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
 //! decide behaviour.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::db::{ping_when_idle, Backend, Conn, Pools, Sql, WriteQueue};
+use rusqlite::OpenFlags;
+
+use crate::db::{
+    ping_when_idle, Backend, Conn, Connect, Pools, Sql, WriteQueue, Writer, WriterThread,
+};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::readers::Readers;
@@ -40,6 +44,9 @@ const DEFAULT_POOL_SIZE: u32 = 8;
 /// `temp_store=MEMORY` the statement journals of the group commit's savepoints stay in memory
 /// too (they are discarded at commit; the database file and its WAL are what make it durable).
 const WRITER_CACHE: &str = "-65536";
+/// Prepared statements the writer thread's connection keeps: the statements of every kind of
+/// write, and the group commit's own.
+const WRITER_STATEMENTS: usize = 128;
 /// VM instructions between two checks of the query deadline.
 const PROGRESS_STEPS: i32 = 1000;
 
@@ -69,35 +76,68 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         .connect_with(connect.clone())
         .await
         .or_backend("open SQLite database")?;
-    let write = if in_memory {
-        read.clone()
-    } else {
-        ping_when_idle(SqlitePoolOptions::new())
-            .max_connections(1)
-            .connect_with(connect.pragma("cache_size", WRITER_CACHE))
-            .await
-            .or_backend("open SQLite write connection")?
-    };
     MIGRATOR.run(&read).await.map_err(|e| {
         tracing::error!(error = %e, "SQLite migrations failed");
         StoreError::Backend(format!("SQLite migrations: {e}"))
     })?;
     let waiting = Waiting::default();
-    let readers = if in_memory {
+    let queue = WriteQueue::default();
+    let path = if in_memory {
         None
     } else {
-        reader_path(&read).await?.map(|path| {
+        reader_path(&read).await?
+    };
+    let (write, readers) = match path {
+        Some(path) => {
             let max = opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
-            Arc::new(Readers::new(path, max, waiting.clone()))
-        })
+            let readers = Arc::new(Readers::new(path.clone(), max, waiting.clone()));
+            let connect: Connect = Arc::new(move || open_writer(&path));
+            let first = connect()?;
+            let thread = WriterThread::start(queue.clone(), first, connect)?;
+            (Writer::Thread(thread), Some(readers))
+        }
+        // Only its one connection sees an in-memory database; a temporary file has no path
+        // for another connection to open.
+        None if in_memory => (Writer::Pool(read.clone()), None),
+        None => {
+            let pool = ping_when_idle(SqlitePoolOptions::new())
+                .max_connections(1)
+                .connect_with(connect.pragma("cache_size", WRITER_CACHE))
+                .await
+                .or_backend("open SQLite write connection")?;
+            (Writer::Pool(pool), None)
+        }
     };
     Ok(Backend::Sqlite(Pools {
         read,
         write,
         waiting,
-        queue: WriteQueue::default(),
+        queue,
         readers,
     }))
+}
+
+/// The writer thread's connection to the database file at `path`, with the settings the sqlx
+/// connections get (WAL, `synchronous=FULL`, foreign keys, busy timeout) and the writer's
+/// page cache.
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let failed = |e: rusqlite::Error| {
+        tracing::error!(error = %e, "opening the SQLite writer failed");
+        StoreError::Unavailable
+    };
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(failed)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = {WRITER_CACHE};"
+    ))
+    .map_err(failed)?;
+    conn.set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
+    Ok(conn)
 }
 
 /// The file of the open database, for the [`Readers`] to open; none for a temporary one.
@@ -148,7 +188,7 @@ pub(crate) async fn deadline_removed(conn: &mut Conn) -> bool {
             }
             Err(_) => false,
         },
-        Conn::Postgres(_) => true,
+        Conn::Postgres(_) | Conn::Local(_) => true,
     }
 }
 
@@ -256,28 +296,73 @@ mod tests {
         remove(&path);
     }
 
+    fn pragma_sql(name: &str) -> String {
+        format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)")
+    }
+
+    const DURABLE: [(&str, &str); 4] = [
+        ("journal_mode", "wal"),
+        // 2 = FULL: the WAL is synced on every commit, so an acknowledged write survives a
+        // crash.
+        ("synchronous", "2"),
+        ("foreign_keys", "1"),
+        ("busy_timeout", "5000"),
+    ];
+
     #[tokio::test]
     async fn connections_are_durable_wal_with_foreign_keys() {
         let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
-        for pool in [&pools.read, &pools.write] {
-            let pragma = |name: &'static str| async move {
-                sqlx::query(&format!(
-                    "SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)"
-                ))
-                .fetch_one(pool)
+        assert!(matches!(pools.write, Writer::Thread(_)));
+        for (name, expected) in DURABLE {
+            let read: String = sqlx::query(&pragma_sql(name))
+                .fetch_one(&pools.read)
                 .await
                 .and_then(|r| r.try_get::<String, _>(0))
-                .unwrap()
-            };
-            assert_eq!(pragma("journal_mode").await, "wal");
-            // 2 = FULL: the WAL is synced on every commit, so an acknowledged write survives
-            // a crash.
-            assert_eq!(pragma("synchronous").await, "2");
-            assert_eq!(pragma("foreign_keys").await, "1");
-            assert_eq!(pragma("busy_timeout").await, "5000");
+                .unwrap();
+            assert_eq!(read, expected, "reader's {name}");
         }
+        // The writer thread's connection, asked from inside a write.
+        let backend = Backend::Sqlite(pools.clone());
+        let writer = backend
+            .write("read pragmas", |c| {
+                Box::pin(async move {
+                    let mut values = Vec::new();
+                    for (name, _) in DURABLE {
+                        let (v,): (String,) = c
+                            .first(Sql::new(pragma_sql(name)), "pragma")
+                            .await?
+                            .ok_or(StoreError::NotFound)?;
+                        values.push(v);
+                    }
+                    Ok(values)
+                })
+            })
+            .await
+            .unwrap();
+        let expected: Vec<&str> = DURABLE.iter().map(|(_, v)| *v).collect();
+        assert_eq!(writer, expected);
         store.close().await;
         remove(&path);
+    }
+
+    /// Holds the single writer with a write that waits for the returned sender (or its drop):
+    /// writes queued meanwhile wait for it.
+    async fn hold_writer(backend: &Backend) -> tokio::sync::oneshot::Sender<()> {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let b = backend.clone();
+        tokio::spawn(async move {
+            b.write("hold the writer", move |_| {
+                Box::pin(async move {
+                    let _ = started.send(());
+                    let _ = released.await;
+                    Ok(())
+                })
+            })
+            .await
+        });
+        running.await.unwrap();
+        release
     }
 
     /// A full disk, simulated by capping the writer connection's database size: the write
@@ -285,15 +370,17 @@ mod tests {
     #[tokio::test]
     async fn a_full_disk_is_unavailable_and_the_next_write_works() {
         let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let backend = Backend::Sqlite(pools.clone());
         for round in 0..3 {
-            {
-                let mut writer = pools.write.acquire().await.unwrap();
-                // The cap cannot go below the current size, so this forbids any growth.
-                sqlx::query("PRAGMA max_page_count = 1")
-                    .execute(&mut *writer)
-                    .await
-                    .unwrap();
-            }
+            backend
+                .write("cap the writer", |c| {
+                    Box::pin(async move {
+                        // The cap cannot go below the current size, so this forbids any growth.
+                        c.run(Sql::new("PRAGMA max_page_count = 1"), "cap").await
+                    })
+                })
+                .await
+                .unwrap();
             let record = ResourceRecord {
                 id: format!("big{round}"),
                 key: Some(format!("big{round}")),
@@ -331,7 +418,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let held = pools.write.acquire().await.unwrap();
+        let held = hold_writer(&backend).await;
         let mut tasks = Vec::new();
         for x in 1..=4_i64 {
             let b = backend.clone();
