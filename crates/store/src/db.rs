@@ -663,19 +663,22 @@ impl WriteQueue {
     }
 }
 
-/// Ends a drainer: if its task stops early (its runtime shut down, a body panicked), the jobs
+/// Ends a drainer task: if it stops early (its runtime shut down, a body panicked), the jobs
 /// still queued are dropped, so their callers get an error instead of waiting for ever, and the
-/// next write starts a new drainer.
+/// next write starts a new drainer. The writer thread instead keeps them: it drains again at
+/// once (see [`serve`]), and a write queued meanwhile must not be dropped with them.
 struct Draining {
     /// The queue drained.
     queue: WriteQueue,
     /// Set when the drainer found the queue empty (and cleared `draining` itself).
     finished: bool,
+    /// Whether another drain follows an early stop (the writer thread's).
+    resumed: bool,
 }
 
 impl Drop for Draining {
     fn drop(&mut self) {
-        if !self.finished {
+        if !self.finished && !self.resumed {
             let mut queued = self.queue.lock();
             queued.draining = false;
             queued.jobs.clear();
@@ -714,6 +717,7 @@ async fn drain(queue: WriteQueue, mut conn: Option<Conn>, source: Source) -> Opt
     let mut guard = Draining {
         queue,
         finished: false,
+        resumed: matches!(source, Source::Open(_)),
     };
     loop {
         // The connection first, then the group: everything queued while waiting for it joins.
@@ -820,8 +824,9 @@ impl Drop for WriterThread {
 }
 
 /// The writer thread's loop: each wake-up drains the queue on a task of its own, so that a
-/// body that panics ends only that task (its callers get an error, as on the sqlx path) and
-/// the connection it held is replaced.
+/// body that panics ends only that task (the callers of its group get an error, as on the
+/// sqlx path) and the connection it held is replaced; the writes still queued are drained
+/// right after.
 async fn serve(
     queue: WriteQueue,
     first: rusqlite::Connection,
@@ -830,14 +835,20 @@ async fn serve(
     stop: Arc<AtomicBool>,
 ) {
     let mut conn = Some(Conn::Local(first));
+    let mut resume = false;
     loop {
-        wake.notified().await;
+        if !resume {
+            wake.notified().await;
+        }
         let draining = drain(queue.clone(), conn.take(), Source::Open(connect.clone()));
         let task = tokio::spawn(QUEUED.scope(std::cell::Cell::new(false), draining));
-        conn = task.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "SQLite writer task failed; reopening its connection");
-            None
-        });
+        (conn, resume) = match task.await {
+            Ok(conn) => (conn, false),
+            Err(e) => {
+                tracing::error!(error = %e, "SQLite writer task failed; reopening its connection");
+                (None, true)
+            }
+        };
         if stop.load(Ordering::Acquire) {
             break;
         }

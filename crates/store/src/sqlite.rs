@@ -195,6 +195,7 @@ pub(crate) async fn deadline_removed(conn: &mut Conn) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::BoxFuture;
     use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::{ResourceLookup, ResourceRecord, Store};
@@ -475,6 +476,52 @@ mod tests {
         assert_eq!(rows, vec![1, 4]);
         assert_eq!(pools.queue.waiting(), 0);
         store.close().await;
+        remove(&path);
+    }
+
+    /// A body that panics on the writer thread ends only its own drain: its caller and the
+    /// writes queued behind it get an error, never a hang, and the next write works on a
+    /// reopened connection. After `close`, a write is refused at once.
+    #[tokio::test]
+    async fn a_panicking_write_stops_nothing_else_and_close_ends_the_writer() {
+        let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let backend = Backend::Sqlite(pools.clone());
+        let held = hold_writer(&backend).await;
+        let b = backend.clone();
+        let panicking = tokio::spawn(async move {
+            b.write("panic", |_| -> BoxFuture<'_, Result<(), StoreError>> {
+                Box::pin(async move { panic!("a body panicked") })
+            })
+            .await
+        });
+        let started = Instant::now();
+        while pools.queue.waiting() < 1 {
+            assert!(started.elapsed() < Duration::from_secs(5), "never queued");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(held);
+        let outcome = tokio::time::timeout(Duration::from_secs(5), panicking)
+            .await
+            .expect("the panicking write was never answered")
+            .unwrap();
+        assert!(
+            matches!(outcome, Err(StoreError::Backend(_))),
+            "{outcome:?}"
+        );
+        let n = backend
+            .write("after the panic", |c| {
+                Box::pin(async move { c.int(Sql::new("SELECT 41 + 1"), "add").await })
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 42);
+        store.close().await;
+        let closed = backend
+            .write("after close", |c| {
+                Box::pin(async move { c.int(Sql::new("SELECT 1"), "one").await })
+            })
+            .await;
+        assert!(matches!(closed, Err(StoreError::Unavailable)), "{closed:?}");
         remove(&path);
     }
 
