@@ -16,7 +16,10 @@
 //!
 //! On SQLite, writes are group-committed ([`WriteQueue`]): the bodies queued while the single
 //! writer is busy run one after another in one transaction, each under a savepoint of its own,
-//! and are answered only after the one `COMMIT` (one fsync) made them all durable.
+//! and are answered only after the one `COMMIT` (one fsync) made them all durable. For a
+//! database file the groups run on a thread of their own ([`WriterThread`]) over a rusqlite
+//! connection used in place ([`Conn::Local`]), so a statement costs no thread hand-off; only an
+//! in-memory database keeps its writes on its one sqlx connection.
 //!
 //! Must not know any table: the SQL of the operations lives in `store`, `customers` and
 //! `resources`; connection settings, migrations and the query deadline in the backend modules.
@@ -26,6 +29,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sqlx::pool::{PoolConnection, PoolOptions};
@@ -37,8 +41,9 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::dialect::{self, Dialect};
 use crate::error::{backend, joined, SqlxResultExt};
+use crate::local::{self, FromLocalRow, LocalError, LocalRow};
 use crate::pool_stats::Waiting;
-use crate::readers::{FromLocalRow, Readers};
+use crate::readers::Readers;
 use crate::rows::PageSql;
 use crate::StoreError;
 
@@ -155,6 +160,8 @@ pub(crate) enum Row {
     Sqlite(SqliteRow),
     /// From PostgreSQL.
     Postgres(PgRow),
+    /// From the SQLite writer's own connection, read out of its statement.
+    Local(LocalRow),
 }
 
 /// What a whole [`Row`] can be read as: a tuple of its columns in order.
@@ -174,6 +181,7 @@ impl Row {
         match self {
             Row::Sqlite(r) => T::from_row(r),
             Row::Postgres(r) => T::from_row(r),
+            Row::Local(r) => T::from_local_row(r).map_err(|e| LocalError::from(e).into()),
         }
     }
 
@@ -183,28 +191,34 @@ impl Row {
         T: for<'r> Decode<'r, Sqlite>
             + Type<Sqlite>
             + for<'r> Decode<'r, Postgres>
-            + Type<Postgres>,
+            + Type<Postgres>
+            + rusqlite::types::FromSql,
     {
+        use crate::local::LocalColumns;
         match self {
             Row::Sqlite(r) => r.try_get(i),
             Row::Postgres(r) => r.try_get(i),
+            Row::Local(r) => r.column(i).map_err(|e| LocalError::from(e).into()),
         }
     }
 }
 
-/// A pooled connection of either database.
+/// A connection of either database: pooled, or the SQLite writer thread's own.
 pub(crate) enum Conn {
     /// To SQLite.
     Sqlite(PoolConnection<Sqlite>),
     /// To PostgreSQL.
     Postgres(PoolConnection<Postgres>),
+    /// To SQLite, used in place on the writer thread ([`WriterThread`]): each statement runs
+    /// synchronously on that thread, without sqlx's hand-off to a worker of its own.
+    Local(rusqlite::Connection),
 }
 
 impl Conn {
     /// The dialect of this connection's database.
     pub(crate) fn dialect(&self) -> &'static Dialect {
         match self {
-            Conn::Sqlite(_) => &dialect::SQLITE,
+            Conn::Sqlite(_) | Conn::Local(_) => &dialect::SQLITE,
             Conn::Postgres(_) => &dialect::POSTGRES,
         }
     }
@@ -217,6 +231,7 @@ impl Conn {
                 bound(&sql).execute(&mut **c).await?.rows_affected()
             }
             Conn::Postgres(c) => bound(&sql).execute(&mut **c).await?.rows_affected(),
+            Conn::Local(c) => local::execute(c, sql)?,
         })
     }
 
@@ -231,6 +246,7 @@ impl Conn {
                 .fetch_optional(&mut **c)
                 .await?
                 .map(Row::Postgres),
+            Conn::Local(c) => local::optional(c, sql)?.map(Row::Local),
         })
     }
 
@@ -246,6 +262,7 @@ impl Conn {
                 let rows = bound(&sql).fetch_all(&mut **c).await?;
                 rows.into_iter().map(Row::Postgres).collect()
             }
+            Conn::Local(c) => local::all(c, sql)?.into_iter().map(Row::Local).collect(),
         })
     }
 
@@ -290,6 +307,12 @@ impl Conn {
         sql: Sql,
         what: &'static str,
     ) -> Result<Option<T>, StoreError> {
+        if let Conn::Local(c) = self {
+            // Straight from the statement into `T`, without owned values in between.
+            return local::first(c, sql)
+                .map_err(sqlx::Error::from)
+                .or_backend(what);
+        }
         match self.optional(sql).await.or_backend(what)? {
             Some(row) => row.decode().map(Some).or_backend(what),
             None => Ok(None),
@@ -302,6 +325,11 @@ impl Conn {
         sql: Sql,
         what: &'static str,
     ) -> Result<Vec<T>, StoreError> {
+        if let Conn::Local(c) = self {
+            return local::rows(c, sql)
+                .map_err(sqlx::Error::from)
+                .or_backend(what);
+        }
         let rows = self.all(sql).await.or_backend(what)?;
         rows.iter()
             .map(Row::decode)
@@ -309,11 +337,13 @@ impl Conn {
             .or_backend(what)
     }
 
-    /// Closes this connection when it is dropped instead of returning it to the pool.
+    /// Closes this connection when it is dropped instead of returning it to the pool (the
+    /// writer thread's own connection is never returned anywhere: its drainer drops it).
     pub(crate) fn close_on_drop(&mut self) {
         match self {
             Conn::Sqlite(c) => c.close_on_drop(),
             Conn::Postgres(c) => c.close_on_drop(),
+            Conn::Local(_) => {}
         }
     }
 }
@@ -323,10 +353,10 @@ impl Conn {
 pub(crate) struct Pools {
     /// For reads.
     pub(crate) read: SqlitePool,
-    /// One connection for write transactions: SQLite has one writer at a time anyway, and
-    /// queueing writers on this pool (FIFO, async) instead of on the file lock avoids the busy
+    /// Where write transactions run: SQLite has one writer at a time anyway, and queueing
+    /// writers on one connection (FIFO, async) instead of on the file lock avoids the busy
     /// handler's sleep-and-retry, which otherwise puts 100 ms spikes into write latency.
-    pub(crate) write: SqlitePool,
+    pub(crate) write: Writer,
     /// Tasks waiting for a connection of either pool.
     pub(crate) waiting: Waiting,
     /// The write bodies waiting for the writer, committed in groups.
@@ -334,6 +364,15 @@ pub(crate) struct Pools {
     /// The point lookups' and page queries' connections, used without a thread hand-off
     /// (`readers`); none for an in-memory database, which only its one sqlx connection sees.
     pub(crate) readers: Option<Arc<Readers>>,
+}
+
+/// SQLite's single writer.
+#[derive(Clone)]
+pub(crate) enum Writer {
+    /// A one-connection sqlx pool (an in-memory database: the read pool itself).
+    Pool(SqlitePool),
+    /// A thread of its own with its own connection (a database file).
+    Thread(Arc<WriterThread>),
 }
 
 /// The pools of the open database.
@@ -373,15 +412,6 @@ impl Backend {
         self.read().await?.first(sql, what).await
     }
 
-    /// A connection for a write transaction (SQLite's single writer).
-    async fn writer(&self) -> Result<Conn, StoreError> {
-        match self {
-            Backend::Sqlite(p) => p.waiting.on(p.write.acquire()).await.map(Conn::Sqlite),
-            Backend::Postgres(p, w, _) => w.on(p.acquire()).await.map(Conn::Postgres),
-        }
-        .or_backend("acquire write connection")
-    }
-
     /// Runs `body` in one write transaction on a task of its own and returns what it returns:
     /// committed when it is `Ok`, rolled back otherwise. Dropping the returned future does not
     /// stop the transaction.
@@ -393,12 +423,18 @@ impl Backend {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        if let Backend::Sqlite(pools) = self {
-            return pools.queue.write(pools, body).await;
-        }
-        let pools = self.clone();
+        let (pool, waiting, announcer) = match self {
+            Backend::Sqlite(pools) => return pools.queue.write(pools, body).await,
+            Backend::Postgres(pool, waiting, announcer) => {
+                (pool.clone(), waiting.clone(), announcer.clone())
+            }
+        };
         let transaction = async move {
-            let mut conn = pools.writer().await?;
+            let mut conn = waiting
+                .on(pool.acquire())
+                .await
+                .map(Conn::Postgres)
+                .or_backend("acquire write connection")?;
             let begin = conn.dialect().begin_write;
             if let Err(e) = conn.execute(Sql::new(begin)).await {
                 // BEGIN may have started a transaction without answering.
@@ -409,9 +445,7 @@ impl Backend {
             let committed = finish(conn, result, what).await;
             if committed.is_ok() && QUEUED.with(std::cell::Cell::get) {
                 OUTBOX.notify_waiters();
-                if let Backend::Postgres(pool, _, announcer) = &pools {
-                    announcer.announce(pool);
-                }
+                announcer.announce(&pool);
             }
             committed
         };
@@ -424,7 +458,10 @@ impl Backend {
         match self {
             Backend::Sqlite(p) => {
                 p.read.close().await;
-                p.write.close().await;
+                match &p.write {
+                    Writer::Pool(pool) => pool.close().await,
+                    Writer::Thread(thread) => thread.stop().await,
+                }
             }
             Backend::Postgres(p, _, _) => p.close().await,
         }
@@ -518,13 +555,14 @@ const GROUP_MAX: usize = 64;
 /// The savepoint each body of a group runs under (bodies may nest savepoints of their own).
 const GROUP_SAVEPOINT: &str = "group_write";
 
-/// SQLite's group commit. Every write is queued; one drainer task at a time holds the single
-/// writer connection and, until the queue is empty, takes up to [`GROUP_MAX`] queued bodies,
-/// runs them in one `BEGIN IMMEDIATE` transaction, each under its own savepoint (released when
-/// the body is `Ok`, rolled back to when it is `Err`, so one body's refusal or failure never
-/// undoes another's), commits once and only then answers each caller. A group is whatever is
-/// queued when the writer is free: nothing waits for a group to fill, so a lone write costs
-/// what it cost before, and under load one fsync serves many writes.
+/// SQLite's group commit. Every write is queued; one drainer at a time holds the single writer
+/// connection and, until the queue is empty, takes up to [`GROUP_MAX`] queued bodies, runs them
+/// in one `BEGIN IMMEDIATE` transaction, each under its own savepoint (released when the body
+/// is `Ok`, rolled back to when it is `Err`, so one body's refusal or failure never undoes
+/// another's), commits once and only then answers each caller. A group is whatever is queued
+/// when the writer is free: nothing waits for a group to fill, so a lone write costs what it
+/// cost before, and under load one fsync serves many writes. The drainer is the
+/// [`WriterThread`] for a database file, else a task spawned by the write that found none.
 #[derive(Clone, Default)]
 pub(crate) struct WriteQueue(Arc<Mutex<Queued>>);
 
@@ -534,8 +572,10 @@ pub(crate) struct WriteQueue(Arc<Mutex<Queued>>);
 struct Queued {
     /// Bodies not yet taken into a group, oldest first.
     jobs: VecDeque<Job>,
-    /// Whether a drainer task is running.
+    /// Whether a drainer is running.
     draining: bool,
+    /// Whether the writer thread has stopped (the store was closed): no write is taken any more.
+    closed: bool,
 }
 
 impl WriteQueue {
@@ -554,16 +594,25 @@ impl WriteQueue {
         };
         let start = {
             let mut queued = self.lock();
+            if queued.closed {
+                return Err(StoreError::Unavailable);
+            }
             queued.jobs.push_back(job);
             !std::mem::replace(&mut queued.draining, true)
         };
         if start {
-            // Spawned, not awaited here: a caller that goes away cannot stop a group half-way.
-            // Bodies record queued notifications in the drainer's task-local flag.
-            tokio::spawn(QUEUED.scope(
-                std::cell::Cell::new(false),
-                drain(self.clone(), pools.clone()),
-            ));
+            match &pools.write {
+                Writer::Thread(thread) => thread.wake.notify_one(),
+                // Spawned, not awaited here: a caller that goes away cannot stop a group
+                // half-way. Bodies record queued notifications in the drainer's task-local flag.
+                Writer::Pool(pool) => {
+                    let source = Source::Pool(pool.clone(), pools.waiting.clone());
+                    tokio::spawn(QUEUED.scope(
+                        std::cell::Cell::new(false),
+                        drain(self.clone(), None, source),
+                    ));
+                }
+            }
         }
         match answer.await {
             Ok(outcome) => outcome.and_then(|value| {
@@ -585,6 +634,11 @@ impl WriteQueue {
         self.lock().jobs.len()
     }
 
+    /// Whether a drainer is at work.
+    pub(crate) fn busy(&self) -> bool {
+        self.lock().draining
+    }
+
     /// The queue, even if a thread panicked holding it (it holds only plain data).
     fn lock(&self) -> std::sync::MutexGuard<'_, Queued> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
@@ -600,21 +654,33 @@ impl WriteQueue {
         let n = queued.jobs.len().min(GROUP_MAX);
         Some(queued.jobs.drain(..n).collect())
     }
+
+    /// Takes no write any more; the ones still queued are dropped, so their callers get an
+    /// error instead of waiting for ever.
+    fn close(&self) {
+        let mut queued = self.lock();
+        queued.closed = true;
+        queued.draining = false;
+        queued.jobs.clear();
+    }
 }
 
-/// Ends a drainer: if its task stops early (its runtime shut down, a body panicked), the jobs
+/// Ends a drainer task: if it stops early (its runtime shut down, a body panicked), the jobs
 /// still queued are dropped, so their callers get an error instead of waiting for ever, and the
-/// next write starts a new drainer.
+/// next write starts a new drainer. The writer thread instead keeps them: it drains again at
+/// once (see [`serve`]), and a write queued meanwhile must not be dropped with them.
 struct Draining {
     /// The queue drained.
     queue: WriteQueue,
     /// Set when the drainer found the queue empty (and cleared `draining` itself).
     finished: bool,
+    /// Whether another drain follows an early stop (the writer thread's).
+    resumed: bool,
 }
 
 impl Drop for Draining {
     fn drop(&mut self) {
-        if !self.finished {
+        if !self.finished && !self.resumed {
             let mut queued = self.queue.lock();
             queued.draining = false;
             queued.jobs.clear();
@@ -622,25 +688,47 @@ impl Drop for Draining {
     }
 }
 
-/// Runs groups on the writer connection until the queue is empty.
-async fn drain(queue: WriteQueue, pools: Pools) {
+/// Opens a new connection for the writer thread, with the backend's settings.
+pub(crate) type Connect = Arc<dyn Fn() -> Result<rusqlite::Connection, StoreError> + Send + Sync>;
+
+/// Where a drainer gets a writer connection when it has none (or dropped a broken one).
+enum Source {
+    /// From the one-connection sqlx pool, waiters counted.
+    Pool(SqlitePool, Waiting),
+    /// Opened in place, on the writer thread.
+    Open(Connect),
+}
+
+impl Source {
+    /// A writer connection.
+    async fn connect(&self) -> Result<Conn, StoreError> {
+        match self {
+            Source::Pool(pool, waiting) => waiting
+                .on(pool.acquire())
+                .await
+                .map(Conn::Sqlite)
+                .or_backend("acquire write connection"),
+            Source::Open(open) => open().map(Conn::Local),
+        }
+    }
+}
+
+/// Runs groups on the writer connection (`conn`, or one from `source`) until the queue is
+/// empty; the connection, unless it had to go.
+async fn drain(queue: WriteQueue, mut conn: Option<Conn>, source: Source) -> Option<Conn> {
     let mut guard = Draining {
         queue,
         finished: false,
+        resumed: matches!(source, Source::Open(_)),
     };
-    let mut conn: Option<Conn> = None;
     loop {
         // The connection first, then the group: everything queued while waiting for it joins.
         let writer = match conn.take() {
             Some(c) => Ok(c),
-            None => pools
-                .waiting
-                .on(pools.write.acquire())
-                .await
-                .map(Conn::Sqlite)
-                .or_backend("acquire write connection"),
+            None => source.connect().await,
         };
         let Some(jobs) = guard.queue.next_group() else {
+            conn = writer.ok();
             break;
         };
         match writer {
@@ -660,14 +748,123 @@ async fn drain(queue: WriteQueue, pools: Pools) {
         }
     }
     guard.finished = true;
+    conn
+}
+
+/// SQLite's single writer for a database file: a thread of its own, running a current-thread
+/// runtime (the bodies are async and only await their connection, whose statements complete
+/// at once) that drains the [`WriteQueue`] whenever a write finds no drainer at work.
+///
+/// sqlx runs each SQLite connection on a worker thread and hands every statement (and row)
+/// over to it and back, two context switches each; a group runs a handful of statements per
+/// body. Here a write costs one hand-off in (the wake-up) and one out (the answer), and the
+/// fsync of `COMMIT` blocks only this thread.
+pub(crate) struct WriterThread {
+    /// Wakes the thread to drain the queue (a permit is kept when it is busy).
+    wake: Arc<Notify>,
+    /// Set to end the thread once the queue is drained.
+    stop: Arc<AtomicBool>,
+    /// Resolves when the thread has ended (taken by the first [`WriterThread::stop`]).
+    ended: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl WriterThread {
+    /// Starts the writer thread for `queue` on `first`, reopening through `connect` when a
+    /// connection had to go.
+    pub(crate) fn start(
+        queue: WriteQueue,
+        first: rusqlite::Connection,
+        connect: Connect,
+    ) -> Result<Arc<WriterThread>, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("start SQLite writer runtime: {e}")))?;
+        let wake = Arc::new(Notify::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (ended, ended_rx) = oneshot::channel();
+        let serving = serve(queue, first, connect, wake.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("clientele-writer".to_owned())
+            .spawn(move || {
+                runtime.block_on(serving);
+                let _ = ended.send(());
+            })
+            .map_err(|e| StoreError::Backend(format!("start SQLite writer thread: {e}")))?;
+        Ok(Arc::new(WriterThread {
+            wake,
+            stop,
+            ended: Mutex::new(Some(ended_rx)),
+        }))
+    }
+
+    /// Ends the thread once what is queued has committed, and waits for it to end.
+    async fn stop(&self) {
+        self.signal_stop();
+        let ended = self
+            .ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(ended) = ended {
+            let _ = ended.await;
+        }
+    }
+
+    /// Tells the thread to end once the queue is drained.
+    fn signal_stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        // The last handle of a store that was not closed: the thread must not outlive it.
+        self.signal_stop();
+    }
+}
+
+/// The writer thread's loop: each wake-up drains the queue on a task of its own, so that a
+/// body that panics ends only that task (the callers of its group get an error, as on the
+/// sqlx path) and the connection it held is replaced; the writes still queued are drained
+/// right after.
+async fn serve(
+    queue: WriteQueue,
+    first: rusqlite::Connection,
+    connect: Connect,
+    wake: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut conn = Some(Conn::Local(first));
+    let mut resume = false;
+    loop {
+        if !resume {
+            wake.notified().await;
+        }
+        let draining = drain(queue.clone(), conn.take(), Source::Open(connect.clone()));
+        let task = tokio::spawn(QUEUED.scope(std::cell::Cell::new(false), draining));
+        (conn, resume) = match task.await {
+            Ok(conn) => (conn, false),
+            Err(e) => {
+                tracing::error!(error = %e, "SQLite writer task failed; reopening its connection");
+                (None, true)
+            }
+        };
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+    }
+    queue.close();
 }
 
 /// Runs `jobs` as one transaction on `conn` and answers each. Returns whether the connection
 /// may be reused: not after a failure of the transaction itself, nor after a body failed inside
 /// the database (not a refusal), which may have left the connection in any state.
 ///
-/// Each statement is a hand-off to SQLite's worker thread (two context switches), which is
-/// most of what a small write costs; so the statements around the bodies travel together: the
+/// On sqlx's connection each statement is a hand-off to SQLite's worker thread (two context
+/// switches), which is most of what a small write costs; so the statements around the bodies
+/// travel together: the
 /// first savepoint with `BEGIN`, and each body's end (`RELEASE`, or `ROLLBACK TO` and
 /// `RELEASE`) with the next body's savepoint. When such a pair fails, which of its statements
 /// ran is unknown, so the group is treated as broken (rolled back, every caller told), as

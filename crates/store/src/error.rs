@@ -6,6 +6,7 @@
 //! failures (full disk, lost connection) become `Unavailable`, and everything else is logged and
 //! flattened to `Backend(String)`. No sqlx type leaves this crate.
 
+use crate::local::LocalError;
 use crate::StoreError;
 
 /// A unique field a statement may violate: the commercetools field name (`email`, `key`,
@@ -95,7 +96,9 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let Some(code) = db.code() else { return false };
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+            let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                || db.try_downcast_ref::<LocalError>().is_some();
+            if sqlite {
                 let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
                 matches!(primary, 5..=8 | 10 | 13 | 14)
             } else {

@@ -14,6 +14,7 @@ mod db;
 mod dialect;
 mod error;
 mod inspect;
+mod local;
 mod pool_stats;
 mod postgres;
 mod readers;

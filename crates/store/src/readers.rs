@@ -11,7 +11,7 @@
 //! queries ([`Readers::page`]), which run on the calling thread for at most [`INLINE_BUDGET`]
 //! and, when they need longer, start again on a blocking thread under the query deadline, so a
 //! long query never holds a runtime thread. Writes never run here:
-//! they stay on sqlx's single writer (`db::WriteQueue`). A read sees every write committed
+//! they stay on the single writer (`db::WriteQueue`). A read sees every write committed
 //! before it started (each statement, or each page's `BEGIN`, opens a fresh WAL snapshot), so
 //! nothing here can serve a stale customer.
 //!
@@ -23,14 +23,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rusqlite::types::FromSql;
-use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::joined;
+use crate::local::{prepared, FromLocalRow};
 use crate::pool_stats::Waiting;
 use crate::rows::{PageRows, PageSql};
-use crate::statement::{Arg, Sql};
+use crate::statement::Sql;
 use crate::StoreError;
 
 /// How long a page query may run on the calling (runtime) thread before it is interrupted and
@@ -79,32 +79,6 @@ impl<R: Deref<Target = Readers>, P> Drop for Lent<R, P> {
         }
     }
 }
-
-/// A tuple a reader's row can be read as, column by column, by rusqlite's `FromSql`: as strict
-/// as sqlx's decoding (text is not a number, NULL only into an `Option`).
-pub(crate) trait FromLocalRow: Sized {
-    /// `row` as `Self`, or why not.
-    fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
-}
-
-macro_rules! tuple_from_local_row {
-    ($($t:ident $i:tt),+) => {
-        impl<$($t: FromSql),+> FromLocalRow for ($($t,)+) {
-            fn from_local_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-                Ok(($(row.get::<_, $t>($i)?,)+))
-            }
-        }
-    };
-}
-
-tuple_from_local_row!(A 0);
-tuple_from_local_row!(A 0, B 1);
-tuple_from_local_row!(A 0, B 1, C 2);
-tuple_from_local_row!(A 0, B 1, C 2, D 3);
-tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4);
-tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_from_local_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// Why a page query stopped before its end.
 enum Stopped {
@@ -307,39 +281,6 @@ fn first_row<T: FromLocalRow>(conn: &Connection, sql: &Sql) -> rusqlite::Result<
     let mut stmt = prepared(conn, sql)?;
     let mut rows = stmt.raw_query();
     rows.next()?.map(T::from_local_row).transpose()
-}
-
-/// `sql` prepared (from the connection's cache) with its arguments bound. A `$n` placeholder
-/// takes argument `n`, wherever it stands and however often, as in sqlx.
-fn prepared<'c>(
-    conn: &'c Connection,
-    sql: &Sql,
-) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-    let mut stmt = conn.prepare_cached(sql.text())?;
-    bind(&mut stmt, sql.args())?;
-    Ok(stmt)
-}
-
-fn bind(stmt: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
-    for i in 1..=stmt.parameter_count() {
-        let n = stmt
-            .parameter_name(i)
-            .and_then(|name| name.strip_prefix(['$', '?']))
-            .and_then(|digits| digits.parse::<usize>().ok())
-            .unwrap_or(i);
-        let arg = n
-            .checked_sub(1)
-            .and_then(|k| args.get(k))
-            .ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
-        match arg {
-            Arg::Text(Some(s)) => stmt.raw_bind_parameter(i, s.as_str())?,
-            Arg::Text(None) => stmt.raw_bind_parameter(i, rusqlite::types::Null)?,
-            Arg::Int(v) => stmt.raw_bind_parameter(i, *v)?,
-            Arg::Float(v) => stmt.raw_bind_parameter(i, *v)?,
-            Arg::Bool(v) => stmt.raw_bind_parameter(i, i64::from(*v))?,
-        }
-    }
-    Ok(())
 }
 
 /// Logs `err` and turns it into what the caller may see, as `error::backend` does for sqlx:

@@ -11,7 +11,7 @@
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
 //! decide behaviour.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::db::{ping_when_idle, Backend, Conn, Pools, Sql, WriteQueue};
+use rusqlite::OpenFlags;
+
+use crate::db::{
+    ping_when_idle, Backend, Conn, Connect, Pools, Sql, WriteQueue, Writer, WriterThread,
+};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::readers::Readers;
@@ -43,6 +47,9 @@ const DEFAULT_POOL_SIZE: u32 = 8;
 /// page it changed there, a third of the import's writes (100k customers: 3.37 GB written in
 /// all before, 2.31 GB after; the journal in memory costs about 14 MB per 1,000 customers).
 const WRITER_CACHE: &str = "-65536";
+/// Prepared statements the writer thread's connection keeps: the statements of every kind of
+/// write, and the group commit's own.
+const WRITER_STATEMENTS: usize = 128;
 /// VM instructions between two checks of the query deadline.
 const PROGRESS_STEPS: i32 = 1000;
 
@@ -72,39 +79,72 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         .connect_with(connect.clone())
         .await
         .or_backend("open SQLite database")?;
-    let write = if in_memory {
-        read.clone()
-    } else {
-        ping_when_idle(SqlitePoolOptions::new())
-            .max_connections(1)
-            .connect_with(
-                connect
-                    .pragma("cache_size", WRITER_CACHE)
-                    .pragma("temp_store", "MEMORY"),
-            )
-            .await
-            .or_backend("open SQLite write connection")?
-    };
     MIGRATOR.run(&read).await.map_err(|e| {
         tracing::error!(error = %e, "SQLite migrations failed");
         StoreError::Backend(format!("SQLite migrations: {e}"))
     })?;
     let waiting = Waiting::default();
-    let readers = if in_memory {
+    let queue = WriteQueue::default();
+    let path = if in_memory {
         None
     } else {
-        reader_path(&read).await?.map(|path| {
+        reader_path(&read).await?
+    };
+    let (write, readers) = match path {
+        Some(path) => {
             let max = opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
-            Arc::new(Readers::new(path, max, waiting.clone()))
-        })
+            let readers = Arc::new(Readers::new(path.clone(), max, waiting.clone()));
+            let connect: Connect = Arc::new(move || open_writer(&path));
+            let first = connect()?;
+            let thread = WriterThread::start(queue.clone(), first, connect)?;
+            (Writer::Thread(thread), Some(readers))
+        }
+        // Only its one connection sees an in-memory database; a temporary file has no path
+        // for another connection to open.
+        None if in_memory => (Writer::Pool(read.clone()), None),
+        None => {
+            let pool = ping_when_idle(SqlitePoolOptions::new())
+                .max_connections(1)
+                .connect_with(
+                    connect
+                        .pragma("cache_size", WRITER_CACHE)
+                        .pragma("temp_store", "MEMORY"),
+                )
+                .await
+                .or_backend("open SQLite write connection")?;
+            (Writer::Pool(pool), None)
+        }
     };
     Ok(Backend::Sqlite(Pools {
         read,
         write,
         waiting,
-        queue: WriteQueue::default(),
+        queue,
         readers,
     }))
+}
+
+/// The writer thread's connection to the database file at `path`, with the settings the sqlx
+/// connections get (WAL, `synchronous=FULL`, foreign keys, busy timeout) and the writer's
+/// page cache.
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    let failed = |e: rusqlite::Error| {
+        tracing::error!(error = %e, "opening the SQLite writer failed");
+        StoreError::Unavailable
+    };
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(failed)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = {WRITER_CACHE}; PRAGMA temp_store = MEMORY;"
+    ))
+    .map_err(failed)?;
+    conn.set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
+    Ok(conn)
 }
 
 /// The file of the open database, for the [`Readers`] to open; none for a temporary one.
@@ -155,13 +195,14 @@ pub(crate) async fn deadline_removed(conn: &mut Conn) -> bool {
             }
             Err(_) => false,
         },
-        Conn::Postgres(_) => true,
+        Conn::Postgres(_) | Conn::Local(_) => true,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::BoxFuture;
     use crate::rows::PageSql;
     use crate::store::SqlStore;
     use crate::{ResourceLookup, ResourceRecord, Store};
@@ -263,35 +304,88 @@ mod tests {
         remove(&path);
     }
 
+    fn pragma_sql(name: &str) -> String {
+        format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)")
+    }
+
+    const DURABLE: [(&str, &str); 4] = [
+        ("journal_mode", "wal"),
+        // 2 = FULL: the WAL is synced on every commit, so an acknowledged write survives a
+        // crash.
+        ("synchronous", "2"),
+        ("foreign_keys", "1"),
+        ("busy_timeout", "5000"),
+    ];
+
     #[tokio::test]
     async fn connections_are_durable_wal_with_foreign_keys() {
         let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
-        for pool in [&pools.read, &pools.write] {
-            let pragma = |name: &'static str| async move {
-                sqlx::query(&format!(
-                    "SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)"
-                ))
-                .fetch_one(pool)
+        assert!(matches!(pools.write, Writer::Thread(_)));
+        for (name, expected) in DURABLE {
+            let read: String = sqlx::query(&pragma_sql(name))
+                .fetch_one(&pools.read)
                 .await
                 .and_then(|r| r.try_get::<String, _>(0))
-                .unwrap()
-            };
-            assert_eq!(pragma("journal_mode").await, "wal");
-            // 2 = FULL: the WAL is synced on every commit, so an acknowledged write survives
-            // a crash.
-            assert_eq!(pragma("synchronous").await, "2");
-            assert_eq!(pragma("foreign_keys").await, "1");
-            assert_eq!(pragma("busy_timeout").await, "5000");
+                .unwrap();
+            assert_eq!(read, expected, "reader's {name}");
         }
-        // 2 = MEMORY: the writer's statement journals stay out of temporary files.
-        let temp_store = sqlx::query("SELECT CAST((SELECT * FROM pragma_temp_store) AS TEXT)")
-            .fetch_one(&pools.write)
+        // The writer thread's connection, asked from inside a write.
+        let backend = Backend::Sqlite(pools.clone());
+        let writer = backend
+            .write("read pragmas", |c| {
+                Box::pin(async move {
+                    let mut values = Vec::new();
+                    for (name, _) in DURABLE {
+                        let (v,): (String,) = c
+                            .first(Sql::new(pragma_sql(name)), "pragma")
+                            .await?
+                            .ok_or(StoreError::NotFound)?;
+                        values.push(v);
+                    }
+                    Ok(values)
+                })
+            })
             .await
-            .and_then(|r| r.try_get::<String, _>(0))
+            .unwrap();
+        let expected: Vec<&str> = DURABLE.iter().map(|(_, v)| *v).collect();
+        assert_eq!(writer, expected);
+        // 2 = MEMORY: the writer's statement journals (the group commit's savepoints) stay out
+        // of temporary files.
+        let temp_store = backend
+            .write("read temp_store", |c| {
+                Box::pin(async move {
+                    let (v,): (String,) = c
+                        .first(Sql::new(pragma_sql("temp_store")), "pragma")
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Ok(v)
+                })
+            })
+            .await
             .unwrap();
         assert_eq!(temp_store, "2");
         store.close().await;
         remove(&path);
+    }
+
+    /// Holds the single writer with a write that waits for the returned sender (or its drop):
+    /// writes queued meanwhile wait for it.
+    async fn hold_writer(backend: &Backend) -> tokio::sync::oneshot::Sender<()> {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let b = backend.clone();
+        tokio::spawn(async move {
+            b.write("hold the writer", move |_| {
+                Box::pin(async move {
+                    let _ = started.send(());
+                    let _ = released.await;
+                    Ok(())
+                })
+            })
+            .await
+        });
+        running.await.unwrap();
+        release
     }
 
     /// A full disk, simulated by capping the writer connection's database size: the write
@@ -299,15 +393,17 @@ mod tests {
     #[tokio::test]
     async fn a_full_disk_is_unavailable_and_the_next_write_works() {
         let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let backend = Backend::Sqlite(pools.clone());
         for round in 0..3 {
-            {
-                let mut writer = pools.write.acquire().await.unwrap();
-                // The cap cannot go below the current size, so this forbids any growth.
-                sqlx::query("PRAGMA max_page_count = 1")
-                    .execute(&mut *writer)
-                    .await
-                    .unwrap();
-            }
+            backend
+                .write("cap the writer", |c| {
+                    Box::pin(async move {
+                        // The cap cannot go below the current size, so this forbids any growth.
+                        c.run(Sql::new("PRAGMA max_page_count = 1"), "cap").await
+                    })
+                })
+                .await
+                .unwrap();
             let record = ResourceRecord {
                 id: format!("big{round}"),
                 key: Some(format!("big{round}")),
@@ -345,7 +441,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let held = pools.write.acquire().await.unwrap();
+        let held = hold_writer(&backend).await;
         let mut tasks = Vec::new();
         for x in 1..=4_i64 {
             let b = backend.clone();
@@ -402,6 +498,52 @@ mod tests {
         assert_eq!(rows, vec![1, 4]);
         assert_eq!(pools.queue.waiting(), 0);
         store.close().await;
+        remove(&path);
+    }
+
+    /// A body that panics on the writer thread ends only its own drain: its caller and the
+    /// writes queued behind it get an error, never a hang, and the next write works on a
+    /// reopened connection. After `close`, a write is refused at once.
+    #[tokio::test]
+    async fn a_panicking_write_stops_nothing_else_and_close_ends_the_writer() {
+        let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let backend = Backend::Sqlite(pools.clone());
+        let held = hold_writer(&backend).await;
+        let b = backend.clone();
+        let panicking = tokio::spawn(async move {
+            b.write("panic", |_| -> BoxFuture<'_, Result<(), StoreError>> {
+                Box::pin(async move { panic!("a body panicked") })
+            })
+            .await
+        });
+        let started = Instant::now();
+        while pools.queue.waiting() < 1 {
+            assert!(started.elapsed() < Duration::from_secs(5), "never queued");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop(held);
+        let outcome = tokio::time::timeout(Duration::from_secs(5), panicking)
+            .await
+            .expect("the panicking write was never answered")
+            .unwrap();
+        assert!(
+            matches!(outcome, Err(StoreError::Backend(_))),
+            "{outcome:?}"
+        );
+        let n = backend
+            .write("after the panic", |c| {
+                Box::pin(async move { c.int(Sql::new("SELECT 41 + 1"), "add").await })
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 42);
+        store.close().await;
+        let closed = backend
+            .write("after close", |c| {
+                Box::pin(async move { c.int(Sql::new("SELECT 1"), "one").await })
+            })
+            .await;
+        assert!(matches!(closed, Err(StoreError::Unavailable)), "{closed:?}");
         remove(&path);
     }
 

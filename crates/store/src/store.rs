@@ -672,7 +672,20 @@ impl Store for SqlStore {
     fn pool_stats(&self) -> crate::PoolStats {
         match &self.backend {
             Backend::Sqlite(p) => {
-                let stats = crate::pool_stats::of(&[&p.read, &p.write], &p.waiting);
+                let stats = match &p.write {
+                    crate::db::Writer::Pool(w) => crate::pool_stats::of(&[&p.read, w], &p.waiting),
+                    crate::db::Writer::Thread(_) => {
+                        let s = crate::pool_stats::of(&[&p.read], &p.waiting);
+                        // The writer thread's one connection, in use while it drains.
+                        let busy = u32::from(p.queue.busy());
+                        crate::PoolStats {
+                            open: s.open + 1,
+                            in_use: s.in_use + busy,
+                            max: s.max + 1,
+                            ..s
+                        }
+                    }
+                };
                 match &p.readers {
                     Some(r) => {
                         let (idle, in_use) = r.occupancy();
