@@ -59,7 +59,7 @@ tokio::task_local! {
 
 /// Records that the running write transaction queued notifications, so that its commit wakes
 /// this process's delivery worker and, on PostgreSQL, tells the other processes
-/// ([`crate::postgres::Announcer`]).
+/// ([`crate::announce::Announcer`]).
 pub(crate) fn queued_notifications() {
     let _ = QUEUED.try_with(|q| q.set(true));
 }
@@ -382,7 +382,7 @@ pub(crate) enum Backend {
     Sqlite(Pools),
     /// PostgreSQL, the tasks waiting for one of its connections, and the signal to the other
     /// processes after commits that queued notifications.
-    Postgres(sqlx::PgPool, Waiting, crate::postgres::Announcer),
+    Postgres(sqlx::PgPool, Waiting, crate::announce::Announcer),
 }
 
 impl Backend {

@@ -8,6 +8,7 @@
 //! counts of conditional updates) into [`StoreError`] variants at this boundary; no driver error
 //! type leaks upward.
 
+mod announce;
 mod api;
 mod customers;
 mod db;

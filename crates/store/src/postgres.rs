@@ -3,22 +3,21 @@
 //! Owns what only PostgreSQL needs: the pool, the migrations (`migrations/postgres`), the
 //! query deadline (`SET LOCAL statement_timeout`); its dialect snippets (`$n::jsonb`,
 //! `doc::text`, row-lock clauses, the advisory email lock) and unique-constraint names are in
-//! `dialect`, beside SQLite's. Also the "notifications queued" signal between processes: sent
-//! after commits ([`Announcer`]) and relayed by a listener (`LISTEN clientele_outbox`) to this
-//! process's delivery worker.
+//! `dialect`, beside SQLite's. Also the listener that relays other processes' "notifications
+//! queued" signals (`LISTEN clientele_outbox`, sent by `announce`) to this process's delivery
+//! worker.
 //! Writers run at READ COMMITTED in parallel; those that add an email row take a
 //! transaction-scoped advisory lock on (project, lowercase email), so the cross-scope email
 //! check-then-insert is serialized per email. The operations themselves are written once, in
 //! `store`, `customers` and `resources`; nothing here may decide behaviour.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
+use crate::announce::Announcer;
 use crate::db::{ping_when_idle, Backend, Conn, Sql, OUTBOX};
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
@@ -82,54 +81,6 @@ pub(crate) async fn begin_read(
         .map(|_| ())
         .map_err(|e| backend("set statement_timeout", &e));
     Ok((conn, set))
-}
-
-/// Tells the other processes' delivery workers (listening in [`relay_outbox_signals`]) that
-/// committed writes queued notifications: one `NOTIFY` at a time, outside any write
-/// transaction, and one more after it if more commits asked meanwhile.
-///
-/// Not inside the writes' transactions: PostgreSQL serializes the commits of transactions that
-/// sent `NOTIFY` on one lock held through their WAL flush, so writes that each notified could
-/// not share a flush (pgbench, 16 clients, one-row inserts: 5,100–7,700 commits/s without,
-/// about 1,000/s with a `NOTIFY` in each). A process that dies between a commit and its signal
-/// leaves the others to find the notifications at their next poll.
-#[derive(Clone, Default)]
-pub(crate) struct Announcer(Arc<Announcing>);
-
-/// Whether a signal is being sent, and whether another was asked for since it started.
-#[derive(Default)]
-struct Announcing {
-    busy: AtomicBool,
-    again: AtomicBool,
-}
-
-impl Announcer {
-    /// Signals the other processes now, or right after the signal being sent.
-    pub(crate) fn announce(&self, pool: &PgPool) {
-        self.0.again.store(true, Ordering::SeqCst);
-        if self.0.busy.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let (state, pool) = (self.0.clone(), pool.clone());
-        tokio::spawn(async move {
-            loop {
-                if !state.again.swap(false, Ordering::SeqCst) {
-                    state.busy.store(false, Ordering::SeqCst);
-                    // Asked for between the look and letting go, and no new sender started.
-                    if state.again.load(Ordering::SeqCst)
-                        && !state.busy.swap(true, Ordering::SeqCst)
-                    {
-                        continue;
-                    }
-                    return;
-                }
-                let notify = crate::dialect::POSTGRES.outbox_notify.unwrap_or_default();
-                if let Err(e) = sqlx::query(notify).execute(&pool).await {
-                    tracing::debug!(error = %e, "signalling queued notifications failed; other processes poll");
-                }
-            }
-        });
-    }
 }
 
 /// Listens on the channel the dialect's `outbox_notify` signals and wakes this process's
