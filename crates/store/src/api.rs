@@ -97,6 +97,11 @@ pub struct StoreOptions {
     /// Longest a customer or message query may run before it is cancelled with
     /// [`StoreError::QueryTimedOut`].
     pub query_timeout: Duration,
+    /// A bulk writer (`clientele import`): on SQLite its savepoints' statement journals stay in
+    /// memory, which saves writing a copy of every changed page to a temporary file but holds
+    /// the pages a write group changes in memory (a server activating Customer Search would
+    /// grow to hundreds of MiB, so `serve` leaves it off).
+    pub bulk_writes: bool,
 }
 
 impl Default for StoreOptions {
@@ -104,6 +109,7 @@ impl Default for StoreOptions {
         StoreOptions {
             pool_size: None,
             query_timeout: Duration::from_secs(10),
+            bulk_writes: false,
         }
     }
 }

@@ -40,12 +40,14 @@ const DEFAULT_POOL_SIZE: u32 = 8;
 /// The single writer's page cache (`PRAGMA cache_size`, negative: KiB): 64 MiB instead of
 /// SQLite's 2 MiB keeps the upper levels of every index a write touches in memory, where the
 /// default cache re-read them from the OS for each statement (perf: search-index activation and
-/// imports spent most of their time copying pages in and out of the kernel). With
-/// `temp_store=MEMORY` (set beside it) the statement journals of the group commit's savepoints
-/// stay in memory too (they are discarded at commit; the database file and its WAL are what
-/// make it durable): in a temporary file, a batch of imported customers wrote a copy of every
-/// page it changed there, a third of the import's writes (100k customers: 3.37 GB written in
-/// all before, 2.31 GB after; the journal in memory costs about 14 MB per 1,000 customers).
+/// imports spent most of their time copying pages in and out of the kernel). For a bulk writer
+/// (`StoreOptions::bulk_writes`) `temp_store=MEMORY` keeps the statement journals of the group
+/// commit's savepoints in memory too (they are discarded at commit; the database file and its
+/// WAL are what make it durable): in a temporary file, a batch of imported customers wrote a
+/// copy of every page it changed there, a third of the import's writes (100k customers: 3.37 GB
+/// written in all before, 2.31 GB after; the journal in memory costs about 14 MB per 1,000
+/// customers). The server leaves it off: activating Customer Search over 100k customers took
+/// 53 s with it but 666 MiB of RSS, 67 s and 141 MiB without (docs/performance.md).
 const WRITER_CACHE: &str = "-65536";
 /// Prepared statements the writer thread's connection keeps: the statements of every kind of
 /// write, and the group commit's own.
@@ -94,7 +96,8 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         Some(path) => {
             let max = opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
             let readers = Arc::new(Readers::new(path.clone(), max, waiting.clone()));
-            let connect: Connect = Arc::new(move || open_writer(&path));
+            let bulk = opts.bulk_writes;
+            let connect: Connect = Arc::new(move || open_writer(&path, bulk));
             let first = connect()?;
             let thread = WriterThread::start(queue.clone(), first, connect)?;
             (Writer::Thread(thread), Some(readers))
@@ -105,11 +108,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         None => {
             let pool = ping_when_idle(SqlitePoolOptions::new())
                 .max_connections(1)
-                .connect_with(
-                    connect
-                        .pragma("cache_size", WRITER_CACHE)
-                        .pragma("temp_store", "MEMORY"),
-                )
+                .connect_with(connect.pragma("cache_size", WRITER_CACHE))
                 .await
                 .or_backend("open SQLite write connection")?;
             (Writer::Pool(pool), None)
@@ -127,7 +126,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
 /// The writer thread's connection to the database file at `path`, with the settings the sqlx
 /// connections get (WAL, `synchronous=FULL`, foreign keys, busy timeout) and the writer's
 /// page cache.
-fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+fn open_writer(path: &Path, bulk: bool) -> Result<rusqlite::Connection, StoreError> {
     let failed = |e: rusqlite::Error| {
         tracing::error!(error = %e, "opening the SQLite writer failed");
         StoreError::Unavailable
@@ -140,7 +139,8 @@ fn open_writer(path: &Path) -> Result<rusqlite::Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = {WRITER_CACHE}; PRAGMA temp_store = MEMORY;"
+         PRAGMA cache_size = {WRITER_CACHE}; PRAGMA temp_store = {};",
+        if bulk { "MEMORY" } else { "DEFAULT" }
     ))
     .map_err(failed)?;
     conn.set_prepared_statement_cache_capacity(WRITER_STATEMENTS);
@@ -211,14 +211,19 @@ mod tests {
     use time::OffsetDateTime;
 
     async fn temp_store(query_timeout: Duration) -> (SqlStore, Pools, std::path::PathBuf) {
+        temp_store_with(StoreOptions {
+            pool_size: Some(1),
+            query_timeout,
+            bulk_writes: false,
+        })
+        .await
+    }
+
+    async fn temp_store_with(opts: StoreOptions) -> (SqlStore, Pools, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!(
             "clientele-store-unit-{}.db",
             uuid::Uuid::new_v4().simple()
         ));
-        let opts = StoreOptions {
-            pool_size: Some(1),
-            query_timeout,
-        };
         let backend = open(&format!("sqlite:{}", path.display()), &opts)
             .await
             .unwrap();
@@ -308,6 +313,35 @@ mod tests {
         format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)")
     }
 
+    /// The writer connection's `temp_store`, asked from inside a write.
+    async fn writer_temp_store(pools: &Pools) -> String {
+        Backend::Sqlite(pools.clone())
+            .write("read temp_store", |c| {
+                Box::pin(async move {
+                    let (v,): (String,) = c
+                        .first(Sql::new(pragma_sql("temp_store")), "pragma")
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Ok(v)
+                })
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_bulk_writer_keeps_its_statement_journals_in_memory() {
+        let (store, pools, path) = temp_store_with(StoreOptions {
+            bulk_writes: true,
+            ..StoreOptions::default()
+        })
+        .await;
+        // 2 = MEMORY.
+        assert_eq!(writer_temp_store(&pools).await, "2");
+        store.close().await;
+        remove(&path);
+    }
+
     const DURABLE: [(&str, &str); 4] = [
         ("journal_mode", "wal"),
         // 2 = FULL: the WAL is synced on every commit, so an acknowledged write survives a
@@ -349,21 +383,9 @@ mod tests {
             .unwrap();
         let expected: Vec<&str> = DURABLE.iter().map(|(_, v)| *v).collect();
         assert_eq!(writer, expected);
-        // 2 = MEMORY: the writer's statement journals (the group commit's savepoints) stay out
-        // of temporary files.
-        let temp_store = backend
-            .write("read temp_store", |c| {
-                Box::pin(async move {
-                    let (v,): (String,) = c
-                        .first(Sql::new(pragma_sql("temp_store")), "pragma")
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
-                    Ok(v)
-                })
-            })
-            .await
-            .unwrap();
-        assert_eq!(temp_store, "2");
+        // 0 = DEFAULT: a server's statement journals (the group commit's savepoints) go to
+        // temporary files, not to memory (only a bulk writer keeps them in memory).
+        assert_eq!(writer_temp_store(&pools).await, "0");
         store.close().await;
         remove(&path);
     }

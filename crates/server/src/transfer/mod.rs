@@ -96,6 +96,7 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
         &database.database_url,
         clientele_store::StoreOptions {
             pool_size: Some(pool_size),
+            bulk_writes: true,
             ..Default::default()
         },
     )
