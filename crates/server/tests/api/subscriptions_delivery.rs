@@ -408,10 +408,14 @@ async fn a_failing_webhook_is_a_temporary_error_and_is_retried_until_it_recovers
     .error(400, "InvalidInput");
 }
 
-#[tokio::test]
-async fn nats_jetstream_gets_changes_after_the_stream_ack() {
-    let app = spawn_app().await;
-    let token = app.admin().await;
+/// A fresh JetStream stream capturing a subject of its own: the context, the stream, its
+/// subject and its name (delete it with `js.delete_stream(name)`).
+async fn jetstream_stream() -> (
+    async_nats::jetstream::Context,
+    async_nats::jetstream::stream::Stream,
+    String,
+    String,
+) {
     let client = async_nats::connect(NATS)
         .await
         .expect("NATS at 127.0.0.1:4222");
@@ -427,6 +431,14 @@ async fn nats_jetstream_gets_changes_after_the_stream_ack() {
         })
         .await
         .unwrap();
+    (js, stream, subject, stream_name)
+}
+
+#[tokio::test]
+async fn nats_jetstream_gets_changes_after_the_stream_ack() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let (js, stream, subject, stream_name) = jetstream_stream().await;
     let s = subscribe(
         &app,
         &token,
@@ -514,22 +526,8 @@ async fn a_changed_destination_gets_the_next_notification_at_once() {
 async fn a_message_too_large_for_nats_is_delivered_without_its_payload() {
     let app = spawn_app().await;
     let token = app.admin().await;
-    let client = async_nats::connect(NATS)
-        .await
-        .expect("NATS at 127.0.0.1:4222");
-    let max = client.server_info().max_payload;
-    let js = async_nats::jetstream::new(client);
-    let unique = uuid::Uuid::new_v4().simple().to_string();
-    let subject = format!("clientele.test.{unique}");
-    let stream_name = format!("clientele-test-{unique}");
-    let stream = js
-        .create_stream(async_nats::jetstream::stream::Config {
-            name: stream_name.clone(),
-            subjects: vec![subject.clone()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (js, stream, subject, stream_name) = jetstream_stream().await;
+    let max = js.client().server_info().max_payload;
     let s = subscribe(
         &app,
         &token,
