@@ -86,17 +86,20 @@ pub(crate) async fn index_customer(
     let newly_marked = conn.run(mark, "mark customer indexed").await? > 0;
     if newly_marked {
         // No marker, no entries: nothing to delete.
-        let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
-        return insert_entries(conn, project, &rows).await;
+        return insert_entries(conn, project, &with_id(id, &entries)).await;
     }
-    let Some(previous) = previous else {
+    let old = previous.map(entries_of).transpose()?;
+    // Past a few hundred changed pairs (a customer's many addresses replaced) the pairs'
+    // `DELETE` would bind more arguments than the databases take, and saves nothing anyway.
+    let changed = old
+        .as_deref()
+        .map(|old| changed_values(old, &entries))
+        .filter(|changed| changed.len() <= CHANGED_PAIRS_AT_MOST);
+    let Some(changed) = changed else {
         let sql = Sql::new("DELETE FROM customer_search_values WHERE customer_id = $1").bind(id);
         conn.run(sql, "delete search entries").await?;
-        let rows: Vec<(&str, &IndexEntry)> = entries.iter().map(|e| (id, e)).collect();
-        return insert_entries(conn, project, &rows).await;
+        return insert_entries(conn, project, &with_id(id, &entries)).await;
     };
-    let old = entries_of(previous)?;
-    let changed = changed_values(&old, &entries);
     if changed.is_empty() {
         return Ok(());
     }
@@ -124,6 +127,15 @@ pub(crate) async fn index_customer(
         .collect();
     insert_entries(conn, project, &rows).await
 }
+
+/// `entries` as rows of customer `id`.
+fn with_id<'a>(id: &'a str, entries: &'a [IndexEntry]) -> Vec<(&'a str, &'a IndexEntry)> {
+    entries.iter().map(|e| (id, e)).collect()
+}
+
+/// The most `(field, value)` pairs an update deletes one by one; more, and all of the
+/// customer's entries are replaced.
+const CHANGED_PAIRS_AT_MOST: usize = 200;
 
 /// The `(field, value)` pairs whose number of entries differs between `old` and `new`: all
 /// rows of such a pair are deleted and the new ones inserted (within one field, the value

@@ -331,3 +331,59 @@ fn deleted_customers_leave_the_index_and_progress_counts_every_customer() {
         });
     });
 }
+
+/// An update that replaces many addresses at once changes more index pairs than are deleted
+/// one by one (here over 16,000: one statement deleting each pair would bind more arguments
+/// than SQLite takes): the customer's entries are then replaced whole, and searches see exactly
+/// the new addresses.
+#[test]
+fn an_update_replacing_many_addresses_reindexes_the_customer() {
+    let rt = runtime();
+    each_backend(&rt, |rt, store| {
+        rt.block_on(async {
+            let scope = new_scope();
+            let project = format!("p{scope}");
+            crate::common::project_with_search(store, &project).await;
+            let addresses = |city: &str| -> Vec<Address> {
+                (0..4200)
+                    .map(|j| Address {
+                        id: Some(format!("a{j}")),
+                        city: Some(format!("{city}{j}town")),
+                        country: "DE".to_owned(),
+                        ..Address::default()
+                    })
+                    .collect()
+            };
+            let mut c = customer(&format!("{scope}@x.com"), &[]);
+            c.id = format!("{scope}-00");
+            c.addresses = addresses("Old");
+            store.insert_customer(&project, &c, vec![]).await.unwrap();
+            let mut c2 = c.clone();
+            c2.version = Version::FIRST.next();
+            c2.addresses = addresses("New");
+            store
+                .update_customer_from(&project, &c, &c2, Version::FIRST, vec![])
+                .await
+                .unwrap();
+            let city = |name: &str| {
+                parse_search_request(
+                    &json!({"query": {"exact": {"field": "addresses.city", "value": name}}}),
+                )
+                .unwrap()
+            };
+            let found = |page: clientele_store::Page<clientele_query::search::SearchHit>| {
+                page.results.into_iter().map(|h| h.id).collect::<Vec<_>>()
+            };
+            let new = store.search_customers(&project, &city("New4199town")).await;
+            assert_eq!(found(new.unwrap()), vec![c.id.clone()]);
+            let old = store.search_customers(&project, &city("Old0town")).await;
+            assert!(found(old.unwrap()).is_empty());
+            let fulltext = parse_search_request(
+                &json!({"query": {"fullText": {"field": "addresses.city", "value": "old17town"}}}),
+            )
+            .unwrap();
+            let old_term = store.search_customers(&project, &fulltext).await;
+            assert!(found(old_term.unwrap()).is_empty(), "old terms are gone");
+        });
+    });
+}
