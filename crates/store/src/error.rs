@@ -59,6 +59,12 @@ pub(crate) fn joined<T>(
     })
 }
 
+/// [`backend`] for an error of a rusqlite connection (the readers'), read as sqlx reads
+/// SQLite's, so both kinds of connection map SQLite's codes alike.
+pub(crate) fn local(what: &'static str, err: rusqlite::Error) -> StoreError {
+    backend(what, &sqlx::Error::from(LocalError::from(err)))
+}
+
 /// Logs `err` and turns it into the opaque variant the caller may see.
 pub(crate) fn backend(what: &'static str, err: &sqlx::Error) -> StoreError {
     if is_cancelled(err) {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::error::joined;
+use crate::error::{joined, local};
 use crate::local::{prepared, FromLocalRow};
 use crate::pool_stats::Waiting;
 use crate::rows::{PageRows, PageSql};
@@ -128,10 +128,10 @@ impl Readers {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| failed("open SQLite reader", &e))?;
+        .map_err(|e| local("open SQLite reader", e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .and_then(|()| conn.pragma_update(None, "query_only", true))
-            .map_err(|e| failed("set up SQLite reader", &e))?;
+            .map_err(|e| local("set up SQLite reader", e))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)
     }
@@ -157,7 +157,7 @@ impl Readers {
         sql: &Sql,
         what: &'static str,
     ) -> Result<Option<T>, StoreError> {
-        first_row(self.take().await?.conn()?, sql).map_err(|e| failed(what, &e))
+        first_row(self.take().await?.conn()?, sql).map_err(|e| local(what, e))
     }
 
     /// Runs a page query (and its count) under the deadline `timeout` from now: on this thread
@@ -243,7 +243,7 @@ fn page_until(
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            Err(Stopped::Failed(failed("page query", &e)))
+            Err(Stopped::Failed(local("page query", e)))
         }
     }
 }
@@ -281,32 +281,4 @@ fn first_row<T: FromLocalRow>(conn: &Connection, sql: &Sql) -> rusqlite::Result<
     let mut stmt = prepared(conn, sql)?;
     let mut rows = stmt.raw_query();
     rows.next()?.map(T::from_local_row).transpose()
-}
-
-/// Logs `err` and turns it into what the caller may see, as `error::backend` does for sqlx:
-/// an interrupted statement is `QueryTimedOut`; busy, locked, I/O, full and cannot-open are
-/// `Unavailable`; anything else `Backend`.
-fn failed(what: &'static str, err: &rusqlite::Error) -> StoreError {
-    match err.sqlite_error_code() {
-        Some(ErrorCode::OperationInterrupted) => {
-            tracing::warn!(operation = what, error = %err, "query cancelled by the timeout");
-            StoreError::QueryTimedOut
-        }
-        Some(
-            ErrorCode::DatabaseBusy
-            | ErrorCode::DatabaseLocked
-            | ErrorCode::OutOfMemory
-            | ErrorCode::ReadOnly
-            | ErrorCode::SystemIoFailure
-            | ErrorCode::DiskFull
-            | ErrorCode::CannotOpen,
-        ) => {
-            tracing::error!(operation = what, error = %err, "database unavailable");
-            StoreError::Unavailable
-        }
-        _ => {
-            tracing::error!(operation = what, error = %err, "database error");
-            StoreError::Backend(format!("{what}: {err}"))
-        }
-    }
 }
