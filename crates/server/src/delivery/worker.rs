@@ -460,15 +460,18 @@ async fn send(
         let encode = |p: Value| {
             serde_json::to_vec(&payload::formatted(&subscription.format, project, p)).ok()
         };
-        let body = payload::platform(project, n).and_then(|p| {
-            let bytes = encode(p.clone())?;
-            match (limit, payload::without_message(&p)) {
+        let body = payload::platform(project, n)
+            .and_then(encode)
+            .and_then(|bytes| match limit {
                 // Too large for the Destination: the Message goes without its payload, as
-                // commercetools does, instead of blocking every later notification.
-                (Some(limit), Some(small)) if bytes.len() > limit => encode(small),
+                // commercetools does, instead of blocking every later notification. (Built
+                // again from the notification: this is rare, a copy of every payload is not.)
+                Some(limit) if bytes.len() > limit => payload::platform(project, n)
+                    .and_then(|p| payload::without_message(&p))
+                    .and_then(encode)
+                    .or(Some(bytes)),
                 _ => Some(bytes),
-            }
-        });
+            });
         match body {
             Some(bytes) => {
                 payloads.push(bytes);
