@@ -864,8 +864,7 @@ async fn serve(
 ///
 /// On sqlx's connection each statement is a hand-off to SQLite's worker thread (two context
 /// switches), which is most of what a small write costs; so the statements around the bodies
-/// travel together: the
-/// first savepoint with `BEGIN`, and each body's end (`RELEASE`, or `ROLLBACK TO` and
+/// travel together: the first savepoint with `BEGIN`, and each body's end (`RELEASE`, or `ROLLBACK TO` and
 /// `RELEASE`) with the next body's savepoint. When such a pair fails, which of its statements
 /// ran is unknown, so the group is treated as broken (rolled back, every caller told), as
 /// when a single savepoint statement failed before.
