@@ -83,6 +83,30 @@ impl Queue {
         out
     }
 
+    /// The next message's `content-type` property, waiting up to `wait` for it.
+    pub(crate) async fn next_content_type(&self, wait: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let got = self
+                .channel
+                .basic_get(self.name.as_str().into(), BasicGetOptions { no_ack: true })
+                .await
+                .unwrap();
+            match got {
+                Some(m) => {
+                    return m
+                        .delivery
+                        .properties
+                        .content_type()
+                        .as_ref()
+                        .map(|t| t.to_string())
+                }
+                None if tokio::time::Instant::now() > deadline => return None,
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
     /// How many messages wait in the queue.
     pub(crate) async fn count(&self) -> u32 {
         self.channel
@@ -727,4 +751,36 @@ async fn a_refused_key_sends_no_test_notification() {
         0,
         "no test notification for a refused request"
     );
+}
+
+/// RabbitMQ messages say their format in `content-type`: structured-mode CloudEvents as
+/// `application/cloudevents+json` (the CloudEvents AMQP binding), Platform payloads as JSON.
+#[tokio::test]
+async fn rabbitmq_messages_name_their_format_in_their_content_type() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    for (format, expected) in [
+        (json!({"type": "Platform"}), "application/json"),
+        (
+            json!({"type": "CloudEvents", "cloudEventsVersion": "1.0"}),
+            "application/cloudevents+json",
+        ),
+    ] {
+        let queue = Queue::declare().await;
+        create(
+            &app,
+            &token,
+            json!({"destination": rabbit(&queue.name), "changes": [{"resourceTypeId": "customer"}],
+                   "format": format}),
+        )
+        .await;
+        assert_eq!(
+            queue
+                .next_content_type(Duration::from_secs(5))
+                .await
+                .as_deref(),
+            Some(expected),
+            "the test notification"
+        );
+    }
 }
