@@ -265,8 +265,7 @@ pub async fn customer_by_token(
 ) -> Result<Customer, ApiError> {
     load_project(state, project_key).await?;
     ctx.require(state, project_key).await?;
-    let token = usable_token(state, project_key, kind, value).await?;
-    token_customer(state, project_key, ctx, &token).await
+    usable_token(state, project_key, ctx, kind, value).await
 }
 
 /// `POST /{p}/customers/password/reset`: redeems a password token, stores the new password,
@@ -281,8 +280,7 @@ pub async fn reset_password(
     load_project(state, project_key).await?;
     ctx.require(state, project_key).await?;
     let kind = TokenKind::PasswordReset;
-    let token = usable_token(state, project_key, kind, &body.token_value).await?;
-    let customer = token_customer(state, project_key, ctx, &token).await?;
+    let customer = usable_token(state, project_key, ctx, kind, &body.token_value).await?;
     if let Some(version) = body.version {
         check_version(&customer, version_number(version))?;
     }
@@ -310,8 +308,7 @@ pub async fn verify_email(
     load_project(state, project_key).await?;
     ctx.require(state, project_key).await?;
     let kind = TokenKind::EmailVerification;
-    let token = usable_token(state, project_key, kind, &body.token_value).await?;
-    let customer = token_customer(state, project_key, ctx, &token).await?;
+    let customer = usable_token(state, project_key, ctx, kind, &body.token_value).await?;
     if let Some(version) = body.version {
         check_version(&customer, version_number(version))?;
     }
@@ -453,23 +450,27 @@ fn token_message(
     }
 }
 
-/// The unused, unexpired token with this value, or the 404 / expired error.
+/// The customer of the unused, unexpired token with this value, or the 404 / expired error.
+/// Visibility is checked before expiry: a token of a customer `ctx` cannot see is 404 whether
+/// it has expired or not, so another Store's tokens reveal nothing.
 async fn usable_token(
     state: &AppState,
     project_key: &str,
+    ctx: &StoreContext,
     kind: TokenKind,
     value: &str,
-) -> Result<CustomerTokenRecord, ApiError> {
+) -> Result<Customer, ApiError> {
     let token = state
         .store
         .find_customer_token(project_key, &hash_secret(value), kind)
         .await?
         .filter(|t| !t.used)
         .ok_or_else(token_not_found)?;
+    let customer = token_customer(state, project_key, ctx, &token).await?;
     if token.expires_at <= state.clock.now() {
         return Err(expired(kind));
     }
-    Ok(token)
+    Ok(customer)
 }
 
 /// The customer of `token`. Tokens go with their customer (ON DELETE CASCADE), so a missing

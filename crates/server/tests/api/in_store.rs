@@ -827,6 +827,89 @@ async fn the_email_verification_flow_in_store() {
     g.ok(200);
 }
 
+#[tokio::test]
+async fn an_expired_token_of_another_stores_customer_is_as_unknown_as_a_made_up_one() {
+    let w = world().await;
+    let (app, t) = (&w.app, &w.admin);
+    let ca = id_of(&w.ca);
+    let email = app
+        .post(
+            &format!("{}/customers/email-token", s("a-shop")),
+            t,
+            json!({"id": ca, "ttlMinutes": 1}),
+        )
+        .await;
+    let email = email.ok(200)["value"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/demo/customers/{ca}"),
+        t,
+        json!({"version": 1, "actions": [
+            {"action": "setAuthenticationMode", "authMode": "Password", "password": "pw-a"}
+        ]}),
+    )
+    .await
+    .ok(200);
+    let password = app
+        .post(
+            &format!("{}/customers/password-token", s("a-shop")),
+            t,
+            json!({"email": "a@example.com", "ttlMinutes": 1}),
+        )
+        .await;
+    let password = password.ok(200)["value"].as_str().unwrap().to_owned();
+    app.clock.advance(time::Duration::minutes(2));
+
+    // In b-shop the customer does not exist, so neither do its tokens, expired or not.
+    for (path, token) in [("password-token", &password), ("email-token", &email)] {
+        let r = app
+            .get(&format!("{}/customers/{path}={token}", s("b-shop")), t)
+            .await;
+        assert_eq!(
+            r.error(404, "ResourceNotFound")["message"],
+            "The token is invalid or does not exist."
+        );
+    }
+    app.post(
+        &format!("{}/customers/password/reset", s("b-shop")),
+        t,
+        json!({"tokenValue": password, "newPassword": "pw-new"}),
+    )
+    .await
+    .error(404, "ResourceNotFound");
+    app.post(
+        &format!("{}/customers/email/confirm", s("b-shop")),
+        t,
+        json!({"tokenValue": email}),
+    )
+    .await
+    .error(404, "ResourceNotFound");
+
+    // Where the customer is visible, the same tokens are reported as expired.
+    app.get(
+        &format!("{}/customers/password-token={password}", s("a-shop")),
+        t,
+    )
+    .await
+    .error(400, "ExpiredCustomerPasswordToken");
+    app.post(
+        &format!("{}/customers/password/reset", s("a-shop")),
+        t,
+        json!({"tokenValue": password, "newPassword": "pw-new"}),
+    )
+    .await
+    .error(400, "ExpiredCustomerPasswordToken");
+    app.get(&format!("{}/customers/email-token={email}", s("a-shop")), t)
+        .await
+        .error(400, "ExpiredCustomerEmailToken");
+    app.post(
+        "/demo/customers/email/confirm",
+        t,
+        json!({"tokenValue": email}),
+    )
+    .await
+    .error(400, "ExpiredCustomerEmailToken");
+}
+
 /// `(method, path, body)` of one request per in-store customer endpoint of `store`, naming
 /// customer `id` where one is needed.
 fn every_endpoint(store: &str, id: &str) -> Vec<(Method, String, Option<Value>, bool)> {
