@@ -33,6 +33,9 @@ pub struct KeyReference {
     pub key: String,
 }
 
+/// The `typeId` of Carts, which drafts and sign-ins may name but Clientele does not have.
+const CART: &str = "cart";
+
 /// What drafts and actions send to name another resource: exactly one of `id` or `key`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,7 +53,8 @@ pub struct ResourceIdentifier {
 
 /// Rejects a named cart: Clientele has no Carts, so a draft or sign-in naming one (by
 /// `anonymousCart` or the deprecated `anonymousCartId`) gets `ReferencedResourceNotFound`; an
-/// `anonymousCart` without exactly one of `id` and `key` is `InvalidJsonInput`.
+/// `anonymousCart` without exactly one of `id` and `key`, or with a `typeId` other than
+/// `cart`, is `InvalidJsonInput`, as for every other `ResourceIdentifier`.
 pub(crate) fn reject_named_cart(
     cart: Option<&ResourceIdentifier>,
     cart_id: Option<&String>,
@@ -65,6 +69,11 @@ pub(crate) fn reject_named_cart(
         },
         (None, None) => return Ok(()),
     };
+    if let Some(t) = named.type_id.as_deref().filter(|t| *t != CART) {
+        return Err(DomainError::invalid_json(format!(
+            "The typeId '{t}' does not match the expected typeId '{CART}'."
+        )));
+    }
     let predicate = match (&named.id, &named.key) {
         (Some(id), None) => format!("with id '{id}'"),
         (None, Some(key)) => format!("with key '{key}'"),
@@ -75,7 +84,7 @@ pub(crate) fn reject_named_cart(
         }
     };
     Err(DomainError::ReferencedResourceNotFound {
-        type_id: "cart".to_owned(),
+        type_id: CART.to_owned(),
         predicate,
         id: named.id,
         key: named.key,

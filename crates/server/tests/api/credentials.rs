@@ -200,6 +200,8 @@ async fn sign_in_validates_the_cart_fields_and_names_no_cart() {
         json!({"email": "jane@example.com"}),
         json!({"email": "jane@example.com", "password": "secret123",
                "anonymousCart": {"id": "c", "key": "k"}}),
+        json!({"email": "jane@example.com", "password": "secret123",
+               "anonymousCart": {"typeId": "customer", "id": "c"}}),
     ] {
         app.post("/demo/login", &token, bad)
             .await

@@ -252,6 +252,19 @@ async fn drafts_naming_missing_stores_or_carts_answer_400() {
         .await;
     let e = r.error(400, "ReferencedResourceNotFound");
     assert_eq!(e["typeId"], "cart");
+    // A typeId that is not `cart` is a malformed identifier, as for every other reference.
+    let r = app
+        .post(
+            "/demo/customers",
+            &token,
+            json!({"email": "s@example.com", "authenticationMode": "ExternalAuth",
+                   "anonymousCart": {"typeId": "customer", "id": "c-1"}}),
+        )
+        .await;
+    assert_eq!(
+        r.error(400, "InvalidJsonInput")["detailedErrorMessage"],
+        "The typeId 'customer' does not match the expected typeId 'cart'."
+    );
 }
 
 #[tokio::test]
