@@ -72,11 +72,14 @@ pub enum DomainError {
 }
 
 /// The `DuplicateField` message: a taken email names no value (it would confirm an account).
+/// Otherwise the RAML template `A duplicate value $duplicateValue exists for field $field.` as
+/// commercetools renders it: the value as JSON and both placeholders in single quotes
+/// (`A duplicate value '"k1"' exists for field 'key'.`).
 fn duplicate_message(field: &str, duplicate_value: &Value) -> String {
     if field == "email" {
         "There is already an existing customer with the provided email.".to_owned()
     } else {
-        format!("A duplicate value {duplicate_value} exists for field {field}.")
+        format!("A duplicate value '{duplicate_value}' exists for field '{field}'.")
     }
 }
 

@@ -591,7 +591,7 @@ mod tests {
         });
         assert_eq!(
             key.to_string(),
-            "A duplicate value \"k1\" exists for field key."
+            "A duplicate value '\"k1\"' exists for field 'key'."
         );
     }
 }

@@ -166,7 +166,7 @@ async fn duplicate_key_and_customer_number_are_rejected() {
     assert_eq!(e["duplicateValue"], "k-1");
     assert_eq!(
         e["message"],
-        "A duplicate value \"k-1\" exists for field key."
+        "A duplicate value '\"k-1\"' exists for field 'key'."
     );
     let r = app
         .post(
