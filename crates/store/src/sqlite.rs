@@ -390,6 +390,20 @@ mod tests {
         remove(&path);
     }
 
+    #[tokio::test]
+    async fn readers_map_the_database_file() {
+        let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
+        let readers = pools.readers.as_ref().unwrap();
+        let (mapped,): (i64,) = readers
+            .row(&Sql::new("PRAGMA mmap_size"), "read mmap_size")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(mapped, 1 << 30);
+        store.close().await;
+        remove(&path);
+    }
+
     /// Holds the single writer with a write that waits for the returned sender (or its drop):
     /// writes queued meanwhile wait for it.
     async fn hold_writer(backend: &Backend) -> tokio::sync::oneshot::Sender<()> {
