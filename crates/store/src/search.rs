@@ -5,10 +5,11 @@
 //!
 //! A search reads the index only, never the customer documents: its customers are those of
 //! `customer_search_docs` (every customer, once search is activated). Each entry sits in one
-//! lookup index `(project, field, lower_value, customer_id, text_value)` (numbers also in a
-//! numeric one) and in its customer's key (SQLite clusters the table on it; PostgreSQL indexes
-//! it), so a part's customers come out of the lookup index alone: case-sensitive tests narrow by
-//! `lower_value` and compare `text_value` inside it, and the standard non-text fields keep
+//! lookup index `(project, field, lower_value, customer_id)` (numbers also in a numeric one) and
+//! in its customer's key (SQLite clusters the table on it; PostgreSQL indexes it), so a part's
+//! customers come out of the lookup index: case-sensitive tests narrow by `lower_value` and
+//! compare `text_value` in what that finds (inside the index on SQLite, whose lookup index
+//! carries the table's key; in the row on PostgreSQL), and the standard non-text fields keep
 //! their text as `lower_value` (`lower_is_text`). Parts of an `and`
 //! are intersected from the most selective one, found by a capped probe; a query that is one
 //! index range (or an `and` driven by one) searches that range's customers only.
@@ -40,7 +41,7 @@ const ROWS_PER_INSERT: usize = 1000;
 /// on PostgreSQL a write that reads "off" committed its row lock before an activation's batch
 /// could lock the customer, so the batch waits for it and indexes the document it wrote; a
 /// write that reads "on" indexes and marks the customer itself. On SQLite writers are
-/// serialized. Off, writes skip the index entirely (it costs SQLite two thirds of its write
+/// serialized. Off, writes skip the index entirely (it costs SQLite most of its create
 /// throughput, see docs/performance.md), and the next activation rebuilds it from scratch.
 pub(crate) async fn enabled(conn: &mut Conn, project: &str) -> Result<bool, StoreError> {
     let sql = Sql::new("SELECT settings FROM projects WHERE key = $1").bind(project);
@@ -68,8 +69,8 @@ pub(crate) fn enabled_in(settings: Option<&str>) -> Result<bool, StoreError> {
 /// that wrote the document (or by [`index_missing`] under the customer's lock), and a customer
 /// without a marker has none. So when the marker was already there and the previous document
 /// is known, only the entries that differ between the two documents are deleted and inserted:
-/// an update of one name touches a handful of index rows instead of all of them (each row sits
-/// in four B-trees).
+/// an update of one name touches a handful of index rows instead of all of them (each row is a
+/// page of the lookup index written at a random place).
 pub(crate) async fn index_customer(
     conn: &mut Conn,
     project: &str,

@@ -1,8 +1,10 @@
--- Customer Search index in three B-trees instead of four (issue 14, write cost): one lookup
--- index (project, field, lower_value, customer_id, text_value) serves every test; case-sensitive
--- ones narrow by lower_value and compare text_value inside the index, so the text_value index
--- goes. The (customer_id, field) index stays: a customer's entries are contiguous in it (one
--- leaf page per write), and per-customer tests, sort keys and the cascade use it.
+-- Customer Search index in three B-trees instead of four (issue 14, write cost): the lookup
+-- index (project, field, lower_value, customer_id) serves every test; case-sensitive ones narrow
+-- by lower_value and compare text_value in the rows found, so the text_value index goes.
+-- text_value stays out of the lookup index: with both 512-character columns an entry could pass
+-- PostgreSQL's B-tree row limit (about 2.7 kB), which each column alone stays under. The
+-- (customer_id, field) index stays: a customer's entries are contiguous in it (one leaf page
+-- per write), and per-customer tests, sort keys and the cascade use it.
 --
 -- dup keeps a customer's entries keyed as on SQLite (which clusters on them): a number repeated
 -- in a custom set counts once per element (sorting by sum or avg sees each), while a repeated
@@ -33,7 +35,4 @@ UPDATE customer_search_values SET lower_value = text_value
 WHERE field IN ('isEmailVerified', 'dateOfBirth', 'createdAt', 'lastModifiedAt')
   AND lower_value <> text_value;
 
-DROP INDEX customer_search_lower_idx;
 DROP INDEX customer_search_text_idx;
-CREATE INDEX customer_search_lookup_idx
-    ON customer_search_values (project, field, lower_value, customer_id, text_value);
