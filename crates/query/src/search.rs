@@ -11,7 +11,9 @@ mod fields;
 mod parse;
 
 pub use eval::{edit_distance, fuzzy_level, matches_wildcard, search_in_memory, SearchHit};
-pub use fields::{index_entries, tokenize, IndexEntry, MAX_INDEXED_CHARS, TOKEN_PREFIX};
+pub use fields::{
+    index_entries, lower_is_text, tokenize, IndexEntry, MAX_INDEXED_CHARS, TOKEN_PREFIX,
+};
 pub use parse::{parse_search_request, SearchError};
 
 /// Most expressions (simple and compound, all levels) one query may hold.

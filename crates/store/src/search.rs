@@ -4,8 +4,13 @@
 //! checked [`SearchRequest`] with a page and a count statement written once for both databases.
 //!
 //! A search reads the index only, never the customer documents: its customers are those of
-//! `customer_search_docs` (every customer, once search is activated), and each value index ends
-//! with `customer_id`, so a part's customers come out of the index alone. Parts of an `and`
+//! `customer_search_docs` (every customer, once search is activated). Each entry sits in one
+//! lookup index `(project, field, lower_value, customer_id)` (numbers also in a numeric one) and
+//! in its customer's key (SQLite clusters the table on it; PostgreSQL indexes it), so a part's
+//! customers come out of the lookup index: case-sensitive tests narrow by `lower_value` and
+//! compare `text_value` in what that finds (inside the index on SQLite, whose lookup index
+//! carries the table's key; in the row on PostgreSQL), and the standard non-text fields keep
+//! their text as `lower_value` (`lower_is_text`). Parts of an `and`
 //! are intersected from the most selective one, found by a capped probe; a query that is one
 //! index range (or an `and` driven by one) searches that range's customers only.
 //!
@@ -14,8 +19,9 @@
 //! transactions; must not decide who may search or when (the server does).
 
 use clientele_query::search::{
-    edit_distance, index_entries, IndexEntry, Leaf, LeafTest, SearchHit, SearchQuery,
-    SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, TOKEN_PREFIX,
+    edit_distance, index_entries, lower_is_text, IndexEntry, Leaf, LeafTest, SearchHit,
+    SearchQuery, SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, MAX_INDEXED_CHARS,
+    TOKEN_PREFIX,
 };
 
 use clientele_domain::project_settings::ProjectSettings;
@@ -26,7 +32,7 @@ use crate::error::SqlxResultExt;
 use crate::rows::to_u64;
 use crate::StoreError;
 
-/// Rows per `INSERT` of index entries: at most 5 arguments each, far below the bind limits
+/// Rows per `INSERT` of index entries: at most 6 arguments each, far below the bind limits
 /// (SQLite 32,766, PostgreSQL 65,535), and few statements per activation batch.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -35,7 +41,7 @@ const ROWS_PER_INSERT: usize = 1000;
 /// on PostgreSQL a write that reads "off" committed its row lock before an activation's batch
 /// could lock the customer, so the batch waits for it and indexes the document it wrote; a
 /// write that reads "on" indexes and marks the customer itself. On SQLite writers are
-/// serialized. Off, writes skip the index entirely (it costs SQLite two thirds of its write
+/// serialized. Off, writes skip the index entirely (it costs SQLite most of its create
 /// throughput, see docs/performance.md), and the next activation rebuilds it from scratch.
 pub(crate) async fn enabled(conn: &mut Conn, project: &str) -> Result<bool, StoreError> {
     let sql = Sql::new("SELECT settings FROM projects WHERE key = $1").bind(project);
@@ -63,8 +69,8 @@ pub(crate) fn enabled_in(settings: Option<&str>) -> Result<bool, StoreError> {
 /// that wrote the document (or by [`index_missing`] under the customer's lock), and a customer
 /// without a marker has none. So when the marker was already there and the previous document
 /// is known, only the entries that differ between the two documents are deleted and inserted:
-/// an update of one name touches a handful of index rows instead of all of them (each row sits
-/// in four B-trees).
+/// an update of one name touches a handful of index rows instead of all of them (each row is a
+/// page of the lookup index written at a random place).
 pub(crate) async fn index_customer(
     conn: &mut Conn,
     project: &str,
@@ -120,17 +126,17 @@ pub(crate) async fn index_customer(
     text.push(')');
     conn.run(Sql::new(text).bind_all(sql_args), "delete search entries")
         .await?;
-    let rows: Vec<(&str, &IndexEntry)> = entries
+    let rows: Vec<(&str, &Keyed)> = entries
         .iter()
-        .filter(|e| changed.contains(&(e.field.as_str(), e.text.as_str())))
-        .map(|e| (id, e))
+        .filter(|k| changed.contains(&(k.entry.field.as_str(), k.entry.text.as_str())))
+        .map(|k| (id, k))
         .collect();
     insert_entries(conn, project, &rows).await
 }
 
 /// `entries` as rows of customer `id`.
-fn with_id<'a>(id: &'a str, entries: &'a [IndexEntry]) -> Vec<(&'a str, &'a IndexEntry)> {
-    entries.iter().map(|e| (id, e)).collect()
+fn with_id<'a>(id: &'a str, entries: &'a [Keyed]) -> Vec<(&'a str, &'a Keyed)> {
+    entries.iter().map(|k| (id, k)).collect()
 }
 
 /// The most `(field, value)` pairs an update deletes one by one; more, and all of the
@@ -141,18 +147,18 @@ const CHANGED_PAIRS_AT_MOST: usize = 200;
 /// rows of such a pair are deleted and the new ones inserted (within one field, the value
 /// decides the lowercase and numeric forms, so the pair identifies identical entries).
 fn changed_values<'a>(
-    old: &'a [IndexEntry],
-    new: &'a [IndexEntry],
+    old: &'a [Keyed],
+    new: &'a [Keyed],
 ) -> std::collections::BTreeSet<(&'a str, &'a str)> {
     let mut counts: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
-    for e in old {
+    for k in old {
         *counts
-            .entry((e.field.as_str(), e.text.as_str()))
+            .entry((k.entry.field.as_str(), k.entry.text.as_str()))
             .or_default() -= 1;
     }
-    for e in new {
+    for k in new {
         *counts
-            .entry((e.field.as_str(), e.text.as_str()))
+            .entry((k.entry.field.as_str(), k.entry.text.as_str()))
             .or_default() += 1;
     }
     counts
@@ -188,9 +194,9 @@ pub(crate) async fn index_customers(
         }
         conn.run(sql, "delete search entries").await?;
     }
-    let rows: Vec<(&str, &IndexEntry)> = entries
+    let rows: Vec<(&str, &Keyed)> = entries
         .iter()
-        .flat_map(|(id, es)| es.iter().map(move |e| (*id, e)))
+        .flat_map(|(id, es)| es.iter().map(move |k| (*id, k)))
         .collect();
     insert_entries(conn, project, &rows).await?;
     let marks: Vec<Vec<Cell>> = customers
@@ -208,33 +214,61 @@ pub(crate) async fn index_customers(
     Ok(())
 }
 
-/// The index entries of a customer's API JSON document.
-fn entries_of(doc: &str) -> Result<Vec<IndexEntry>, StoreError> {
+/// An index entry with the ordinal that keeps its row's key `(customer_id, field, text_value,
+/// dup)` unique.
+struct Keyed {
+    entry: IndexEntry,
+    dup: i64,
+}
+
+/// The index rows of a customer's API JSON document: its index entries, a repeated text entry
+/// once (no test, and no text sort, can tell two equal texts from one), a repeated number once
+/// per occurrence (sorting by its sum or average counts each), numbered by `dup`. The migration
+/// that introduced `dup` numbers existing rows by the same rule.
+fn entries_of(doc: &str) -> Result<Vec<Keyed>, StoreError> {
     let doc: serde_json::Value = serde_json::from_str(doc)
         .map_err(|e| StoreError::Backend(format!("customer document: {e}")))?;
-    Ok(index_entries(&doc))
+    let entries = index_entries(&doc);
+    let mut seen: std::collections::HashMap<(&str, &str), i64> = Default::default();
+    let mut dups = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let n = seen.entry((e.field.as_str(), e.text.as_str())).or_default();
+        dups.push((e.num.is_some() || *n == 0).then_some(*n));
+        *n += 1;
+    }
+    Ok(entries
+        .into_iter()
+        .zip(dups)
+        .filter_map(|(entry, dup)| dup.map(|dup| Keyed { entry, dup }))
+        .collect())
 }
 
 /// Inserts `(customer id, entry)` rows, [`ROWS_PER_INSERT`] per statement.
 async fn insert_entries(
     conn: &mut Conn,
     project: &str,
-    rows: &[(&str, &IndexEntry)],
+    rows: &[(&str, &Keyed)],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut text = String::from(
             "INSERT INTO customer_search_values \
-             (project, customer_id, field, text_value, lower_value, num_value) VALUES ",
+             (project, customer_id, field, text_value, dup, lower_value, num_value) VALUES ",
         );
         let mut sql_args: Vec<Arg> = vec![project.into()];
         let mut arg = |a: Arg| {
             sql_args.push(a);
             format!("${}", sql_args.len())
         };
-        for (i, (id, e)) in chunk.iter().enumerate() {
+        for (i, (id, k)) in chunk.iter().enumerate() {
             if i > 0 {
                 text.push_str(", ");
             }
+            let e = &k.entry;
+            // Nearly every entry is the first of its key: a literal costs no argument.
+            let dup = match k.dup {
+                0 => "0".to_owned(),
+                n => arg(Arg::Int(n)),
+            };
             let id = arg((*id).into());
             let field = arg((&e.field).into());
             let value = arg((&e.text).into());
@@ -249,7 +283,9 @@ async fn insert_entries(
                 Some(v) => arg(Arg::Float(v)),
                 None => "NULL".to_owned(),
             };
-            text.push_str(&format!("($1, {id}, {field}, {value}, {lower}, {num})"));
+            text.push_str(&format!(
+                "($1, {id}, {field}, {value}, {dup}, {lower}, {num})"
+            ));
         }
         let mut sql = Sql::new(text);
         for a in sql_args {
@@ -317,9 +353,9 @@ pub(crate) async fn index_missing(
     for (id, doc) in found.iter().filter(|(id, _)| marked.contains(id)) {
         entries.push((id.as_str(), entries_of(doc)?));
     }
-    let rows: Vec<(&str, &IndexEntry)> = entries
+    let rows: Vec<(&str, &Keyed)> = entries
         .iter()
-        .flat_map(|(id, es)| es.iter().map(move |e| (*id, e)))
+        .flat_map(|(id, es)| es.iter().map(move |k| (*id, k)))
         .collect();
     insert_entries(conn, project, &rows).await?;
     Ok(u64::try_from(found.len()).unwrap_or(u64::MAX))
@@ -544,11 +580,19 @@ impl Builder {
     ) -> (String, String) {
         let name = leaf.field.name.as_str();
         let terms_field = format!("{TOKEN_PREFIX}{name}");
-        let column = |ci: bool| if ci { "lower_value" } else { "text_value" };
+        // Standard non-text fields keep their text as `lower_value` (`lower_is_text`).
+        let verbatim = lower_is_text(&leaf.field);
+        let column = |ci: bool| {
+            if ci || verbatim {
+                "lower_value"
+            } else {
+                "text_value"
+            }
+        };
         let value_column = if leaf.field.kind == ValueKind::Number {
             "num_value"
         } else {
-            "text_value"
+            column(false)
         };
         // A literal, not a parameter: scores of `not` and `filter` parts are dropped, and a
         // parameter no statement text names is refused by SQLite.
@@ -565,14 +609,37 @@ impl Builder {
                     column(*case_insensitive)
                 };
                 let list: Vec<String> = values.iter().map(|v| self.value(v)).collect();
-                let cond = self.having(name, &format!("{col} IN ({})", list.join(", ")));
-                one(cond)
+                let mut test = format!("{col} IN ({})", list.join(", "));
+                if col == "text_value" {
+                    // The lookup index orders `lower_value`: an entry whose text is one of
+                    // the values has that value's lowercase form (values are far shorter than
+                    // the indexed cut).
+                    let lowered: Vec<String> = values
+                        .iter()
+                        .map(|v| match v {
+                            SearchValue::Text(t) => self.arg(cut(&t.to_lowercase())),
+                            SearchValue::Number(n) => self.arg(Arg::Float(*n)),
+                        })
+                        .collect();
+                    test = format!("lower_value IN ({}) AND {test}", lowered.join(", "));
+                }
+                one(self.having(name, &test))
             }
             LeafTest::Prefix {
                 value,
                 case_insensitive,
             } => {
-                let test = self.starts_with(column(*case_insensitive), value);
+                let col = column(*case_insensitive);
+                let mut test = self.starts_with(col, value);
+                if col == "text_value" {
+                    // Narrowed by the lookup index: the lowercase form of a text starting
+                    // with `value` starts with `value`'s lowercase form up to its first 'Σ'
+                    // (the one character lowercased by what follows it).
+                    let lowered = lower_prefix(value);
+                    if !lowered.is_empty() {
+                        test = format!("{} AND {test}", self.starts_with("lower_value", &lowered));
+                    }
+                }
                 one(self.having(name, &test))
             }
             LeafTest::Wildcard {
@@ -658,6 +725,27 @@ impl Builder {
              WHERE s.customer_id = c.customer_id AND s.field = {f})"
         )
     }
+}
+
+/// `text` cut to its first [`MAX_INDEXED_CHARS`] characters, as index entries are.
+fn cut(text: &str) -> &str {
+    match text.char_indices().nth(MAX_INDEXED_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// What the lowercase form of every text starting with `prefix` starts with: `prefix` up to its
+/// first 'Σ', lowercased character by character (`str::to_lowercase` lowercases each
+/// character on its own but 'Σ', whose form depends on the characters after it), cut as
+/// index entries are.
+fn lower_prefix(prefix: &str) -> String {
+    let lowered: String = prefix
+        .chars()
+        .take_while(|c| *c != 'Σ')
+        .flat_map(char::to_lowercase)
+        .collect();
+    cut(&lowered).to_owned()
 }
 
 /// The least text above every text starting with `prefix` in bytewise (code point) order:

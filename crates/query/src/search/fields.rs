@@ -40,6 +40,16 @@ pub struct IndexEntry {
     pub num: Option<f64>,
 }
 
+/// Whether the entries of `field` keep their text unchanged as their lowercase form: the
+/// standard fields that are not text (dates, times of day, a boolean), whose values no test
+/// lowercases. Their tests then compare `lower`, which the store's one lookup index orders, so
+/// a range or an exact value is one range of that index.
+pub fn lower_is_text(field: &SearchField) -> bool {
+    field.kind != ValueKind::Text
+        && field.kind != ValueKind::Number
+        && TOP.iter().any(|s| s.name == field.name)
+}
+
 /// How a standard field is read from the document.
 struct Standard {
     name: &'static str,
@@ -176,6 +186,17 @@ impl Entries {
         }
     }
 
+    /// A value of a standard field that is not text ([`lower_is_text`]).
+    fn verbatim(&mut self, field: &str, text: &str) {
+        let text = indexed(text).to_owned();
+        self.out.push(IndexEntry {
+            field: field.to_owned(),
+            lower: text.clone(),
+            text,
+            num: None,
+        });
+    }
+
     fn number(&mut self, field: &str, n: f64) {
         let text = n.to_string();
         self.out.push(IndexEntry {
@@ -214,8 +235,9 @@ pub fn index_entries(doc: &Value) -> Vec<IndexEntry> {
     let mut e = Entries::default();
     for s in TOP {
         match doc.get(s.name) {
+            Some(Value::String(v)) if s.kind != Text => e.verbatim(s.name, v),
             Some(Value::String(v)) => e.text(s.name, v, s.analysed, s.in_all),
-            Some(Value::Bool(b)) => e.text(s.name, if *b { "true" } else { "false" }, false, false),
+            Some(Value::Bool(b)) => e.verbatim(s.name, if *b { "true" } else { "false" }),
             _ => {}
         }
     }

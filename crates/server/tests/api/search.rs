@@ -456,7 +456,8 @@ async fn custom_fields_are_searched_with_their_field_type() {
                "fieldDefinitions": [
                    def("tier", json!({"name": "Enum", "values": [{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver"}]})),
                    def("points", json!({"name": "Number"})),
-                   def("tags", json!({"name": "Set", "elementType": {"name": "String"}}))]}),
+                   def("tags", json!({"name": "Set", "elementType": {"name": "String"}})),
+                   def("scores", json!({"name": "Set", "elementType": {"name": "Number"}}))]}),
     )
     .await
     .ok(201);
@@ -511,6 +512,29 @@ async fn custom_fields_are_searched_with_their_field_type() {
         )
         .await,
         vec![gold.clone(), silver.clone()]
+    );
+    // A number repeated in a set counts once per element when sorting by sum, also after an
+    // update that only adds another copy: 3 × 50 = 150 sorts above 120.
+    let single = member("single@x.com", json!({"scores": [120]})).await;
+    let repeated = member("repeated@x.com", json!({"scores": [50, 50]})).await;
+    app.post(
+        &format!("/demo/customers/{repeated}"),
+        &token,
+        json!({"version": 1, "actions": [{"action": "setCustomField", "name": "scores", "value": [50, 50, 50]}]}),
+    )
+    .await
+    .ok(200);
+    let by_sum = |order: &str| {
+        json!({"query": {"exists": {"field": "custom.scores", "fieldType": "set_number"}},
+               "sort": [{"field": "custom.scores", "fieldType": "set_number", "order": order, "mode": "sum"}]})
+    };
+    assert_eq!(
+        ids(&app, &token, by_sum("desc")).await,
+        vec![repeated.clone(), single.clone()]
+    );
+    assert_eq!(
+        ids(&app, &token, by_sum("asc")).await,
+        vec![single.clone(), repeated.clone()]
     );
     // Without fieldType a custom field cannot be typed.
     let e = app
