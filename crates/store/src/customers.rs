@@ -777,9 +777,11 @@ pub(crate) async fn insert_customers_on(
         })
         .collect();
     let unnamed = [("key", ""), ("customerNumber", ""), ("id", "")];
+    // Any error fails the whole run, and the caller rolls the batch back.
+    let verb = conn.dialect().batch_insert;
     insert_rows(
         conn,
-        &format!("INSERT INTO {CUSTOMER_COLUMNS}"),
+        &format!("{verb} INTO {CUSTOMER_COLUMNS}"),
         "",
         customers,
     )
@@ -852,8 +854,10 @@ pub(crate) async fn insert_customers_on(
         .collect();
     insert_rows(
         conn,
-        "INSERT INTO messages (id, project, resource_id, resource_type_id, sequence_number, \
-         resource_version, type, created_at, doc)",
+        &format!(
+            "{verb} INTO messages (id, project, resource_id, resource_type_id, \
+             sequence_number, resource_version, type, created_at, doc)"
+        ),
         "",
         message_rows,
     )
