@@ -10,6 +10,7 @@
 
 use clientele_domain::{Message, Version};
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::db::{insert_rows, Arg, Cell, Conn, Sql};
@@ -570,6 +571,34 @@ pub(crate) struct BatchItem {
     pub(crate) expected: Option<Version>,
     /// The write's Messages.
     pub(crate) messages: Vec<Message>,
+    /// An insert's Messages as rows numbered from 1, built before the batch reaches the
+    /// writer (empty for an update): a new customer's id has no Messages yet, so these are
+    /// almost always its rows, and the writer, which every batch waits for, does not build
+    /// them. An id that has Messages already gets its rows built again, numbered after them.
+    pub(crate) numbered: Vec<MessageRow>,
+}
+
+impl BatchItem {
+    /// An item for `row`, with its insert's Messages numbered ([`BatchItem::numbered`]).
+    pub(crate) fn new(
+        row: CustomerRow,
+        expected: Option<Version>,
+        messages: Vec<Message>,
+    ) -> Result<Self, StoreError> {
+        let numbered = match expected {
+            Some(_) => Vec::new(),
+            None => (1..)
+                .zip(&messages)
+                .map(|(n, m)| MessageRow::of(m, n))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(BatchItem {
+            row,
+            expected,
+            messages,
+            numbered,
+        })
+    }
 }
 
 /// Runs `items` in order inside the caller's write transaction. Unguarded, the first refusal
@@ -748,9 +777,11 @@ pub(crate) async fn insert_customers_on(
         })
         .collect();
     let unnamed = [("key", ""), ("customerNumber", ""), ("id", "")];
+    // Any error fails the whole run, and the caller rolls the batch back.
+    let verb = conn.dialect().batch_insert;
     insert_rows(
         conn,
-        &format!("INSERT INTO {CUSTOMER_COLUMNS}"),
+        &format!("{verb} INTO {CUSTOMER_COLUMNS}"),
         "",
         customers,
     )
@@ -791,12 +822,15 @@ pub(crate) async fn insert_customers_on(
     ids.sort_unstable();
     ids.dedup();
     let mut next = next_sequence_numbers(conn, &ids).await?;
-    let mut messages: Vec<Vec<MessageRow>> = Vec::with_capacity(items.len());
+    let mut messages: Vec<Vec<Cow<'_, MessageRow>>> = Vec::with_capacity(items.len());
     for item in items {
         let mut rows = Vec::with_capacity(item.messages.len());
-        for m in &item.messages {
+        for (k, m) in item.messages.iter().enumerate() {
             let n = next.entry(m.resource.id.clone()).or_insert(1);
-            rows.push(MessageRow::of(m, *n)?);
+            rows.push(match item.numbered.get(k) {
+                Some(row) if row.sequence_number == *n => Cow::Borrowed(row),
+                _ => Cow::Owned(MessageRow::of(m, *n)?),
+            });
             *n += 1;
         }
         messages.push(rows);
@@ -820,8 +854,10 @@ pub(crate) async fn insert_customers_on(
         .collect();
     insert_rows(
         conn,
-        "INSERT INTO messages (id, project, resource_id, resource_type_id, sequence_number, \
-         resource_version, type, created_at, doc)",
+        &format!(
+            "{verb} INTO messages (id, project, resource_id, resource_type_id, \
+             sequence_number, resource_version, type, created_at, doc)"
+        ),
         "",
         message_rows,
     )
@@ -839,7 +875,7 @@ pub(crate) async fn insert_customers_on(
     if filtered {
         for (item, rows) in items.iter().zip(&messages) {
             for row in rows {
-                fan_out_message(conn, project, row).await?;
+                fan_out_message(conn, project, row.as_ref()).await?;
             }
             customer_changed(conn, project, &item.row, "ResourceCreated", 0).await?;
         }

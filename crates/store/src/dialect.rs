@@ -12,6 +12,11 @@ pub(crate) struct Dialect {
     pub(crate) query: clientele_query::Dialect,
     /// The statement that opens a write transaction.
     pub(crate) begin_write: &'static str,
+    /// How a multi-row `INSERT` of a batch begins when any error it raises is undone by its
+    /// caller as a whole (the batch's savepoint), so that the statement needs no undo of its
+    /// own: SQLite otherwise keeps a statement journal, a copy of every page the statement
+    /// changes that the transaction had already changed, and frees it at the statement's end.
+    pub(crate) batch_insert: &'static str,
     /// `doc_in(n)`: placeholder `$n`, bound to JSON text, as a document value.
     pub(crate) doc_in: fn(usize) -> String,
     /// `doc_out(column)`: a document column read back as JSON text.
@@ -78,6 +83,7 @@ pub(crate) const SQLITE_UNIQUES: &[(&str, &str)] = &[
 pub(crate) static SQLITE: Dialect = Dialect {
     query: clientele_query::Dialect::Sqlite,
     begin_write: "BEGIN IMMEDIATE",
+    batch_insert: "INSERT OR FAIL",
     doc_in: |n| format!("jsonb(${n})"),
     doc_out: |column| format!("json({column})"),
     share_lock: "",
@@ -160,6 +166,7 @@ pub(crate) const POSTGRES_UNIQUES: &[(&str, &str)] = &[
 pub(crate) static POSTGRES: Dialect = Dialect {
     query: clientele_query::Dialect::Postgres,
     begin_write: "BEGIN ISOLATION LEVEL READ COMMITTED",
+    batch_insert: "INSERT",
     doc_in: |n| format!("${n}::jsonb"),
     doc_out: |column| format!("{column}::text"),
     share_lock: " FOR SHARE",

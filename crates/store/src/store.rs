@@ -855,13 +855,10 @@ impl Store for SqlStore {
                     messages,
                 } => (customer, Some(expected), messages),
             };
-            match CustomerRow::of(&customer) {
-                Ok(row) => {
-                    items.push(BatchItem {
-                        row,
-                        expected,
-                        messages,
-                    });
+            match CustomerRow::of(&customer).and_then(|row| BatchItem::new(row, expected, messages))
+            {
+                Ok(item) => {
+                    items.push(item);
                     slots.push(i);
                     results.push(Ok(()));
                 }

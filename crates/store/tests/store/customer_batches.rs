@@ -4,8 +4,8 @@
 //! alone: the writes before and after it commit with their Messages, and it leaves nothing
 //! behind. Runs on SQLite always and on PostgreSQL when `CLIENTELE_TEST_POSTGRES_URL` is set.
 
-use crate::common::{created, customer, each_backend, seed_stores};
-use clientele_domain::Version;
+use crate::common::{created, customer, each_backend, message, seed_stores};
+use clientele_domain::{MessagePayload, Version};
 use clientele_store::{CustomerLookup, CustomerWrite, StoreError};
 
 const P: &str = "proj";
@@ -195,6 +195,43 @@ async fn a_batch_stores_every_write_with_its_messages() {
             assert_eq!(m.resource.id, c.id);
         }
         assert!(store.write_customers(P, vec![]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// A batch inserting a customer whose id still has Messages (deleted, then imported again
+/// with its id) numbers its new Messages after them, in the stored document too.
+#[tokio::test]
+async fn an_inserted_id_with_messages_numbers_its_new_messages_after_them() {
+    each_backend(|store| async move {
+        let c = customer("again@example.com", &[]);
+        store
+            .insert_customer(P, &c, vec![created(&c)])
+            .await
+            .unwrap();
+        let deleted = message(
+            &c.id,
+            2,
+            MessagePayload::CustomerDeleted {
+                email: Some(c.email.clone()),
+            },
+        );
+        store
+            .delete_customer(P, &c.id, Version::FIRST, false, vec![deleted])
+            .await
+            .unwrap();
+        let fresh = customer("fresh@example.com", &[]);
+        let (again, again_id) = insert(&c);
+        let (first, first_id) = insert(&fresh);
+        let results = store.write_customers(P, vec![again, first]).await.unwrap();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let m = store.get_message(P, &again_id).await.unwrap().unwrap();
+        assert_eq!(
+            m.sequence_number, 3,
+            "after CustomerCreated and CustomerDeleted"
+        );
+        let m = store.get_message(P, &first_id).await.unwrap().unwrap();
+        assert_eq!(m.sequence_number, 1);
     })
     .await;
 }
