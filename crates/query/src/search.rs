@@ -12,7 +12,7 @@ mod parse;
 
 pub use eval::{edit_distance, fuzzy_level, matches_wildcard, search_in_memory, SearchHit};
 pub use fields::{
-    index_entries, lower_is_text, tokenize, IndexEntry, MAX_INDEXED_CHARS, TOKEN_PREFIX,
+    index_entries, indexed, lower_is_text, tokenize, IndexEntry, MAX_INDEXED_CHARS, TOKEN_PREFIX,
 };
 pub use parse::{parse_search_request, SearchError};
 

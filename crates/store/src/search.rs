@@ -19,9 +19,8 @@
 //! transactions; must not decide who may search or when (the server does).
 
 use clientele_query::search::{
-    edit_distance, index_entries, lower_is_text, IndexEntry, Leaf, LeafTest, SearchHit,
-    SearchQuery, SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, MAX_INDEXED_CHARS,
-    TOKEN_PREFIX,
+    edit_distance, index_entries, indexed, lower_is_text, IndexEntry, Leaf, LeafTest, SearchHit,
+    SearchQuery, SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, TOKEN_PREFIX,
 };
 
 use clientele_domain::project_settings::ProjectSettings;
@@ -617,7 +616,7 @@ impl Builder {
                     let lowered: Vec<String> = values
                         .iter()
                         .map(|v| match v {
-                            SearchValue::Text(t) => self.arg(cut(&t.to_lowercase())),
+                            SearchValue::Text(t) => self.arg(indexed(&t.to_lowercase())),
                             SearchValue::Number(n) => self.arg(Arg::Float(*n)),
                         })
                         .collect();
@@ -727,14 +726,6 @@ impl Builder {
     }
 }
 
-/// `text` cut to its first [`MAX_INDEXED_CHARS`] characters, as index entries are.
-fn cut(text: &str) -> &str {
-    match text.char_indices().nth(MAX_INDEXED_CHARS) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
-}
-
 /// What the lowercase form of every text starting with `prefix` starts with: `prefix` up to its
 /// first 'Σ', lowercased character by character (`str::to_lowercase` lowercases each
 /// character on its own but 'Σ', whose form depends on the characters after it), cut as
@@ -745,7 +736,7 @@ fn lower_prefix(prefix: &str) -> String {
         .take_while(|c| *c != 'Σ')
         .flat_map(char::to_lowercase)
         .collect();
-    cut(&lowered).to_owned()
+    indexed(&lowered).to_owned()
 }
 
 /// The least text above every text starting with `prefix` in bytewise (code point) order:

@@ -19,8 +19,9 @@ pub const TOKEN_PREFIX: &str = "~";
 /// custom field value would otherwise exceed and turn into a failed write.
 pub const MAX_INDEXED_CHARS: usize = 512;
 
-/// `text` cut to its first [`MAX_INDEXED_CHARS`] characters.
-fn indexed(text: &str) -> &str {
+/// `text` cut to its first [`MAX_INDEXED_CHARS`] characters, as index entries keep it (the
+/// store cuts the values it looks up the same way).
+pub fn indexed(text: &str) -> &str {
     match text.char_indices().nth(MAX_INDEXED_CHARS) {
         Some((end, _)) => &text[..end],
         None => text,
