@@ -51,6 +51,18 @@ pub struct ResourceIdentifier {
     pub key: Option<String>,
 }
 
+impl ResourceIdentifier {
+    /// `InvalidJsonInput` when the identifier has a `typeId` other than `expected`.
+    pub fn check_type_id(&self, expected: &str) -> Result<(), crate::error::DomainError> {
+        match self.type_id.as_deref() {
+            Some(t) if t != expected => Err(crate::error::DomainError::invalid_json(format!(
+                "The typeId '{t}' does not match the expected typeId '{expected}'."
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Rejects a named cart: Clientele has no Carts, so a draft or sign-in naming one (by
 /// `anonymousCart` or the deprecated `anonymousCartId`) gets `ReferencedResourceNotFound`; an
 /// `anonymousCart` without exactly one of `id` and `key`, or with a `typeId` other than
@@ -69,11 +81,7 @@ pub(crate) fn reject_named_cart(
         },
         (None, None) => return Ok(()),
     };
-    if let Some(t) = named.type_id.as_deref().filter(|t| *t != CART) {
-        return Err(DomainError::invalid_json(format!(
-            "The typeId '{t}' does not match the expected typeId '{CART}'."
-        )));
-    }
+    named.check_type_id(CART)?;
     let predicate = match (&named.id, &named.key) {
         (Some(id), None) => format!("with id '{id}'"),
         (None, Some(key)) => format!("with key '{key}'"),

@@ -33,13 +33,7 @@ impl Lookup {
     /// Checks `ri` names exactly one of id / key and, if it has a `typeId`, that it is
     /// `type_id`; both violations are `InvalidJsonInput`, as commercetools reports them.
     pub fn of(ri: &ResourceIdentifier, type_id: &str) -> Result<Lookup, DomainError> {
-        if let Some(t) = &ri.type_id {
-            if t != type_id {
-                return Err(DomainError::invalid_json(format!(
-                    "The typeId '{t}' does not match the expected typeId '{type_id}'."
-                )));
-            }
-        }
+        ri.check_type_id(type_id)?;
         match (&ri.id, &ri.key) {
             (Some(id), None) => Ok(Lookup::Id(id.clone())),
             (None, Some(key)) => Ok(Lookup::Key(key.clone())),
