@@ -55,8 +55,8 @@ const WRITER_CACHE: &str = "-65536";
 /// a checkpoint that wrote each of its pages a second time; a page that several batches change
 /// is now copied once per 200 MiB of WAL (300k customers: 5.45 GB written in all before,
 /// 4.09 GB after, docs/performance.md). Durability is unchanged: a commit is durable in the
-/// WAL. An import may end with up to this much WAL not yet copied; the next writer's first
-/// commit (a server checkpoints at SQLite's default) or the last connection's close copies it.
+/// WAL. The import closes the store when it finishes: the last connection's close copies what
+/// is left in the WAL.
 const BULK_CHECKPOINT_PAGES: u32 = 50_000;
 /// Prepared statements the writer thread's connection keeps: the statements of every kind of
 /// write, and the group commit's own.
