@@ -11,7 +11,7 @@ pub mod from_api;
 pub mod import;
 pub mod progress;
 
-use crate::clock::{SecureRandom, SystemClock};
+use crate::clock::{SystemClock, TimeOrderedRandom};
 use crate::config::DatabaseArgs;
 use crate::hashing::HashPool;
 use crate::metrics::Metrics;
@@ -109,7 +109,8 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
     Ok(AppState::new(Shared {
         store,
         clock: Arc::new(SystemClock),
-        random: Arc::new(SecureRandom),
+        // Time-ordered ids keep the Messages' id index append-only (see TimeOrderedRandom).
+        random: Arc::new(TimeOrderedRandom(Arc::new(SystemClock))),
         metrics: Metrics::new(hasher.rejections()),
         hasher,
         access_token_ttl_secs: crate::config::DEFAULT_ACCESS_TOKEN_TTL_SECS,
