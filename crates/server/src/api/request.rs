@@ -23,7 +23,7 @@ use axum::Json;
 use clientele_domain::{CustomerSignInResult, PagedQueryResponse};
 use clientele_query::schema::{customer_schema, Schema};
 use clientele_query::{CustomFieldTypes, ExpandPath};
-use clientele_store::ResourceQuery;
+use clientele_store::{CustomerJson, ResourceQuery};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -155,14 +155,28 @@ pub async fn expanded_response<T: Serialize>(
 fn json_bytes<T: Serialize>(body: &T) -> Result<Response, ApiError> {
     let bytes = serde_json::to_vec(body)
         .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?;
-    Ok((
+    Ok(json_text(bytes))
+}
+
+/// JSON text that is already the response body, as an `application/json` response.
+pub fn json_text(body: impl Into<axum::body::Body>) -> Response {
+    (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        bytes,
+        body.into(),
     )
-        .into_response())
+        .into_response()
+}
+
+/// A customer as [`crate::service::customers::get_json`] read it, as the response to a GET
+/// without `expand`: the stored text as it is, or the parsed customer serialized.
+pub fn customer_json_response(customer: CustomerJson) -> Result<Response, ApiError> {
+    match customer {
+        CustomerJson::Stored(text) => Ok(json_text(text)),
+        CustomerJson::Parsed(customer) => json_bytes(&customer),
+    }
 }
 
 /// A `CustomerSignInResult` as JSON with `paths` expanded. Paths are relative to the result
