@@ -278,6 +278,20 @@ pub struct Page<T> {
     pub total: Option<u64>,
 }
 
+impl From<Page<Customer>> for Page<CustomerJson> {
+    /// Every customer of the page as [`CustomerJson::Parsed`].
+    fn from(page: Page<Customer>) -> Self {
+        Page {
+            results: page
+                .results
+                .into_iter()
+                .map(|c| CustomerJson::Parsed(Box::new(c)))
+                .collect(),
+            total: page.total,
+        }
+    }
+}
+
 // ---- Customer tokens (password reset, email verification) ----
 
 pub use clientele_domain::token::TokenKind;
@@ -434,6 +448,15 @@ pub trait Store: Send + Sync + 'static {
             .get_customer(project, lookup)
             .await?
             .map(|c| CustomerJson::Parsed(Box::new(c))))
+    }
+    /// [`Store::query_customers`], each customer as its stored JSON when that is what
+    /// serializing it gives (as [`Store::get_customer_json`]).
+    async fn query_customers_json(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<CustomerJson>, StoreError> {
+        Ok(self.query_customers(project, query).await?.into())
     }
     /// Reads the customers of many lookups at once (the import's batches), each as
     /// [`Store::get_customer`] would, in order: lookups by id and by key take one query per

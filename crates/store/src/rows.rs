@@ -30,6 +30,10 @@ pub(crate) const GLOBAL_SCOPE: &str = "";
 /// `tests::customer_doc_form_pins_the_json` fails on such a change as a reminder.
 pub(crate) const CUSTOMER_DOC_FORM: i64 = 1;
 
+/// The second column of a [`PageTarget::customers_json`] row whose document is the API JSON: an
+/// empty string, which no stored password hash (a PHC string) is.
+pub(crate) const STORED_JSON: &str = "";
+
 /// The column values of one `customers` row.
 #[derive(Debug, Clone)]
 pub(crate) struct CustomerRow {
@@ -426,6 +430,16 @@ impl<'a> PageTarget<'a> {
         }
     }
 
+    /// [`PageTarget::customers`] on SQLite, with the second column [`STORED_JSON`] for a row
+    /// marked [`CUSTOMER_DOC_FORM`] (its text is the API JSON and needs no hash: the masked
+    /// password is in it) and the password hash otherwise.
+    pub(crate) fn customers_json(schema: &'a Schema) -> Self {
+        PageTarget {
+            columns: "json(doc), CASE WHEN doc_form = 1 THEN '' ELSE password_hash END",
+            ..PageTarget::customers(Dialect::Sqlite, schema)
+        }
+    }
+
     /// The listing of resources of `type_id` in the generic table (second column NULL).
     pub(crate) fn resources(dialect: Dialect, schema: &'a Schema, type_id: &'a str) -> Self {
         PageTarget {
@@ -561,6 +575,10 @@ mod tests {
         let c: Customer = from_json(text, "customer").unwrap();
         assert_eq!(to_json(&c).unwrap(), text);
         assert_eq!(CUSTOMER_DOC_FORM, 1);
+        let schema = clientele_query::schema::customer_schema();
+        let columns = PageTarget::customers_json(&schema).columns;
+        assert!(columns.contains(&format!("doc_form = {CUSTOMER_DOC_FORM} ")));
+        assert!(columns.contains(&format!("THEN '{STORED_JSON}'")));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::error::{joined, SqlxResultExt};
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
     to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow,
-    CUSTOMER_DOC_FORM, GLOBAL_SCOPE,
+    CUSTOMER_DOC_FORM, GLOBAL_SCOPE, STORED_JSON,
 };
 use crate::search;
 use crate::statement::placeholders;
@@ -1006,6 +1006,26 @@ impl Store for SqlStore {
         let target = PageTarget::customers(self.dialect().query, &schema);
         self.page(&target, project, query, |doc, hash| {
             customer_from_row(&doc, hash)
+        })
+        .await
+    }
+
+    async fn query_customers_json(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<CustomerJson>, StoreError> {
+        if !self.dialect().doc_text_kept {
+            return Ok(self.query_customers(project, query).await?.into());
+        }
+        let schema = customer_schema();
+        let target = PageTarget::customers_json(&schema);
+        self.page(&target, project, query, |doc, hash| {
+            if hash.as_deref() == Some(STORED_JSON) {
+                Ok(CustomerJson::Stored(doc))
+            } else {
+                customer_from_row(&doc, hash).map(|c| CustomerJson::Parsed(Box::new(c)))
+            }
         })
         .await
     }

@@ -1,6 +1,7 @@
-//! Conformance stories for [`Store::get_customer_json`]: the stored text a plain GET answers
-//! with must be byte for byte the serialization of the customer [`Store::get_customer`] reads,
-//! for a customer with every field set, after an update, and by id, key and email. On
+//! Conformance stories for [`Store::get_customer_json`] and [`Store::query_customers_json`]: the
+//! stored text a plain GET or query page answers with must be byte for byte the serialization
+//! of the customer [`Store::get_customer`] / [`Store::query_customers`] read, for a customer
+//! with every field set, after an update, and by id, key and email. On
 //! PostgreSQL (JSONB documents) and for rows whose text is not that JSON it answers with the
 //! parsed customer instead.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use crate::common::{created, each_backend_at, message, seed_resource, seed_stores};
 use clientele_domain::{Customer, MessagePayload, PasswordHash, Version};
-use clientele_store::{CustomerJson, CustomerLookup, Store};
+use clientele_store::{CustomerJson, CustomerLookup, ResourceQuery, Store};
 use serde_json::json;
 
 const P: &str = "proj";
@@ -156,6 +157,32 @@ async fn a_plain_read_answers_with_the_stored_text_when_it_is_the_api_json() {
         for lookup in lookups(&masked) {
             assert!(!same_as_parsed(&store, &lookup).await);
         }
+
+        // A page holds stored texts and parsed customers side by side, each what the parsed
+        // page serializes to, in the same order with the same total.
+        let query = ResourceQuery {
+            limit: 10,
+            with_total: true,
+            ..ResourceQuery::default()
+        };
+        let parsed = store.query_customers(P, &query).await.expect("query");
+        let page = store
+            .query_customers_json(P, &query)
+            .await
+            .expect("query JSON");
+        assert_eq!(page.total, parsed.total);
+        assert_eq!(page.results.len(), 2);
+        let mut stored = 0;
+        for (json, customer) in page.results.iter().zip(&parsed.results) {
+            match json {
+                CustomerJson::Stored(text) => {
+                    stored += 1;
+                    assert_eq!(text, &serde_json::to_string(customer).expect("serialize"));
+                }
+                CustomerJson::Parsed(c) => assert_eq!(&**c, customer),
+            }
+        }
+        assert_eq!(stored, usize::from(text_kept));
 
         let missing = CustomerLookup::Key("nobody".to_owned());
         assert_eq!(
