@@ -179,6 +179,46 @@ pub fn customer_json_response(customer: CustomerJson) -> Result<Response, ApiErr
     }
 }
 
+/// A page of customers as [`crate::service::customers::query_json`] read it, as the response
+/// to a query without `expand`: the bytes `serde_json` writes for a
+/// `PagedQueryResponse<Customer>`, with each stored text put in as it is.
+pub fn customer_page_response(
+    page: &PagedQueryResponse<CustomerJson>,
+) -> Result<Response, ApiError> {
+    let texts: usize = page
+        .results
+        .iter()
+        .map(|c| match c {
+            CustomerJson::Stored(text) => text.len() + 1,
+            CustomerJson::Parsed(_) => 1024,
+        })
+        .sum();
+    let mut body = Vec::with_capacity(texts + 96);
+    body.extend_from_slice(
+        format!(
+            "{{\"limit\":{},\"offset\":{},\"count\":{},",
+            page.limit, page.offset, page.count
+        )
+        .as_bytes(),
+    );
+    if let Some(total) = page.total {
+        body.extend_from_slice(format!("\"total\":{total},").as_bytes());
+    }
+    body.extend_from_slice(b"\"results\":[");
+    for (i, customer) in page.results.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        match customer {
+            CustomerJson::Stored(text) => body.extend_from_slice(text.as_bytes()),
+            CustomerJson::Parsed(customer) => serde_json::to_writer(&mut body, customer)
+                .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?,
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(json_text(body))
+}
+
 /// A `CustomerSignInResult` as JSON with `paths` expanded. Paths are relative to the result
 /// (`customer.customerGroup`, as commercetools documents), and a path that starts anywhere
 /// else is read relative to its `customer` (`customerGroup`), so an SDK that sends the
@@ -348,4 +388,68 @@ pub fn required_version(params: &QueryParams) -> Result<i64, ApiError> {
             "Malformed parameter: version: '{raw}' is not an integer."
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_domain::Customer;
+
+    fn customer(id: &str, total: Option<u64>) -> Customer {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "version": 2, "email": format!("{id}@example.com"),
+            "createdAt": "2024-02-29T23:59:59.123Z", "lastModifiedAt": "2024-03-01T00:00:00.001Z",
+            "firstName": format!("quote \" {total:?} é"), "password": "****abc=",
+            "addresses": [{"id": "a", "country": "DE", "city": "Berlin"}],
+            "authenticationMode": "Password"
+        }))
+        .unwrap()
+    }
+
+    /// The page written around stored texts is byte for byte the serialized page.
+    #[tokio::test]
+    async fn a_page_of_stored_texts_is_the_serialized_page() {
+        for (total, n) in [(Some(7), 3), (None, 2), (Some(0), 0)] {
+            let customers: Vec<Customer> =
+                (0..n).map(|i| customer(&format!("c{i}"), total)).collect();
+            let page = PagedQueryResponse {
+                limit: 20,
+                offset: 5,
+                count: customers.len() as u64,
+                total,
+                results: customers.clone(),
+            };
+            let expected = serde_json::to_vec(&page).unwrap();
+            // Alternate stored texts and parsed customers: both kinds go into one page.
+            let mixed = PagedQueryResponse {
+                limit: 20,
+                offset: 5,
+                count: page.count,
+                total,
+                results: customers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i % 2 == 0 {
+                            CustomerJson::Stored(serde_json::to_string(&c).unwrap())
+                        } else {
+                            CustomerJson::Parsed(Box::new(c))
+                        }
+                    })
+                    .collect(),
+            };
+            let response = customer_page_response(&mixed).unwrap();
+            assert_eq!(
+                response.headers().get(header::CONTENT_TYPE).unwrap(),
+                "application/json"
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(body.to_vec()).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
 }

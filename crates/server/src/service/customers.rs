@@ -395,6 +395,27 @@ pub async fn query(
     Ok(paged(page, query.limit, query.offset))
 }
 
+/// [`query`], each customer as its stored JSON when the store has it in the API's form (see
+/// [`CustomerJson`]).
+pub async fn query_json(
+    state: &AppState,
+    project_key: &str,
+    ctx: &StoreContext,
+    query: &ResourceQuery,
+) -> Result<PagedQueryResponse<CustomerJson>, ApiError> {
+    load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
+    let query = ResourceQuery {
+        store: ctx.store_key().map(str::to_owned),
+        ..query.clone()
+    };
+    let page = state
+        .store
+        .query_customers_json(project_key, &query)
+        .await?;
+    Ok(paged(page, query.limit, query.offset))
+}
+
 /// Whether any customer matches `query`'s predicate (`HEAD` on the collection).
 pub async fn any(
     state: &AppState,
