@@ -11,7 +11,10 @@ load generator's --preseeded mode uses:
 On SQLite the server stores documents as JSONB (`jsonb(?)`, SQLite 3.45+), so the seeded
 documents are JSONB too. The SQL is run through Python's sqlite3 module; where its SQLite is older
 than 3.45 (Debian 12 ships 3.40), `jsonb()` is supplied by `jsonb_encode` below, which writes the
-documented format (https://sqlite.org/jsonb.html) that the server's SQLite reads.
+documented format (https://sqlite.org/jsonb.html) that the server's SQLite reads. The SQLite
+documents have the API's key order (the order the server serializes a Customer in), so their rows
+are marked `doc_form = 1` as the server marks its own (a plain GET then answers with the stored
+text); on PostgreSQL documents are JSONB, key order is lost and the column is not read.
 
 usage: seed.py sqlite FILE N [PREFIX]          (run `clientele project create demo` first)
        seed.py postgres URL N [PREFIX]
@@ -82,8 +85,8 @@ def sqlite_sql(n: int, prefix: str) -> str:
       'firstName', 'First' || ({i} % 97), 'lastName', 'Last' || ({i} % 1000),
       'companyName', 'Company ' || ({i} % 5000),
       'addresses', json_array(json_object('id', printf('a0000000-0000-4000-8000-%012d', {i}),
-          'country', {city_case(True, i)}, 'city', {city_case(False, i)},
-          'streetName', 'Main Street', 'streetNumber', '' || ({i} % 300))),
+          'country', {city_case(True, i)}, 'streetName', 'Main Street',
+          'streetNumber', '' || ({i} % 300), 'city', {city_case(False, i)})),
       'defaultShippingAddressId', printf('a0000000-0000-4000-8000-%012d', {i}),
       'shippingAddressIds', json_array(printf('a0000000-0000-4000-8000-%012d', {i})),
       'billingAddressIds', json_array(), 'isEmailVerified', json('false'),
@@ -100,13 +103,13 @@ BEGIN;
 WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})
 INSERT INTO customers (id, project, version, key, email, lowercase_email, customer_number,
   external_id, first_name, last_name, created_at, last_modified_at, password_hash, doc,
-  company_name, customer_group_id, is_email_verified)
+  company_name, customer_group_id, is_email_verified, doc_form)
 SELECT printf('00000000-0000-4000-8000-%012d', i), 'demo', 1, '{prefix}-' || i,
   '{prefix}-' || i || '@Example.com', lower('{prefix}-' || i || '@Example.com'), NULL, NULL,
   'First' || (i % 97), 'Last' || (i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
   strftime('%Y-%m-%dT%H:%M:%S', 1735689600 + i, 'unixepoch') || printf('.%03dZ', i % 1000),
-  NULL, jsonb({doc}), 'Company ' || (i % 5000), NULL, 0 FROM x;
+  NULL, jsonb({doc}), 'Company ' || (i % 5000), NULL, 0, 1 FROM x;
 INSERT INTO customer_emails (project, scope, lowercase_email, customer_id)
   SELECT project, '', lowercase_email, id FROM customers WHERE key LIKE '{prefix}-%';
 WITH RECURSIVE x(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM x WHERE i + 1 < {n})

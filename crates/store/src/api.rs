@@ -148,6 +148,17 @@ pub struct AccessTokenRecord {
     pub expires_at: OffsetDateTime,
 }
 
+/// One customer as [`Store::get_customer_json`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerJson {
+    /// The stored document, byte for byte the API's JSON of the customer (the serialization of
+    /// the `Customer` that [`Store::get_customer`] would return, masked password included).
+    Stored(String),
+    /// The customer, when its stored text is not that JSON (rows written by an older server or
+    /// a script, and every row on PostgreSQL, where documents are JSONB).
+    Parsed(Box<Customer>),
+}
+
 /// How to find one customer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerLookup {
@@ -265,6 +276,20 @@ pub struct Page<T> {
     pub results: Vec<T>,
     /// Total matches when asked for.
     pub total: Option<u64>,
+}
+
+impl From<Page<Customer>> for Page<CustomerJson> {
+    /// Every customer of the page as [`CustomerJson::Parsed`].
+    fn from(page: Page<Customer>) -> Self {
+        Page {
+            results: page
+                .results
+                .into_iter()
+                .map(|c| CustomerJson::Parsed(Box::new(c)))
+                .collect(),
+            total: page.total,
+        }
+    }
 }
 
 // ---- Customer tokens (password reset, email verification) ----
@@ -412,6 +437,27 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError>;
+    /// Reads one customer as [`Store::get_customer`] does, as its stored JSON when that is
+    /// what serializing the customer gives: a plain GET answers with it without parsing it.
+    async fn get_customer_json(
+        &self,
+        project: &str,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<CustomerJson>, StoreError> {
+        Ok(self
+            .get_customer(project, lookup)
+            .await?
+            .map(|c| CustomerJson::Parsed(Box::new(c))))
+    }
+    /// [`Store::query_customers`], each customer as its stored JSON when that is what
+    /// serializing it gives (as [`Store::get_customer_json`]).
+    async fn query_customers_json(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<CustomerJson>, StoreError> {
+        Ok(self.query_customers(project, query).await?.into())
+    }
     /// Reads the customers of many lookups at once (the import's batches), each as
     /// [`Store::get_customer`] would, in order: lookups by id and by key take one query per
     /// kind (per thousand), lookups by email one each.

@@ -198,7 +198,8 @@ pub(crate) async fn insert_customer_row(
     let doc = (conn.dialect().doc_in)(14);
     let sql = Sql::new(format!(
         "INSERT INTO {CUSTOMER_COLUMNS} \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc}, $15, $16, $17)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {doc}, $15, $16, $17, \
+         $18)"
     ))
     .bind(&row.id)
     .bind(project)
@@ -216,7 +217,8 @@ pub(crate) async fn insert_customer_row(
     .bind(&row.doc)
     .bind(&row.company_name)
     .bind(&row.customer_group_id)
-    .bind(row.is_email_verified);
+    .bind(row.is_email_verified)
+    .bind(row.doc_form);
     conn.execute(sql)
         .await
         .on_unique("insert customer", &customer_uniques(row))?;
@@ -227,7 +229,7 @@ pub(crate) async fn insert_customer_row(
 /// `customers (…)`: the columns every insert of a customer row writes, in bind order.
 const CUSTOMER_COLUMNS: &str = "customers (id, project, version, key, email, lowercase_email, \
      customer_number, external_id, first_name, last_name, created_at, last_modified_at, \
-     password_hash, doc, company_name, customer_group_id, is_email_verified)";
+     password_hash, doc, company_name, customer_group_id, is_email_verified, doc_form)";
 
 /// Inserts the `customer_addresses` rows of `rows` (customers of `project`).
 async fn insert_address_rows(
@@ -450,7 +452,7 @@ pub(crate) async fn missed_write(
 
 /// The columns of a customer row an update may change (besides `version`, `last_modified_at`
 /// and `doc`, which every update sets), with `row`'s values.
-fn updatable_columns(row: &CustomerRow) -> [(&'static str, Arg); 12] {
+fn updatable_columns(row: &CustomerRow) -> [(&'static str, Arg); 13] {
     [
         ("email", (&row.email).into()),
         ("lowercase_email", (&row.lowercase_email).into()),
@@ -464,6 +466,7 @@ fn updatable_columns(row: &CustomerRow) -> [(&'static str, Arg); 12] {
         ("company_name", (&row.company_name).into()),
         ("customer_group_id", (&row.customer_group_id).into()),
         ("is_email_verified", row.is_email_verified.into()),
+        ("doc_form", row.doc_form.into()),
     ]
 }
 
@@ -773,6 +776,7 @@ pub(crate) async fn insert_customers_on(
                 (&r.company_name).into(),
                 (&r.customer_group_id).into(),
                 r.is_email_verified.into(),
+                r.doc_form.into(),
             ]
         })
         .collect();

@@ -21,6 +21,9 @@ pub(crate) struct Dialect {
     pub(crate) doc_in: fn(usize) -> String,
     /// `doc_out(column)`: a document column read back as JSON text.
     pub(crate) doc_out: fn(&str) -> String,
+    /// Whether `doc_out` gives back the text that was stored (SQLite's JSONB keeps the text's
+    /// key order and spelling; PostgreSQL's reorders keys and respaces them).
+    pub(crate) doc_text_kept: bool,
     /// Appended to a `SELECT` that must keep the rows it finds from being deleted until
     /// commit (empty where writers are serialized anyway).
     pub(crate) share_lock: &'static str,
@@ -86,6 +89,7 @@ pub(crate) static SQLITE: Dialect = Dialect {
     batch_insert: "INSERT OR FAIL",
     doc_in: |n| format!("jsonb(${n})"),
     doc_out: |column| format!("json({column})"),
+    doc_text_kept: true,
     share_lock: "",
     update_lock: "",
     advisory_lock: None,
@@ -169,6 +173,7 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     batch_insert: "INSERT",
     doc_in: |n| format!("${n}::jsonb"),
     doc_out: |column| format!("{column}::text"),
+    doc_text_kept: false,
     share_lock: " FOR SHARE",
     update_lock: " FOR UPDATE",
     advisory_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),

@@ -32,10 +32,10 @@ mod tokens;
 use std::sync::Arc;
 
 pub use api::{
-    AccessTokenRecord, ApiClientRecord, CustomerLookup, CustomerTokenRecord, CustomerWrite, Page,
-    PendingNotification, PoolStats, RedeemOutcome, ResourceLookup, ResourceQuery, ResourceRecord,
-    StatusChange, Store, StoreError, StoreOptions, TokenBinding, TokenKind, TokenRedemption,
-    WaitingSubscription,
+    AccessTokenRecord, ApiClientRecord, CustomerJson, CustomerLookup, CustomerTokenRecord,
+    CustomerWrite, Page, PendingNotification, PoolStats, RedeemOutcome, ResourceLookup,
+    ResourceQuery, ResourceRecord, StatusChange, Store, StoreError, StoreOptions, TokenBinding,
+    TokenKind, TokenRedemption, WaitingSubscription,
 };
 /// Woken after every commit of this process that queued Subscription notifications (and, once
 /// [`Store::relay_outbox_signals`] runs, after other processes' commits on PostgreSQL): the

@@ -22,6 +22,18 @@ pub(crate) const TOTAL_CAP_WITH_PREDICATE: u64 = 10_000;
 /// long, so it never collides with one.
 pub(crate) const GLOBAL_SCOPE: &str = "";
 
+/// `customers.doc_form` of a row whose `doc` is byte for byte the API's JSON of the customer
+/// [`customer_from_row`] reads from it (the serialization of `Customer` as this build writes
+/// it), so a plain GET may answer with the stored text. Rows with any other value are parsed.
+/// Change it whenever `Customer`'s JSON changes (a field added, renamed, reordered or
+/// formatted differently): rows written before then are no longer what the type writes.
+/// `tests::customer_doc_form_pins_the_json` fails on such a change as a reminder.
+pub(crate) const CUSTOMER_DOC_FORM: i64 = 1;
+
+/// The second column of a [`PageTarget::customers_json`] row whose document is the API JSON: an
+/// empty string, which no stored password hash (a PHC string) is.
+pub(crate) const STORED_JSON: &str = "";
+
 /// The column values of one `customers` row.
 #[derive(Debug, Clone)]
 pub(crate) struct CustomerRow {
@@ -47,6 +59,9 @@ pub(crate) struct CustomerRow {
     pub(crate) password_hash: Option<String>,
     /// The API JSON; its `password` is only the masked fingerprint.
     pub(crate) doc: String,
+    /// [`CUSTOMER_DOC_FORM`] when `doc` is exactly what reading this row back as a `Customer`
+    /// and serializing it gives, else 0.
+    pub(crate) doc_form: i64,
     /// The `customer_emails` scopes this customer occupies (sorted, deduplicated).
     pub(crate) scopes: Vec<String>,
     /// The generic-table resources the customer names, which the write must find (see
@@ -126,6 +141,13 @@ impl CustomerRow {
                 .filter(|h| !h.is_masked_only())
                 .map(|h| h.as_phc().to_owned()),
             doc: to_json(c)?,
+            // A masked-only password is written into `doc` but has no hash column, so reading
+            // the row back gives no password: the text is not what a read returns.
+            doc_form: if c.password.as_ref().is_some_and(|h| h.is_masked_only()) {
+                0
+            } else {
+                CUSTOMER_DOC_FORM
+            },
             scopes: email_scopes(c),
             references: customer_references(c),
         })
@@ -408,6 +430,16 @@ impl<'a> PageTarget<'a> {
         }
     }
 
+    /// [`PageTarget::customers`] on SQLite, with the second column [`STORED_JSON`] for a row
+    /// marked [`CUSTOMER_DOC_FORM`] (its text is the API JSON and needs no hash: the masked
+    /// password is in it) and the password hash otherwise.
+    pub(crate) fn customers_json(schema: &'a Schema) -> Self {
+        PageTarget {
+            columns: "json(doc), CASE WHEN doc_form = 1 THEN '' ELSE password_hash END",
+            ..PageTarget::customers(Dialect::Sqlite, schema)
+        }
+    }
+
     /// The listing of resources of `type_id` in the generic table (second column NULL).
     pub(crate) fn resources(dialect: Dialect, schema: &'a Schema, type_id: &'a str) -> Self {
         PageTarget {
@@ -532,6 +564,22 @@ fn placeholder(dialect: Dialect, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows marked [`CUSTOMER_DOC_FORM`] are answered with their stored text, which must stay
+    /// what this build serializes: a customer with every field set reads and writes back
+    /// unchanged. If this fails, `Customer`'s JSON changed: bump `CUSTOMER_DOC_FORM` (rows
+    /// written before then are parsed again) and update the text here.
+    #[test]
+    fn customer_doc_form_pins_the_json() {
+        let text = r#"{"id":"c","version":3,"key":"k","customerNumber":"n","externalId":"x","createdAt":"2024-02-29T23:59:59.123Z","lastModifiedAt":"2024-03-01T00:00:00.001Z","lastModifiedBy":{"clientId":"client","customer":{"typeId":"customer","id":"c"},"isPlatformClient":false},"createdBy":{"clientId":"client","anonymousId":"anon","externalUserId":"u","isPlatformClient":true},"email":"E@x.com","password":"****tug=","firstName":"F","lastName":"L","middleName":"M","title":"T","dateOfBirth":"1990-12-31","companyName":"C","vatId":"V","addresses":[{"id":"a","key":"h","country":"DE","title":"t","salutation":"s","firstName":"f","lastName":"l","streetName":"sn","streetNumber":"1","additionalStreetInfo":"i","postalCode":"p","city":"c","region":"r","state":"st","company":"co","department":"d","building":"b","apartment":"ap","pOBox":"po","phone":"ph","mobile":"m","email":"e","fax":"fx","additionalAddressInfo":"ai","externalId":"ex","custom":{"type":{"typeId":"type","id":"t"},"fields":{"z":1,"a":[1.5,"s",true,null]}}}],"defaultShippingAddressId":"a","shippingAddressIds":["a"],"defaultBillingAddressId":"a","billingAddressIds":["a"],"isEmailVerified":true,"customerGroup":{"typeId":"customer-group","id":"g"},"customerGroupAssignments":[{"customerGroup":{"typeId":"customer-group","id":"g"}}],"custom":{"type":{"typeId":"type","id":"t"},"fields":{"n":1e-7}},"locale":"de","salutation":"S","stores":[{"typeId":"store","key":"s"}],"authenticationMode":"Password"}"#;
+        let c: Customer = from_json(text, "customer").unwrap();
+        assert_eq!(to_json(&c).unwrap(), text);
+        assert_eq!(CUSTOMER_DOC_FORM, 1);
+        let schema = clientele_query::schema::customer_schema();
+        let columns = PageTarget::customers_json(&schema).columns;
+        assert!(columns.contains(&format!("doc_form = {CUSTOMER_DOC_FORM} ")));
+        assert!(columns.contains(&format!("THEN '{STORED_JSON}'")));
+    }
 
     #[test]
     fn totals_are_capped_only_with_a_predicate() {

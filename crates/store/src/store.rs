@@ -27,7 +27,8 @@ use crate::dialect::{self, Dialect};
 use crate::error::{joined, SqlxResultExt};
 use crate::rows::{
     cap_total, customer_from_row, message_from_row, parse_ts, resource_from_row, resource_schema,
-    to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow, GLOBAL_SCOPE,
+    to_i64, to_u64, ts, CustomerRow, PageSql, PageTarget, ProjectLists, ResourceRow,
+    CUSTOMER_DOC_FORM, GLOBAL_SCOPE, STORED_JSON,
 };
 use crate::search;
 use crate::statement::placeholders;
@@ -35,10 +36,10 @@ use crate::subscriptions::{fan_out_change, Change, ModifiedAt};
 use crate::token_cache::TokenCache;
 use crate::tokens::kind_column;
 use crate::{
-    postgres, resources, sqlite, subscriptions, AccessTokenRecord, ApiClientRecord, CustomerLookup,
-    CustomerTokenRecord, CustomerWrite, Page, PendingNotification, RedeemOutcome, ResourceLookup,
-    ResourceQuery, ResourceRecord, StatusChange, Store, StoreError, StoreOptions, TokenBinding,
-    TokenKind, TokenRedemption, WaitingSubscription,
+    postgres, resources, sqlite, subscriptions, AccessTokenRecord, ApiClientRecord, CustomerJson,
+    CustomerLookup, CustomerTokenRecord, CustomerWrite, Page, PendingNotification, RedeemOutcome,
+    ResourceLookup, ResourceQuery, ResourceRecord, StatusChange, Store, StoreError, StoreOptions,
+    TokenBinding, TokenKind, TokenRedemption, WaitingSubscription,
 };
 
 /// The [`Store`] over either database.
@@ -318,6 +319,42 @@ async fn languages_used_by_stores(
         }
     }
     Ok(used)
+}
+
+/// The lookup of the customer `lookup` names: its document as text and its password hash,
+/// after its `doc_form` when `with_form`.
+fn customer_lookup_sql(
+    dialect: &Dialect,
+    project: &str,
+    lookup: &CustomerLookup,
+    with_form: bool,
+) -> Sql {
+    let form = if with_form { "c.doc_form, " } else { "" };
+    match lookup {
+        CustomerLookup::Id(value) | CustomerLookup::Key(value) => {
+            let column = if matches!(lookup, CustomerLookup::Id(_)) {
+                "id"
+            } else {
+                "key"
+            };
+            Sql::new(format!(
+                "SELECT {form}{}, c.password_hash FROM customers c \
+                 WHERE c.project = $1 AND c.{column} = $2",
+                (dialect.doc_out)("c.doc")
+            ))
+            .bind(project)
+            .bind(value)
+        }
+        CustomerLookup::Email { email, store } => Sql::new(format!(
+            "SELECT {form}{}, c.password_hash FROM customer_emails e \
+             JOIN customers c ON c.id = e.customer_id \
+             WHERE e.project = $1 AND e.scope = $2 AND e.lowercase_email = $3",
+            (dialect.doc_out)("c.doc")
+        ))
+        .bind(project)
+        .bind(store.as_deref().unwrap_or(GLOBAL_SCOPE))
+        .bind(&email.to_lowercase()),
+    }
 }
 
 #[async_trait]
@@ -708,34 +745,34 @@ impl Store for SqlStore {
         project: &str,
         lookup: &CustomerLookup,
     ) -> Result<Option<Customer>, StoreError> {
-        let doc_out = self.dialect().doc_out;
-        let sql = match lookup {
-            CustomerLookup::Id(value) | CustomerLookup::Key(value) => {
-                let column = if matches!(lookup, CustomerLookup::Id(_)) {
-                    "id"
-                } else {
-                    "key"
-                };
-                Sql::new(format!(
-                    "SELECT {}, password_hash FROM customers WHERE project = $1 AND {column} = $2",
-                    doc_out("doc")
-                ))
-                .bind(project)
-                .bind(value)
-            }
-            CustomerLookup::Email { email, store } => Sql::new(format!(
-                "SELECT {}, c.password_hash FROM customer_emails e \
-                 JOIN customers c ON c.id = e.customer_id \
-                 WHERE e.project = $1 AND e.scope = $2 AND e.lowercase_email = $3",
-                doc_out("c.doc")
-            ))
-            .bind(project)
-            .bind(store.as_deref().unwrap_or(GLOBAL_SCOPE))
-            .bind(&email.to_lowercase()),
-        };
+        let sql = customer_lookup_sql(self.dialect(), project, lookup, false);
         let row = self.backend.read_one(sql, "get customer").await?;
         row.map(|(doc, hash): (String, _)| customer_from_row(&doc, hash))
             .transpose()
+    }
+
+    async fn get_customer_json(
+        &self,
+        project: &str,
+        lookup: &CustomerLookup,
+    ) -> Result<Option<CustomerJson>, StoreError> {
+        let dialect = self.dialect();
+        if !dialect.doc_text_kept {
+            return Ok(self
+                .get_customer(project, lookup)
+                .await?
+                .map(|c| CustomerJson::Parsed(Box::new(c))));
+        }
+        let sql = customer_lookup_sql(dialect, project, lookup, true);
+        let row = self.backend.read_one(sql, "get customer").await?;
+        row.map(|(form, doc, hash): (i64, String, _)| {
+            if form == CUSTOMER_DOC_FORM {
+                Ok(CustomerJson::Stored(doc))
+            } else {
+                customer_from_row(&doc, hash).map(|c| CustomerJson::Parsed(Box::new(c)))
+            }
+        })
+        .transpose()
     }
 
     async fn get_customers(
@@ -969,6 +1006,26 @@ impl Store for SqlStore {
         let target = PageTarget::customers(self.dialect().query, &schema);
         self.page(&target, project, query, |doc, hash| {
             customer_from_row(&doc, hash)
+        })
+        .await
+    }
+
+    async fn query_customers_json(
+        &self,
+        project: &str,
+        query: &ResourceQuery,
+    ) -> Result<Page<CustomerJson>, StoreError> {
+        if !self.dialect().doc_text_kept {
+            return Ok(self.query_customers(project, query).await?.into());
+        }
+        let schema = customer_schema();
+        let target = PageTarget::customers_json(&schema);
+        self.page(&target, project, query, |doc, hash| {
+            if hash.as_deref() == Some(STORED_JSON) {
+                Ok(CustomerJson::Stored(doc))
+            } else {
+                customer_from_row(&doc, hash).map(|c| CustomerJson::Parsed(Box::new(c)))
+            }
         })
         .await
     }

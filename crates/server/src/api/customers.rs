@@ -14,8 +14,9 @@
 
 use super::params::QueryParams;
 use super::request::{
-    actor, customer_query, customer_ref, expanded, expanded_response, expanded_sign_in, expansions,
-    id_or_key, json_body, presence, required_version, store_context, PathParams, Shape,
+    actor, customer_json_response, customer_page_response, customer_query, customer_ref, expanded,
+    expanded_response, expanded_sign_in, expansions, id_or_key, json_body, presence,
+    required_version, store_context, PathParams, Shape,
 };
 use crate::auth::{Authorized, ManageCustomers, ViewCustomers};
 use crate::error::ApiError;
@@ -67,6 +68,11 @@ async fn query_customers(
     let query = customer_query(&state, &auth.project_key, &params).await?;
     let paths = expansions(&params)?;
     let ctx = store_context(&auth);
+    if paths.is_empty() {
+        // Nothing to expand: stored JSON that is the response goes into the page as it is.
+        let page = service::query_json(&state, &auth.project_key, &ctx, &query).await?;
+        return customer_page_response(&page);
+    }
     let page = service::query(&state, &auth.project_key, &ctx, &query).await?;
     expanded_response(&state, &auth.project_key, &page, &paths, Shape::Page).await
 }
@@ -121,6 +127,11 @@ pub(super) async fn get_customer(
     let target = customer_ref(&path)?;
     let paths = expansions(&QueryParams::parse(raw.as_deref()))?;
     let ctx = store_context(&auth);
+    if paths.is_empty() {
+        // Nothing to expand: the stored JSON, when it is the response, goes out as it is.
+        let customer = service::get_json(&state, &auth.project_key, &ctx, &target).await?;
+        return customer_json_response(customer);
+    }
     let customer = service::get(&state, &auth.project_key, &ctx, &target).await?;
     expanded_response(&state, &auth.project_key, &customer, &paths, Shape::One).await
 }

@@ -23,7 +23,7 @@ use axum::Json;
 use clientele_domain::{CustomerSignInResult, PagedQueryResponse};
 use clientele_query::schema::{customer_schema, Schema};
 use clientele_query::{CustomFieldTypes, ExpandPath};
-use clientele_store::ResourceQuery;
+use clientele_store::{CustomerJson, ResourceQuery};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -155,14 +155,68 @@ pub async fn expanded_response<T: Serialize>(
 fn json_bytes<T: Serialize>(body: &T) -> Result<Response, ApiError> {
     let bytes = serde_json::to_vec(body)
         .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?;
-    Ok((
+    Ok(json_text(bytes))
+}
+
+/// JSON text that is already the response body, as an `application/json` response.
+pub fn json_text(body: impl Into<axum::body::Body>) -> Response {
+    (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        bytes,
+        body.into(),
     )
-        .into_response())
+        .into_response()
+}
+
+/// A customer as [`crate::service::customers::get_json`] read it, as the response to a GET
+/// without `expand`: the stored text as it is, or the parsed customer serialized.
+pub fn customer_json_response(customer: CustomerJson) -> Result<Response, ApiError> {
+    match customer {
+        CustomerJson::Stored(text) => Ok(json_text(text)),
+        CustomerJson::Parsed(customer) => json_bytes(&customer),
+    }
+}
+
+/// A page of customers as [`crate::service::customers::query_json`] read it, as the response
+/// to a query without `expand`: the bytes `serde_json` writes for a
+/// `PagedQueryResponse<Customer>`, with each stored text put in as it is.
+pub fn customer_page_response(
+    page: &PagedQueryResponse<CustomerJson>,
+) -> Result<Response, ApiError> {
+    let texts: usize = page
+        .results
+        .iter()
+        .map(|c| match c {
+            CustomerJson::Stored(text) => text.len() + 1,
+            CustomerJson::Parsed(_) => 1024,
+        })
+        .sum();
+    let mut body = Vec::with_capacity(texts + 96);
+    body.extend_from_slice(
+        format!(
+            "{{\"limit\":{},\"offset\":{},\"count\":{},",
+            page.limit, page.offset, page.count
+        )
+        .as_bytes(),
+    );
+    if let Some(total) = page.total {
+        body.extend_from_slice(format!("\"total\":{total},").as_bytes());
+    }
+    body.extend_from_slice(b"\"results\":[");
+    for (i, customer) in page.results.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        match customer {
+            CustomerJson::Stored(text) => body.extend_from_slice(text.as_bytes()),
+            CustomerJson::Parsed(customer) => serde_json::to_writer(&mut body, customer)
+                .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?,
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(json_text(body))
 }
 
 /// A `CustomerSignInResult` as JSON with `paths` expanded. Paths are relative to the result
@@ -334,4 +388,68 @@ pub fn required_version(params: &QueryParams) -> Result<i64, ApiError> {
             "Malformed parameter: version: '{raw}' is not an integer."
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clientele_domain::Customer;
+
+    fn customer(id: &str, total: Option<u64>) -> Customer {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "version": 2, "email": format!("{id}@example.com"),
+            "createdAt": "2024-02-29T23:59:59.123Z", "lastModifiedAt": "2024-03-01T00:00:00.001Z",
+            "firstName": format!("quote \" {total:?} é"), "password": "****abc=",
+            "addresses": [{"id": "a", "country": "DE", "city": "Berlin"}],
+            "authenticationMode": "Password"
+        }))
+        .unwrap()
+    }
+
+    /// The page written around stored texts is byte for byte the serialized page.
+    #[tokio::test]
+    async fn a_page_of_stored_texts_is_the_serialized_page() {
+        for (total, n) in [(Some(7), 3), (None, 2), (Some(0), 0)] {
+            let customers: Vec<Customer> =
+                (0..n).map(|i| customer(&format!("c{i}"), total)).collect();
+            let page = PagedQueryResponse {
+                limit: 20,
+                offset: 5,
+                count: customers.len() as u64,
+                total,
+                results: customers.clone(),
+            };
+            let expected = serde_json::to_vec(&page).unwrap();
+            // Alternate stored texts and parsed customers: both kinds go into one page.
+            let mixed = PagedQueryResponse {
+                limit: 20,
+                offset: 5,
+                count: page.count,
+                total,
+                results: customers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i % 2 == 0 {
+                            CustomerJson::Stored(serde_json::to_string(&c).unwrap())
+                        } else {
+                            CustomerJson::Parsed(Box::new(c))
+                        }
+                    })
+                    .collect(),
+            };
+            let response = customer_page_response(&mixed).unwrap();
+            assert_eq!(
+                response.headers().get(header::CONTENT_TYPE).unwrap(),
+                "application/json"
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(body.to_vec()).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
 }

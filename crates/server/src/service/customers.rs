@@ -24,7 +24,7 @@ use clientele_domain::{
     DomainError, MessagePayload, PagedQueryResponse, PasswordHash, Project, ResourceIdentifier,
     Store, Version, Wanted,
 };
-use clientele_store::{CustomerLookup, ResourceQuery, StoreError};
+use clientele_store::{CustomerJson, CustomerLookup, ResourceQuery, StoreError};
 use time::OffsetDateTime;
 
 /// How a request names one customer.
@@ -260,6 +260,30 @@ pub async fn get(
     load(state, project_key, ctx, target).await
 }
 
+/// [`get`], as the stored JSON when the store has it in the API's form (see
+/// [`CustomerJson`]). In a Store the customer is parsed: its `stores` decide whether the
+/// Store sees it.
+pub async fn get_json(
+    state: &AppState,
+    project_key: &str,
+    ctx: &StoreContext,
+    target: &CustomerRef,
+) -> Result<CustomerJson, ApiError> {
+    if !matches!(ctx, StoreContext::Project) {
+        return get(state, project_key, ctx, target)
+            .await
+            .map(|c| CustomerJson::Parsed(Box::new(c)));
+    }
+    let Some(lookup) = target.lookup() else {
+        return Err(target.not_found());
+    };
+    state
+        .store
+        .get_customer_json(project_key, &lookup)
+        .await?
+        .ok_or_else(|| target.not_found())
+}
+
 /// Whether the customer exists (`HEAD`); in an unknown Store it is 404 like any other.
 pub async fn exists(
     state: &AppState,
@@ -368,6 +392,27 @@ pub async fn query(
         ..query.clone()
     };
     let page = state.store.query_customers(project_key, &query).await?;
+    Ok(paged(page, query.limit, query.offset))
+}
+
+/// [`query`], each customer as its stored JSON when the store has it in the API's form (see
+/// [`CustomerJson`]).
+pub async fn query_json(
+    state: &AppState,
+    project_key: &str,
+    ctx: &StoreContext,
+    query: &ResourceQuery,
+) -> Result<PagedQueryResponse<CustomerJson>, ApiError> {
+    load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
+    let query = ResourceQuery {
+        store: ctx.store_key().map(str::to_owned),
+        ..query.clone()
+    };
+    let page = state
+        .store
+        .query_customers_json(project_key, &query)
+        .await?;
     Ok(paged(page, query.limit, query.offset))
 }
 

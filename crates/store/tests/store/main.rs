@@ -18,6 +18,7 @@ mod resources;
 mod search_activation;
 mod search_deadline;
 mod search_oracle;
+mod stored_json;
 mod stores;
 mod subscriptions;
 mod token_bindings;
