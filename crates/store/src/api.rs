@@ -617,6 +617,23 @@ pub trait Store: Send + Sync + 'static {
     /// transaction; how many it indexed (0: none left).
     async fn index_unindexed_customers(&self, project: &str, batch: u32)
         -> Result<u64, StoreError>;
+    /// [`Store::index_unindexed_customers`] for the customers with an id above `after`, in id
+    /// order, so that an activation walks its customers once: the last id it read, `None`
+    /// when no unindexed customer is left above `after`.
+    async fn index_unindexed_customers_after(
+        &self,
+        project: &str,
+        after: &str,
+        batch: u32,
+    ) -> Result<Option<String>, StoreError>;
+    /// Starts an activation's bulk build of `project`'s index: when no other project has
+    /// search on, the index's value indexes are dropped so that the entries are written into
+    /// the table alone and sorted into the indexes once by [`Store::end_search_bulk_build`].
+    /// Whether it dropped them.
+    async fn begin_search_bulk_build(&self, project: &str) -> Result<bool, StoreError>;
+    /// Creates the search index's value indexes where they are missing (after a bulk build,
+    /// also one that failed or was interrupted); blocks writes to the index meanwhile.
+    async fn end_search_bulk_build(&self) -> Result<(), StoreError>;
 
     // ---- Subscription delivery (the outbox every write fans out into) ----
 

@@ -583,7 +583,44 @@ impl Store for SqlStore {
         let project = project.to_owned();
         self.backend
             .write("commit index customers", move |c| {
-                Box::pin(async move { search::index_missing(c, &project, batch).await })
+                Box::pin(async move {
+                    let (read, _) = search::index_missing(c, &project, None, batch).await?;
+                    Ok(read)
+                })
+            })
+            .await
+    }
+
+    async fn index_unindexed_customers_after(
+        &self,
+        project: &str,
+        after: &str,
+        batch: u32,
+    ) -> Result<Option<String>, StoreError> {
+        let (project, after) = (project.to_owned(), after.to_owned());
+        self.backend
+            .write("commit index customers", move |c| {
+                Box::pin(async move {
+                    let (_, last) = search::index_missing(c, &project, Some(&after), batch).await?;
+                    Ok(last)
+                })
+            })
+            .await
+    }
+
+    async fn begin_search_bulk_build(&self, project: &str) -> Result<bool, StoreError> {
+        let project = project.to_owned();
+        self.backend
+            .write("commit drop search indexes", move |c| {
+                Box::pin(async move { search::drop_value_indexes_if_alone(c, &project).await })
+            })
+            .await
+    }
+
+    async fn end_search_bulk_build(&self) -> Result<(), StoreError> {
+        self.backend
+            .write("commit build search indexes", move |c| {
+                Box::pin(async move { search::build_value_indexes(c).await })
             })
             .await
     }

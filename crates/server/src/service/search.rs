@@ -128,13 +128,15 @@ pub fn finish_indexing(state: AppState, project: String) {
     });
 }
 
+/// Indexes every unindexed customer of `project` as a bulk build (the store drops the value
+/// indexes first when no other project searches, and they are built again by sorting at the
+/// end, even when indexing failed: without them every search would read the whole table), then
+/// switches the status to `Activated`.
 async fn index_all(state: &AppState, project: &str) -> Result<(), ApiError> {
-    while state
-        .store
-        .index_unindexed_customers(project, INDEX_BATCH)
-        .await?
-        > 0
-    {}
+    state.store.begin_search_bulk_build(project).await?;
+    let walked = walk(state, project).await;
+    state.store.end_search_bulk_build().await?;
+    walked?;
     // Another update may have raced this one: re-read and retry on a version conflict.
     for _ in 0..10 {
         let current = record(state, project).await?;
@@ -159,5 +161,26 @@ async fn index_all(state: &AppState, project: &str) -> Result<(), ApiError> {
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
+}
+
+/// Indexes the project's unindexed customers once through in id order, then those behind the
+/// walk that no write of their own indexed (none, usually).
+async fn walk(state: &AppState, project: &str) -> Result<(), ApiError> {
+    // Every id is above the empty one.
+    let mut after = String::new();
+    while let Some(last) = state
+        .store
+        .index_unindexed_customers_after(project, &after, INDEX_BATCH)
+        .await?
+    {
+        after = last;
+    }
+    while state
+        .store
+        .index_unindexed_customers(project, INDEX_BATCH)
+        .await?
+        > 0
+    {}
     Ok(())
 }
