@@ -626,14 +626,6 @@ pub trait Store: Send + Sync + 'static {
         after: &str,
         batch: u32,
     ) -> Result<Option<String>, StoreError>;
-    /// Starts an activation's bulk build of `project`'s index: when no other project has
-    /// search on, the index's value indexes are dropped so that the entries are written into
-    /// the table alone and sorted into the indexes once by [`Store::end_search_bulk_build`].
-    /// Whether it dropped them.
-    async fn begin_search_bulk_build(&self, project: &str) -> Result<bool, StoreError>;
-    /// Creates the search index's value indexes where they are missing (after a bulk build,
-    /// also one that failed or was interrupted); blocks writes to the index meanwhile.
-    async fn end_search_bulk_build(&self) -> Result<(), StoreError>;
 
     // ---- Subscription delivery (the outbox every write fans out into) ----
 

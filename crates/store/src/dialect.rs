@@ -51,13 +51,6 @@ pub(crate) struct Dialect {
     /// Tells other processes, after a commit, that the transaction queued Subscription
     /// notifications (`None` where no other process delivers: SQLite is one process's).
     pub(crate) outbox_notify: Option<&'static str>,
-    /// The Customer Search index's value indexes (the lookup and the numeric one) as the
-    /// migrations define them: `(name, statement creating it unless it exists)`. An
-    /// activation's bulk build drops them and creates them again at its end.
-    pub(crate) search_value_indexes: &'static [(&'static str, &'static str)],
-    /// Run before an activation's bulk build creates [`Dialect::search_value_indexes`] in the
-    /// same transaction (the sort's memory), if anything.
-    pub(crate) search_index_build: Option<&'static str>,
 }
 
 /// SQLite reports a unique violation by its columns, not by an index name: each list and the
@@ -104,20 +97,6 @@ pub(crate) static SQLITE: Dialect = Dialect {
     text_list: |n| format!("SELECT value FROM json_each(${n})"),
     now_text: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
     outbox_notify: None,
-    // As migrations/sqlite/0015_search_lookup_index.sql creates them.
-    search_value_indexes: &[
-        (
-            "customer_search_lookup_idx",
-            "CREATE INDEX IF NOT EXISTS customer_search_lookup_idx \
-             ON customer_search_values (project, field, lower_value)",
-        ),
-        (
-            "customer_search_num_idx",
-            "CREATE INDEX IF NOT EXISTS customer_search_num_idx \
-             ON customer_search_values (project, field, num_value) WHERE num_value IS NOT NULL",
-        ),
-    ],
-    search_index_build: None,
 };
 
 /// What may still reference a Customer Group, Type or Store (see [`Dialect::reference_checks`]).
@@ -200,22 +179,6 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     text_list: |n| format!("SELECT json_array_elements_text(CAST(${n} AS json))"),
     now_text: "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
     outbox_notify: Some("NOTIFY clientele_outbox"),
-    // As migrations/postgres/0007_customer_search.sql creates them.
-    search_value_indexes: &[
-        (
-            "customer_search_lower_idx",
-            "CREATE INDEX IF NOT EXISTS customer_search_lower_idx \
-             ON customer_search_values (project, field, lower_value, customer_id)",
-        ),
-        (
-            "customer_search_num_idx",
-            "CREATE INDEX IF NOT EXISTS customer_search_num_idx \
-             ON customer_search_values (project, field, num_value, customer_id) \
-             WHERE num_value IS NOT NULL",
-        ),
-    ],
-    // The default 64 MB makes a 1M-customer index's sort spill to disk in many runs.
-    search_index_build: Some("SET LOCAL maintenance_work_mem = '256MB'"),
 };
 
 /// A search wildcard pattern as a `LIKE` pattern (escape character `\`).

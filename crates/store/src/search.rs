@@ -382,48 +382,6 @@ pub(crate) async fn index_missing(
     Ok((u64::try_from(found.len()).unwrap_or(u64::MAX), last))
 }
 
-/// Starts an activation's bulk build of `project`'s index: when no other project has search
-/// on (none reads or keeps entries meanwhile; `project` answers `SearchNotReady` until the
-/// build ends), drops the value indexes ([`Dialect::search_value_indexes`]), so the batches
-/// write the entries into the table alone (in its key order on SQLite) and
-/// [`build_value_indexes`] sorts them into each index once at the end: far cheaper than
-/// inserting each entry at a random place of the lookup index. Whether it dropped them.
-///
-/// Writes during the build stay correct without the indexes (they reach a customer's entries
-/// by its key); only searches of other projects activated meanwhile, and their activations'
-/// clearing, read the table without them, slowly, until the build ends.
-pub(crate) async fn drop_value_indexes_if_alone(
-    conn: &mut Conn,
-    project: &str,
-) -> Result<bool, StoreError> {
-    let sql = Sql::new("SELECT settings FROM projects WHERE key <> $1").bind(project);
-    let others: Vec<(String,)> = conn.rows(sql, "read search status").await?;
-    for (settings,) in &others {
-        if enabled_in(Some(settings))? {
-            return Ok(false);
-        }
-    }
-    for (name, _) in conn.dialect().search_value_indexes {
-        let sql = Sql::new(format!("DROP INDEX IF EXISTS {name}"));
-        conn.run(sql, "drop search index").await?;
-    }
-    Ok(true)
-}
-
-/// Creates the value indexes of the search index where they are missing: at the end of an
-/// activation's bulk build (which dropped them), and of one that was interrupted.
-pub(crate) async fn build_value_indexes(conn: &mut Conn) -> Result<(), StoreError> {
-    let dialect = conn.dialect();
-    if let Some(setting) = dialect.search_index_build {
-        conn.run(Sql::new(setting), "prepare search index build")
-            .await?;
-    }
-    for (_, create) in dialect.search_value_indexes {
-        conn.run(Sql::new(*create), "build search index").await?;
-    }
-    Ok(())
-}
-
 /// How many customers of `project` are indexed, and how many there are.
 pub(crate) async fn progress(conn: &mut Conn, project: &str) -> Result<(u64, u64), StoreError> {
     let sql = Sql::new("SELECT COUNT(*) FROM customer_search_docs WHERE project = $1");

@@ -608,23 +608,6 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn begin_search_bulk_build(&self, project: &str) -> Result<bool, StoreError> {
-        let project = project.to_owned();
-        self.backend
-            .write("commit drop search indexes", move |c| {
-                Box::pin(async move { search::drop_value_indexes_if_alone(c, &project).await })
-            })
-            .await
-    }
-
-    async fn end_search_bulk_build(&self) -> Result<(), StoreError> {
-        self.backend
-            .write("commit build search indexes", move |c| {
-                Box::pin(async move { search::build_value_indexes(c).await })
-            })
-            .await
-    }
-
     async fn waiting_subscriptions(
         &self,
         owner: &str,
