@@ -663,6 +663,15 @@ pub trait Store: Send + Sync + 'static {
     /// transaction; how many it indexed (0: none left).
     async fn index_unindexed_customers(&self, project: &str, batch: u32)
         -> Result<u64, StoreError>;
+    /// [`Store::index_unindexed_customers`] for the customers with an id above `after`, in id
+    /// order, so that an activation walks its customers once: the last id it read, `None`
+    /// when no unindexed customer is left above `after`.
+    async fn index_unindexed_customers_after(
+        &self,
+        project: &str,
+        after: &str,
+        batch: u32,
+    ) -> Result<Option<String>, StoreError>;
 
     // ---- Subscription delivery (the outbox every write fans out into) ----
 

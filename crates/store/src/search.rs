@@ -249,9 +249,11 @@ async fn insert_entries(
     rows: &[(&str, &Keyed)],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut text = String::from(
-            "INSERT INTO customer_search_values \
+        // Any error fails the caller's write, whose savepoint undoes it as a whole.
+        let mut text = format!(
+            "{} INTO customer_search_values \
              (project, customer_id, field, text_value, dup, lower_value, num_value) VALUES ",
+            conn.dialect().batch_insert
         );
         let mut sql_args: Vec<Arg> = vec![project.into()];
         let mut arg = |a: Arg| {
@@ -306,8 +308,18 @@ pub(crate) async fn clear(conn: &mut Conn, project: &str) -> Result<(), StoreErr
 }
 
 /// Indexes up to `batch` customers of `project` that have no entries yet (written before the
-/// index existed) in one go: their entries are computed in Rust and written by multi-row
-/// `INSERT`s, many customers per statement; how many it indexed.
+/// index existed) in one go, the first in id order above `after` (from the first when `None`):
+/// their entries are computed in Rust and written by multi-row `INSERT`s, many customers per
+/// statement. Returns how many customers it read and the id of the last one (`None`: no
+/// unindexed customer above `after`).
+///
+/// An activation walks the customers once in id order (`after` = the last id of the previous
+/// batch) instead of searching from the first customer again each time, which read every
+/// already indexed customer again per batch (quadratic in the number of customers); the
+/// customers' entries then arrive in the order of the SQLite table's key (`customer_id` first),
+/// appended rather than inserted at random places. A customer created or written behind the
+/// walk is indexed by its own write (search is on while indexing) or by the final pass from
+/// the start (`after` = `None`), which finds nothing left in the common case.
 ///
 /// A write to one of these customers concurrent with this batch is not lost: the customers
 /// read are locked (`update_lock`; SQLite serializes writers anyway), so a writer waits and
@@ -318,18 +330,27 @@ pub(crate) async fn clear(conn: &mut Conn, project: &str) -> Result<(), StoreErr
 pub(crate) async fn index_missing(
     conn: &mut Conn,
     project: &str,
+    after: Option<&str>,
     batch: u32,
-) -> Result<u64, StoreError> {
+) -> Result<(u64, Option<String>), StoreError> {
     let dialect = conn.dialect();
     let doc = (dialect.doc_out)("c.doc");
-    let sql = Sql::new(format!(
-        "SELECT c.id, {doc} FROM customers c WHERE c.project = $1 AND NOT EXISTS \
+    let above = if after.is_some() {
+        "AND c.id > $3 "
+    } else {
+        ""
+    };
+    let mut sql = Sql::new(format!(
+        "SELECT c.id, {doc} FROM customers c WHERE c.project = $1 {above}AND NOT EXISTS \
          (SELECT 1 FROM customer_search_docs d WHERE d.customer_id = c.id) \
          ORDER BY c.id LIMIT $2{}",
         dialect.update_lock
     ))
     .bind(project)
     .bind(i64::from(batch));
+    if let Some(after) = after {
+        sql = sql.bind(after);
+    }
     let found: Vec<(String, String)> = conn.rows(sql, "find unindexed customers").await?;
     let mut marked = std::collections::HashSet::new();
     for chunk in found.chunks(ROWS_PER_INSERT) {
@@ -357,7 +378,8 @@ pub(crate) async fn index_missing(
         .flat_map(|(id, es)| es.iter().map(move |k| (*id, k)))
         .collect();
     insert_entries(conn, project, &rows).await?;
-    Ok(u64::try_from(found.len()).unwrap_or(u64::MAX))
+    let last = found.last().map(|(id, _)| id.clone());
+    Ok((u64::try_from(found.len()).unwrap_or(u64::MAX), last))
 }
 
 /// How many customers of `project` are indexed, and how many there are.

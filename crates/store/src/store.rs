@@ -620,7 +620,27 @@ impl Store for SqlStore {
         let project = project.to_owned();
         self.backend
             .write("commit index customers", move |c| {
-                Box::pin(async move { search::index_missing(c, &project, batch).await })
+                Box::pin(async move {
+                    let (read, _) = search::index_missing(c, &project, None, batch).await?;
+                    Ok(read)
+                })
+            })
+            .await
+    }
+
+    async fn index_unindexed_customers_after(
+        &self,
+        project: &str,
+        after: &str,
+        batch: u32,
+    ) -> Result<Option<String>, StoreError> {
+        let (project, after) = (project.to_owned(), after.to_owned());
+        self.backend
+            .write("commit index customers", move |c| {
+                Box::pin(async move {
+                    let (_, last) = search::index_missing(c, &project, Some(&after), batch).await?;
+                    Ok(last)
+                })
             })
             .await
     }

@@ -1,7 +1,7 @@
 //! Activation of Customer Search over customers written before the index existed: the batched
 //! `index_unindexed_customers` writes exactly the entries a customer's own write would have
-//! written, on SQLite and PostgreSQL; on PostgreSQL a write that commits while a batch waits
-//! for its customer is neither lost nor doubled; and a fuzzy term with more candidates than
+//! written, on SQLite and PostgreSQL, also when walked once in id order; on PostgreSQL a
+//! write that commits while a batch waits for its customer is neither lost nor doubled; and a fuzzy term with more candidates than
 //! PostgreSQL's 65,535 bind parameters is answered on both databases.
 
 use std::sync::Arc;
@@ -98,6 +98,50 @@ async fn activation_in_batches_indexes_exactly_what_each_write_indexes() {
         assert_eq!(batches, vec![100, 100, 50, 0]);
         assert_eq!(store.search_index_progress("p").await.unwrap(), (250, 250));
         assert_eq!(entries(&url).await, written);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_walk_in_id_order_indexes_what_each_write_indexes() {
+    each_backend_at(|store, url| async move {
+        write_customers(&store, 250).await;
+        raw(&url, STRIP).await;
+        let mut after = String::new();
+        let mut batches = 0;
+        while let Some(last) = store
+            .index_unindexed_customers_after("p", &after, 100)
+            .await
+            .unwrap()
+        {
+            assert!(last > after);
+            after = last;
+            batches += 1;
+            if batches == 1 {
+                // A customer created behind the walk and one ahead of it are indexed by their
+                // writes (search is on while indexing), the one ahead not again by the walk.
+                for id in ["00000000-behind", "zzzzzzzz-ahead"] {
+                    let mut c = customer(&format!("{id}@example.com"), &[]);
+                    c.id = id.to_owned();
+                    c.last_name = Some("During Build".to_owned());
+                    store.insert_customer("p", &c, vec![]).await.unwrap();
+                }
+            }
+        }
+        assert_eq!(batches, 3);
+        // Nothing is left behind the walk.
+        assert_eq!(store.index_unindexed_customers("p", 100).await.unwrap(), 0);
+        assert_eq!(store.search_index_progress("p").await.unwrap(), (252, 252));
+        let built = entries(&url).await;
+        // The same as indexing from the first unindexed customer, batch after batch.
+        raw(&url, STRIP).await;
+        while store.index_unindexed_customers("p", 100).await.unwrap() > 0 {}
+        assert_eq!(entries(&url).await, built);
+        let request = parse_search_request(&json!({"query": {"fullText": {
+            "field": "lastName", "value": "build"}}}))
+        .unwrap();
+        let page = store.search_customers("p", &request).await.unwrap();
+        assert_eq!(page.total, Some(2));
     })
     .await;
 }
