@@ -377,6 +377,22 @@ pub async fn delete(
     Ok(customer)
 }
 
+/// `query` for a read in `ctx`, once the project and the Store are known to exist: in a Store,
+/// restricted to the customers that Store can see.
+async fn scoped(
+    state: &AppState,
+    project_key: &str,
+    ctx: &StoreContext,
+    query: &ResourceQuery,
+) -> Result<ResourceQuery, ApiError> {
+    load_project(state, project_key).await?;
+    ctx.require(state, project_key).await?;
+    Ok(ResourceQuery {
+        store: ctx.store_key().map(str::to_owned),
+        ..query.clone()
+    })
+}
+
 /// Queries customers (`where`, `sort` and paging already checked by the caller); in a Store,
 /// only the customers it can see.
 pub async fn query(
@@ -385,12 +401,7 @@ pub async fn query(
     ctx: &StoreContext,
     query: &ResourceQuery,
 ) -> Result<PagedQueryResponse<Customer>, ApiError> {
-    load_project(state, project_key).await?;
-    ctx.require(state, project_key).await?;
-    let query = ResourceQuery {
-        store: ctx.store_key().map(str::to_owned),
-        ..query.clone()
-    };
+    let query = scoped(state, project_key, ctx, query).await?;
     let page = state.store.query_customers(project_key, &query).await?;
     Ok(paged(page, query.limit, query.offset))
 }
@@ -403,12 +414,7 @@ pub async fn query_json(
     ctx: &StoreContext,
     query: &ResourceQuery,
 ) -> Result<PagedQueryResponse<CustomerJson>, ApiError> {
-    load_project(state, project_key).await?;
-    ctx.require(state, project_key).await?;
-    let query = ResourceQuery {
-        store: ctx.store_key().map(str::to_owned),
-        ..query.clone()
-    };
+    let query = scoped(state, project_key, ctx, query).await?;
     let page = state
         .store
         .query_customers_json(project_key, &query)
@@ -423,15 +429,12 @@ pub async fn any(
     ctx: &StoreContext,
     query: &ResourceQuery,
 ) -> Result<bool, ApiError> {
-    load_project(state, project_key).await?;
-    ctx.require(state, project_key).await?;
     let probe = ResourceQuery {
         limit: 1,
         offset: 0,
         with_total: false,
         sort: Vec::new(),
-        store: ctx.store_key().map(str::to_owned),
-        ..query.clone()
+        ..scoped(state, project_key, ctx, query).await?
     };
     let page = state.store.query_customers(project_key, &probe).await?;
     Ok(!page.results.is_empty())
