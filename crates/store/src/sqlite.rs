@@ -324,15 +324,14 @@ mod tests {
         format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)")
     }
 
-    /// The writer connection's `temp_store`, asked from inside a write.
-    async fn writer_temp_store(pools: &Pools) -> String {
+    /// A pragma of the writer connection as an integer, asked from inside a write (`PRAGMA
+    /// name` itself: not every pragma has a table function).
+    async fn writer_pragma(pools: &Pools, name: &'static str) -> i64 {
         Backend::Sqlite(pools.clone())
-            .write("read temp_store", |c| {
+            .write("read pragma", move |c| {
                 Box::pin(async move {
-                    let (v,): (String,) = c
-                        .first(Sql::new(pragma_sql("temp_store")), "pragma")
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let sql = Sql::new(format!("PRAGMA {name}"));
+                    let (v,): (i64,) = c.first(sql, "pragma").await?.ok_or(StoreError::NotFound)?;
                     Ok(v)
                 })
             })
@@ -348,23 +347,9 @@ mod tests {
         })
         .await;
         // 2 = MEMORY.
-        assert_eq!(writer_temp_store(&pools).await, "2");
+        assert_eq!(writer_pragma(&pools, "temp_store").await, 2);
         store.close().await;
         remove(&path);
-    }
-
-    /// The writer connection's `wal_autocheckpoint` (a pragma without a table function).
-    async fn writer_checkpoint_pages(pools: &Pools) -> i64 {
-        Backend::Sqlite(pools.clone())
-            .write("read wal_autocheckpoint", |c| {
-                Box::pin(async move {
-                    let sql = Sql::new("PRAGMA wal_autocheckpoint");
-                    let (v,): (i64,) = c.first(sql, "pragma").await?.ok_or(StoreError::NotFound)?;
-                    Ok(v)
-                })
-            })
-            .await
-            .unwrap()
     }
 
     #[tokio::test]
@@ -374,12 +359,12 @@ mod tests {
             ..StoreOptions::default()
         })
         .await;
-        let bulk = writer_checkpoint_pages(&pools).await;
+        let bulk = writer_pragma(&pools, "wal_autocheckpoint").await;
         assert_eq!(bulk, i64::from(BULK_CHECKPOINT_PAGES));
         store.close().await;
         remove(&path);
         let (store, pools, path) = temp_store(Duration::from_secs(10)).await;
-        assert_eq!(writer_checkpoint_pages(&pools).await, 1000);
+        assert_eq!(writer_pragma(&pools, "wal_autocheckpoint").await, 1000);
         store.close().await;
         remove(&path);
     }
@@ -427,7 +412,7 @@ mod tests {
         assert_eq!(writer, expected);
         // 0 = DEFAULT: a server's statement journals (the group commit's savepoints) go to
         // temporary files, not to memory (only a bulk writer keeps them in memory).
-        assert_eq!(writer_temp_store(&pools).await, "0");
+        assert_eq!(writer_pragma(&pools, "temp_store").await, 0);
         store.close().await;
         remove(&path);
     }
