@@ -24,6 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
+use sqlx::ConnectOptions;
 
 use rusqlite::OpenFlags;
 
@@ -85,7 +86,10 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         // Set before the first access in WAL mode, so the connection keeps the WAL index in
         // its own memory and holds an EXCLUSIVE lock on the file from its first read until it
         // closes: no other connection, of this process or another, can read or write meanwhile.
+        // Its statements are a bulk load's (a batch, an index build): slow by design, and the
+        // import reports its own timings, so sqlx's slow-statement warnings would only be noise.
         connect
+            .disable_statement_logging()
             .locking_mode(SqliteLockingMode::Exclusive)
             .pragma("cache_size", WRITER_CACHE)
             .pragma(
