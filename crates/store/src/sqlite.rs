@@ -124,8 +124,10 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
             .max_lifetime(None);
         if opts.exclusive {
             // Reads share the connection with the bulk writes: one waits for a whole batch's
-            // transaction, which on a loaded machine can outlast sqlx's 30 s default.
+            // transaction, which on a loaded machine can outlast sqlx's 30 s default, and
+            // waiting seconds for it is the normal case, not worth sqlx's warning.
             one.acquire_timeout(EXCLUSIVE_WAIT)
+                .acquire_slow_threshold(EXCLUSIVE_WAIT)
         } else {
             one
         }
