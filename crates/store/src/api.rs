@@ -102,6 +102,11 @@ pub struct StoreOptions {
     /// the pages a write group changes in memory (a server activating Customer Search would
     /// grow to hundreds of MiB, so `serve` leaves it off).
     pub bulk_writes: bool,
+    /// SQLite only (PostgreSQL refuses it): the store takes the database file for itself for
+    /// its whole life, on one connection in `locking_mode=EXCLUSIVE`, so no other process can
+    /// read or write the file meanwhile (they get SQLite's busy error), and opening fails when
+    /// another process has the file open. Needed by [`Store::suspend_bulk_indexes`].
+    pub exclusive: bool,
 }
 
 impl Default for StoreOptions {
@@ -110,6 +115,7 @@ impl Default for StoreOptions {
             pool_size: None,
             query_timeout: Duration::from_secs(10),
             bulk_writes: false,
+            exclusive: false,
         }
     }
 }
@@ -510,6 +516,18 @@ pub trait Store: Send + Sync + 'static {
     /// run, tables filled by a bulk import keep the statistics of their empty start, and the
     /// import's batch lookups scan a whole table instead of using its indexes.
     async fn analyze_customers(&self) -> Result<(), StoreError>;
+    /// Customers in the whole database, every project counted.
+    async fn count_all_customers(&self) -> Result<u64, StoreError>;
+    /// For a bulk load on an exclusive SQLite store: drops the non-unique secondary indexes of
+    /// the customer and Message tables (never a unique one), recording their definitions in the
+    /// same transaction, so that the load does not maintain them row by row; how many it
+    /// dropped. Every later opening of the database re-creates what is recorded, so a load
+    /// that never reaches [`Store::restore_bulk_indexes`] leaves no index missing. Refused
+    /// (`Backend`) on a store that is not exclusive and on PostgreSQL.
+    async fn suspend_bulk_indexes(&self) -> Result<usize, StoreError>;
+    /// Re-creates the indexes [`Store::suspend_bulk_indexes`] dropped and empties the record;
+    /// how many it re-created (none when nothing is recorded, and always on PostgreSQL).
+    async fn restore_bulk_indexes(&self) -> Result<usize, StoreError>;
     /// Deletes a customer if its stored version is `expected`; with `data_erasure` also erases
     /// its earlier Messages. Stores `messages` (CustomerDeleted) atomically.
     async fn delete_customer(

@@ -26,6 +26,7 @@ mod sqlite;
 mod statement;
 mod store;
 mod subscriptions;
+mod suspended;
 mod token_cache;
 mod tokens;
 

@@ -9,7 +9,10 @@
 //! savepoint: `db::WriteQueue`), which takes the database write lock up front: writers are
 //! serialized, so no check-then-write can race and no lock clause is needed. The operations
 //! themselves are written once, in `store`, `customers` and `resources`; nothing here may
-//! decide behaviour.
+//! decide behaviour. An exclusive store (`StoreOptions::exclusive`, `clientele import
+//! --exclusive`) is one connection in `locking_mode=EXCLUSIVE` for reads and writes alike;
+//! every opening first re-creates the indexes an interrupted exclusive load left suspended
+//! (`suspended`).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -18,8 +21,10 @@ use std::time::{Duration, Instant};
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use sqlx::ConnectOptions;
 
 use rusqlite::OpenFlags;
 
@@ -29,6 +34,7 @@ use crate::db::{
 use crate::error::{backend, SqlxResultExt};
 use crate::pool_stats::Waiting;
 use crate::readers::Readers;
+use crate::suspended;
 use crate::{StoreError, StoreOptions};
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -61,6 +67,8 @@ const BULK_CHECKPOINT_PAGES: u32 = 50_000;
 /// Prepared statements the writer thread's connection keeps: the statements of every kind of
 /// write, and the group commit's own.
 const WRITER_STATEMENTS: usize = 128;
+/// How long a statement of an exclusive store waits for its one connection.
+const EXCLUSIVE_WAIT: Duration = Duration::from_secs(600);
 /// VM instructions between two checks of the query deadline.
 const PROGRESS_STEPS: i32 = 1000;
 
@@ -74,14 +82,55 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
-    let read = if in_memory {
+    let connect = if opts.exclusive {
+        // Set before the first access in WAL mode, so the connection keeps the WAL index in
+        // its own memory and holds an EXCLUSIVE lock on the file from its first read until it
+        // closes: no other connection, of this process or another, can read or write meanwhile.
+        // Its statements are a bulk load's (a batch, an index build): slow by design, and the
+        // import reports its own timings, so sqlx's slow-statement warnings would only be noise.
+        connect
+            .disable_statement_logging()
+            .locking_mode(SqliteLockingMode::Exclusive)
+            .pragma("cache_size", WRITER_CACHE)
+            .pragma(
+                "temp_store",
+                if opts.bulk_writes {
+                    "MEMORY"
+                } else {
+                    "DEFAULT"
+                },
+            )
+            .pragma(
+                "wal_autocheckpoint",
+                if opts.bulk_writes {
+                    BULK_CHECKPOINT_PAGES
+                } else {
+                    1000
+                }
+                .to_string(),
+            )
+    } else {
+        connect
+    };
+    let read = if in_memory || opts.exclusive {
         // An in-memory database lives as long as one connection does, and its shared-cache
-        // locks ignore busy_timeout, so it gets exactly one connection that never closes.
-        SqlitePoolOptions::new()
+        // locks ignore busy_timeout, so it gets exactly one connection that never closes; an
+        // exclusive one too, as a second connection could not read and a closing one would
+        // let another process take the file.
+        let one = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None)
+            .max_lifetime(None);
+        if opts.exclusive {
+            // Reads share the connection with the bulk writes: one waits for a whole batch's
+            // transaction, which on a loaded machine can outlast sqlx's 30 s default, and
+            // waiting seconds for it is the normal case, not worth sqlx's warning.
+            one.acquire_timeout(EXCLUSIVE_WAIT)
+                .acquire_slow_threshold(EXCLUSIVE_WAIT)
+        } else {
+            one
+        }
     } else {
         ping_when_idle(SqlitePoolOptions::new())
             .max_connections(opts.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
@@ -90,13 +139,15 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         .connect_with(connect.clone())
         .await
         .or_backend("open SQLite database")?;
+    // Before the migrations: they were written for a database with every index.
+    suspended::restore_on_open(&read).await?;
     MIGRATOR.run(&read).await.map_err(|e| {
         tracing::error!(error = %e, "SQLite migrations failed");
         StoreError::Backend(format!("SQLite migrations: {e}"))
     })?;
     let waiting = Waiting::default();
     let queue = WriteQueue::default();
-    let path = if in_memory {
+    let path = if in_memory || opts.exclusive {
         None
     } else {
         reader_path(&read).await?
@@ -113,7 +164,7 @@ pub(crate) async fn open(url: &str, opts: &StoreOptions) -> Result<Backend, Stor
         }
         // Only its one connection sees an in-memory database; a temporary file has no path
         // for another connection to open.
-        None if in_memory => (Writer::Pool(read.clone()), None),
+        None if in_memory || opts.exclusive => (Writer::Pool(read.clone()), None),
         None => {
             let pool = ping_when_idle(SqlitePoolOptions::new())
                 .max_connections(1)
@@ -226,6 +277,7 @@ mod tests {
             pool_size: Some(1),
             query_timeout,
             bulk_writes: false,
+            exclusive: false,
         })
         .await
     }

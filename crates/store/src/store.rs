@@ -33,6 +33,7 @@ use crate::rows::{
 use crate::search;
 use crate::statement::placeholders;
 use crate::subscriptions::{fan_out_change, Change, ModifiedAt};
+use crate::suspended;
 use crate::token_cache::TokenCache;
 use crate::tokens::kind_column;
 use crate::{
@@ -48,6 +49,8 @@ pub(crate) struct SqlStore {
     query_timeout: Duration,
     /// Access-token rows read in the last second (see `token_cache`).
     tokens: TokenCache,
+    /// Opened `StoreOptions::exclusive`: no other process can read the database.
+    exclusive: bool,
 }
 
 impl SqlStore {
@@ -57,6 +60,7 @@ impl SqlStore {
             backend,
             query_timeout: opts.query_timeout,
             tokens: TokenCache::default(),
+            exclusive: opts.exclusive,
         }
     }
 
@@ -892,6 +896,35 @@ impl Store for SqlStore {
             return Ok(());
         };
         self.write_one("analyze customers", Sql::new(analyze), None)
+            .await
+    }
+
+    async fn count_all_customers(&self) -> Result<u64, StoreError> {
+        let sql = Sql::new("SELECT COUNT(*) FROM customers");
+        let mut conn = self.backend.read().await?;
+        let n = conn.int(sql, "count customers").await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    async fn suspend_bulk_indexes(&self) -> Result<usize, StoreError> {
+        // Other connections would meanwhile run queries that need the dropped indexes as
+        // scans of whole tables, past their deadline on a large one.
+        if !self.exclusive || !matches!(self.backend, Backend::Sqlite(_)) {
+            return Err(StoreError::Backend(
+                "indexes are suspended only on a SQLite database opened exclusively".to_owned(),
+            ));
+        }
+        self.backend
+            .write("suspend indexes", |c| Box::pin(suspended::suspend(c)))
+            .await
+    }
+
+    async fn restore_bulk_indexes(&self) -> Result<usize, StoreError> {
+        if !matches!(self.backend, Backend::Sqlite(_)) {
+            return Ok(0);
+        }
+        self.backend
+            .write("restore indexes", |c| Box::pin(suspended::restore(c)))
             .await
     }
 

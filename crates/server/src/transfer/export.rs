@@ -13,7 +13,7 @@ use std::io::Write;
 
 /// Runs `clientele export`.
 pub async fn run(args: ExportArgs) -> CliResult {
-    let state = offline_state(&args.database, 2).await?;
+    let state = offline_state(&args.database, 2, false).await?;
     project_of(&state, &args.project).await?;
     let mut out: Box<dyn Write> = match args.output.as_deref() {
         None | Some("-") => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),

@@ -123,7 +123,7 @@ async fn copy(state: AppState, project: Project, args: &ImportArgs, limit: usize
         }
     }
     match importer {
-        Some(importer) => verdict(importer.finish().await),
+        Some(importer) => verdict(importer.finish().await?),
         None => Ok(()),
     }
 }

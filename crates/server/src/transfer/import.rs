@@ -264,6 +264,9 @@ pub struct Importer {
     /// next (see [`Importer::settle`]).
     written: u64,
     analyze_at: u64,
+    /// Whether the store's bulk indexes were suspended for this import (`--exclusive`), so
+    /// that [`Importer::finish`] re-creates them.
+    suspended: bool,
 }
 
 /// Customers written before the store's statistics are first refreshed; then each refresh
@@ -297,6 +300,7 @@ impl Importer {
             largest_batch: 0,
             written: 0,
             analyze_at: FIRST_ANALYZE,
+            suspended: false,
         }
     }
 
@@ -552,9 +556,44 @@ impl Importer {
     }
 
     /// Commits what is pending, closes the store, prints the summary, and returns the counts.
-    pub async fn finish(mut self) -> Counts {
+    /// Drops the store's non-unique secondary indexes for the rest of the import (an exclusive
+    /// SQLite store only, see `Store::suspend_bulk_indexes`); [`Importer::finish`] re-creates
+    /// them. Call before the first line.
+    pub async fn suspend_indexes(&mut self) -> Result<usize, String> {
+        let n = self
+            .state
+            .store
+            .suspend_bulk_indexes()
+            .await
+            .map_err(|e| format!("cannot drop the indexes for the load: {e}"))?;
+        self.suspended = true;
+        Ok(n)
+    }
+
+    /// Waits for every line, re-creates suspended indexes, closes the store and prints the
+    /// summary; the counts, or why the indexes could not be re-created (the next opening of
+    /// the database re-creates them then).
+    pub async fn finish(mut self) -> Result<Counts, String> {
         self.flush().await;
         self.settle().await;
+        let restored = if self.suspended {
+            let started = std::time::Instant::now();
+            let restored = self.state.store.restore_bulk_indexes().await;
+            if let Ok(n) = &restored {
+                self.progress.println(&format!(
+                    "re-created {n} indexes in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            restored.map_err(|e| {
+                format!(
+                    "cannot re-create the indexes dropped for the load ({e}); the next opening \
+                     of the database re-creates them"
+                )
+            })
+        } else {
+            Ok(0)
+        };
         // Closing the last connection copies the bulk writer's WAL into the database file
         // (it checkpoints late, see `StoreOptions::bulk_writes`), so the import leaves a
         // checkpointed file rather than up to 200 MiB of WAL for the next opener.
@@ -567,7 +606,7 @@ impl Importer {
             ),
             c.done(),
         );
-        c
+        restored.map(|_| c)
     }
 }
 
@@ -583,6 +622,39 @@ pub fn verdict(counts: Counts) -> CliResult {
     } else {
         Err(format!("{} line(s) failed", counts.failed))
     }
+}
+
+/// Whether an exclusive import of a file of `lines` lines into a database of `existing`
+/// customers drops the indexes for the load. Below `from` lines (`--suspend-from`, 200,000),
+/// the indexes of what it writes stay in the writer's page cache and maintaining them row by
+/// row costs less than building them again; and re-creating them reads every row of the
+/// tables, the existing ones too, so it pays only when the file brings at least as many
+/// customers as there are (docs/performance.md, "Exclusive import").
+fn worth_suspending(lines: u64, existing: u64, from: u64) -> bool {
+    lines >= from && lines >= existing
+}
+
+/// The lines of the file at `path` (its newlines, plus an unterminated last line).
+async fn count_lines(path: &str) -> Result<u64, String> {
+    let owned = path.to_owned();
+    let counted = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(&owned)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let (mut lines, mut last) = (0u64, b'\n');
+        loop {
+            let n = file.read(&mut buf)?;
+            let Some(read) = buf.get(..n).filter(|r| !r.is_empty()) else {
+                break;
+            };
+            lines += read.iter().filter(|&&b| b == b'\n').count() as u64;
+            last = read.last().copied().unwrap_or(last);
+        }
+        Ok(lines + u64::from(last != b'\n'))
+    })
+    .await
+    .map_err(|e| format!("cannot count the lines of {path}: {e}"))?;
+    counted.map_err(|e| format!("cannot count the lines of {path}: {e}"))
 }
 
 /// Runs `clientele import` from a file or stdin (`--from-api` is `transfer::from_api`).
@@ -606,6 +678,21 @@ pub async fn run(args: ImportArgs) -> CliResult {
         args.batch_size,
         Progress::start(size),
     );
+    if args.exclusive && path != "-" {
+        let lines = count_lines(path).await?;
+        let existing = importer
+            .state
+            .store
+            .count_all_customers()
+            .await
+            .map_err(|e| format!("cannot count the customers: {e}"))?;
+        if worth_suspending(lines, existing, args.suspend_from) {
+            let n = importer.suspend_indexes().await?;
+            importer.progress.println(&format!(
+                "{lines} lines into {existing} customers: dropped {n} indexes for the load"
+            ));
+        }
+    }
     let mut lines = tokio::io::BufReader::new(reader).lines();
     let mut number = 0usize;
     loop {
@@ -613,7 +700,7 @@ pub async fn run(args: ImportArgs) -> CliResult {
             Ok(Some(text)) => text,
             Ok(None) => break,
             Err(e) => {
-                importer.finish().await;
+                let _ = importer.finish().await;
                 return Err(format!("cannot read {path} after line {number}: {e}"));
             }
         };
@@ -625,7 +712,7 @@ pub async fn run(args: ImportArgs) -> CliResult {
             importer.submit(number, &text, amount).await;
         }
     }
-    verdict(importer.finish().await)
+    verdict(importer.finish().await?)
 }
 
 #[cfg(test)]
@@ -646,7 +733,9 @@ mod tests {
         let database = DatabaseArgs {
             database_url: format!("sqlite://{}", dir.join("db.sqlite").display()),
         };
-        let state = super::super::offline_state(&database, 4).await.unwrap();
+        let state = super::super::offline_state(&database, 4, false)
+            .await
+            .unwrap();
         let project = Project {
             key: "demo".to_owned(),
             name: "demo".to_owned(),
@@ -670,7 +759,7 @@ mod tests {
             "a batch of {} lines",
             importer.largest_batch
         );
-        let counts = importer.finish().await;
+        let counts = importer.finish().await.unwrap();
         assert_eq!((counts.imported, counts.failed), (20, 0));
         // The bulk writer checkpoints late; finishing closes the store, which copies the WAL
         // into the database file and removes it.

@@ -81,6 +81,19 @@ pub struct ImportArgs {
     /// of 1,000 (1.19 GB instead of 2.31 GB for 100k customers) for about 165 MB more memory.
     #[arg(long, default_value_t = 5000, hide = true)]
     pub batch_size: usize,
+    /// SQLite only: take the database file for this import alone (no server can read or write
+    /// it meanwhile; they answer 503 until the import ends), and when the file has at least
+    /// as many lines as the database has customers (and at least 200,000), drop the
+    /// non-unique secondary indexes of the customer tables for the load and re-create them at
+    /// the end. An interrupted import leaves their definitions recorded in the database, and
+    /// the next command to open it re-creates them. Refused when another process has the
+    /// database open, and on PostgreSQL.
+    #[arg(long)]
+    pub exclusive: bool,
+    /// Fewest lines for which `--exclusive` drops the indexes (tests cross it with small
+    /// files; see `import::worth_suspending`).
+    #[arg(long, default_value_t = 200_000, hide = true)]
+    pub suspend_from: u64,
     /// Customers asked for per page with `--from-api` (at most 500).
     #[arg(long, default_value_t = 500, hide = true)]
     pub page_size: usize,
@@ -91,17 +104,31 @@ pub struct ImportArgs {
 
 /// The state the import services need, without a listener: the store, the system clock, OS
 /// randomness and a hashing pool with one worker per CPU.
-async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppState, String> {
+async fn offline_state(
+    database: &DatabaseArgs,
+    pool_size: u32,
+    exclusive: bool,
+) -> Result<AppState, String> {
     let store = clientele_store::open(
         &database.database_url,
         clientele_store::StoreOptions {
             pool_size: Some(pool_size),
             bulk_writes: true,
+            exclusive,
             ..Default::default()
         },
     )
     .await
-    .map_err(|e| format!("cannot open database: {e}"))?;
+    .map_err(|e| {
+        if exclusive {
+            format!(
+                "cannot open database: {e} (with --exclusive the import needs the database to \
+                 itself: stop every server and other command using it first)"
+            )
+        } else {
+            format!("cannot open database: {e}")
+        }
+    })?;
     let hasher = PasswordHasher::owasp().map_err(|e| e.to_string())?;
     let workers = cpus();
     // The import never has more lines in flight than this, so it is never refused.
@@ -124,7 +151,14 @@ async fn offline_state(database: &DatabaseArgs, pool_size: u32) -> Result<AppSta
 async fn open_for_import(args: &ImportArgs) -> Result<(AppState, Project, usize), String> {
     let limit = args.concurrency.unwrap_or(4 * cpus());
     let pool = u32::try_from(limit.clamp(2, 16)).unwrap_or(16);
-    let state = offline_state(&args.database, pool).await?;
+    if args.exclusive && !args.database.database_url.starts_with("sqlite:") {
+        return Err(
+            "--exclusive is implemented for SQLite only; import into PostgreSQL \
+                    without it"
+                .to_owned(),
+        );
+    }
+    let state = offline_state(&args.database, pool, args.exclusive).await?;
     let project = project_of(&state, &args.project).await?;
     Ok((state, project, limit))
 }

@@ -707,3 +707,147 @@ async fn overlapping_batches_report_each_line_and_see_earlier_batches() {
         assert_eq!(app.customer_total(&token).await, 10, "batch {batch}");
     }
 }
+
+/// `clientele project create demo` on `db`, with no server running on it.
+async fn project_without_server(db: &TestDb) {
+    let url = db.url();
+    let args = [
+        "project",
+        "create",
+        "demo",
+        "--languages",
+        "en,de",
+        "--database",
+        &url,
+    ];
+    let out = clientele(&args, None).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `clientele import` of the file `path` into `db` with `extra` arguments.
+async fn import_file(db: &TestDb, path: &std::path::Path, extra: &[&str]) -> Output {
+    let url = db.url();
+    let mut args = vec!["import", "--project", "demo", "--database", &url];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    clientele(&args, None).await
+}
+
+/// `--exclusive` on SQLite drops the non-unique indexes for the load (forced here with a
+/// threshold of one line) and re-creates them: the database exports exactly as after a normal
+/// import, and a server on it afterwards answers queries. On PostgreSQL it is refused with a
+/// clear error and imports nothing.
+#[tokio::test]
+async fn an_exclusive_import_exports_what_a_normal_import_does() {
+    let source_db = TestDb::for_suite().await;
+    let source = app_on(&source_db).await;
+    let token = source.admin().await;
+    source
+        .create_customer(
+            &token,
+            json!({"email": "Pat@Example.com", "password": "pat-password", "key": "pat",
+                   "firstName": "Pat", "lastName": "Doe", "locale": "en",
+                   "addresses": [{"key": "home", "country": "DE", "city": "Berlin"},
+                                 {"key": "work", "country": "US"}],
+                   "defaultShippingAddress": 0, "billingAddresses": [1]}),
+        )
+        .await;
+    for i in 0..12 {
+        source
+            .external_customer(
+                &token,
+                &format!("bulk{i}@example.com"),
+                json!({"key": format!("k{i}"), "lastName": format!("L{}", i % 3),
+                       "customerNumber": format!("C-{i}"),
+                       "addresses": [{"country": "DE", "city": format!("City{}", i % 4)}]}),
+            )
+            .await;
+    }
+    let first = export(&source_db, &["--with-credentials"]).await;
+    let path = temp_file("exclusive.ndjson");
+    std::fs::write(&path, &first).unwrap();
+
+    let normal_db = TestDb::for_suite().await;
+    project_without_server(&normal_db).await;
+    let normal = import_file(&normal_db, &path, &[]).await;
+    assert!(normal.status.success(), "{}", stderr(&normal));
+    let normal_export = export(&normal_db, &["--with-credentials"]).await;
+    assert_same(&first, &normal_export, "normal import");
+
+    let exclusive_db = TestDb::for_suite().await;
+    project_without_server(&exclusive_db).await;
+    let out = import_file(
+        &exclusive_db,
+        &path,
+        &["--exclusive", "--suspend-from", "1"],
+    )
+    .await;
+    let err = stderr(&out);
+    if matches!(exclusive_db, TestDb::Postgres(_)) {
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("--exclusive is implemented for SQLite only"),
+            "{err}"
+        );
+        assert_eq!(export(&exclusive_db, &[]).await, "");
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("dropped "), "{err}");
+    assert!(err.contains("re-created "), "{err}");
+    assert!(
+        err.contains("imported 13, updated 0, unchanged 0, failed 0"),
+        "{err}"
+    );
+    let exclusive_export = export(&exclusive_db, &["--with-credentials"]).await;
+    assert_same(&normal_export, &exclusive_export, "exclusive import");
+
+    // Re-run exclusively over its own result (the threshold keeps the indexes now: the
+    // database holds as many customers as the file): nothing changes.
+    let again = import_file(&exclusive_db, &path, &["--exclusive"]).await;
+    let err = stderr(&again);
+    assert!(again.status.success(), "{err}");
+    assert!(!err.contains("dropped "), "{err}");
+    assert!(
+        err.contains("imported 0, updated 0, unchanged 13, failed 0"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&path);
+
+    let target = app_on(&exclusive_db).await;
+    let target_token = target.admin().await;
+    let found = target
+        .get("/demo/customers?where=lastName%3D%22L1%22", &target_token)
+        .await;
+    assert_eq!(found.ok(200)["total"], 4);
+    target
+        .post(
+            "/demo/login",
+            &target_token,
+            json!({"email": "pat@example.com", "password": "pat-password"}),
+        )
+        .await
+        .ok(200);
+}
+
+/// While a server has the database open, an exclusive import is refused (it would have to
+/// lock the server out) and the server keeps answering.
+#[tokio::test]
+async fn an_exclusive_import_is_refused_while_a_server_uses_the_database() {
+    let db = TestDb::for_suite().await;
+    if matches!(db, TestDb::Postgres(_)) {
+        return;
+    }
+    let app = app_on(&db).await;
+    let token = app.admin().await;
+    app.external_customer(&token, "before@example.com", json!({}))
+        .await;
+    let line = json!({"email": "new@example.com", "authenticationMode": "ExternalAuth"});
+    let out = import_with(&db, &format!("{line}\n"), &["--exclusive"]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("needs the database to itself"), "{err}");
+    let page = app.get("/demo/customers", &token).await;
+    assert_eq!(page.ok(200)["total"], 1);
+}

@@ -11,6 +11,7 @@ mod common;
 mod conformance;
 mod customer_batches;
 mod customer_tokens;
+mod exclusive;
 mod predicate_oracle;
 mod query_plans;
 mod referenced_resources;

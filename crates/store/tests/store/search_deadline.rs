@@ -28,6 +28,7 @@ fn options() -> StoreOptions {
         pool_size: Some(1),
         query_timeout: Duration::from_millis(1),
         bulk_writes: false,
+        exclusive: false,
     }
 }
 
