@@ -81,8 +81,8 @@ pub struct ImportArgs {
     /// of 1,000 (1.19 GB instead of 2.31 GB for 100k customers) for about 165 MB more memory.
     #[arg(long, default_value_t = 5000, hide = true)]
     pub batch_size: usize,
-    /// SQLite only: take the database file for this import alone (no server can read or write
-    /// it meanwhile; they answer 503 until the import ends), and when the file has at least
+    /// SQLite only: take the database file for this import alone (refused while a server or
+    /// another command has it open; a server started meanwhile cannot open it), and when the file has at least
     /// as many lines as the database has customers (and at least 200,000), drop the
     /// non-unique secondary indexes of the customer tables for the load and re-create them at
     /// the end. An interrupted import leaves their definitions recorded in the database, and
