@@ -721,8 +721,8 @@ impl Builder {
                         // thousands at level 2 over a large index).
                         let list = serde_json::Value::from(candidates).to_string();
                         self.arg(list.as_str());
-                        let list = (self.dialect.text_list)(self.args.len());
-                        self.having(&terms_field, &format!("lower_value IN ({list})"))
+                        let test = (self.dialect.text_in)("lower_value", self.args.len());
+                        self.having(&terms_field, &test)
                     })
                     .collect();
                 terms_score(&conds, *all, &boost)
