@@ -12,7 +12,8 @@ mod parse;
 
 pub use eval::{edit_distance, fuzzy_level, matches_wildcard, search_in_memory, SearchHit};
 pub use fields::{
-    index_entries, indexed, lower_is_text, tokenize, IndexEntry, MAX_INDEXED_CHARS, TOKEN_PREFIX,
+    derived, index_entries, indexed, lower_is_text, term_fields, tokenize, IndexEntry,
+    MAX_INDEXED_CHARS, TOKEN_PREFIX,
 };
 pub use parse::{parse_search_request, SearchError};
 

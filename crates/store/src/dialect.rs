@@ -45,9 +45,14 @@ pub(crate) struct Dialect {
     /// Translates a search wildcard pattern (`*` any run, `?` one character, everything else
     /// literal) into the pattern language of [`Dialect::wildcard`].
     pub(crate) wildcard_pattern: fn(&str) -> String,
-    /// `text_list(n)`: a subquery of the texts of the JSON array of strings bound to `$n`, so
-    /// that a list of any length takes one bind parameter (PostgreSQL accepts at most 65,535).
-    pub(crate) text_list: fn(usize) -> String,
+    /// `text_in(column, n)`: whether `column` is one of the texts of the JSON array of strings
+    /// bound to `$n`, so that a list of any length takes one bind parameter (PostgreSQL accepts
+    /// at most 65,535). On PostgreSQL the test is wrapped (`COALESCE(…, FALSE)`, the same truth
+    /// in a `WHERE`) so that it stays a hashed subplan, one hash probe per entry read: as a
+    /// bare `IN` it becomes a semi-join, which the planner ran as a nested loop re-reading the
+    /// whole list for every entry while the table's statistics (before its first `ANALYZE`)
+    /// said one row (66,000 × 66,000 in a test: past the query deadline).
+    pub(crate) text_in: fn(&str, usize) -> String,
     /// The current UTC time as `2022-09-19T14:34:35.843Z` text (only where a write carries no
     /// time of its own: deletions of generic resources in change notifications).
     pub(crate) now_text: &'static str,
@@ -98,7 +103,7 @@ pub(crate) static SQLITE: Dialect = Dialect {
     // GLOB is case-sensitive and already speaks `*` and `?`; only `[` needs quoting.
     wildcard: |column, n| format!("{column} GLOB ${n}"),
     wildcard_pattern: |p| p.replace('[', "[[]"),
-    text_list: |n| format!("SELECT value FROM json_each(${n})"),
+    text_in: |column, n| format!("{column} IN (SELECT value FROM json_each(${n}))"),
     now_text: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
     outbox_notify: None,
 };
@@ -181,7 +186,11 @@ pub(crate) static POSTGRES: Dialect = Dialect {
     reference_checks: postgres_reference_checks,
     wildcard: |column, n| format!("{column} LIKE ${n} ESCAPE '\\'"),
     wildcard_pattern: postgres_like_pattern,
-    text_list: |n| format!("SELECT json_array_elements_text(CAST(${n} AS json))"),
+    text_in: |column, n| {
+        format!(
+            "COALESCE({column} IN (SELECT json_array_elements_text(CAST(${n} AS json))), FALSE)"
+        )
+    },
     now_text: "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
     outbox_notify: Some("NOTIFY clientele_outbox"),
 };

@@ -19,8 +19,8 @@
 //! transactions; must not decide who may search or when (the server does).
 
 use clientele_query::search::{
-    edit_distance, index_entries, indexed, lower_is_text, IndexEntry, Leaf, LeafTest, SearchHit,
-    SearchQuery, SearchRequest, SearchValue, SortMode, SortTarget, ValueKind, TOKEN_PREFIX,
+    derived, edit_distance, index_entries, indexed, lower_is_text, term_fields, IndexEntry, Leaf,
+    LeafTest, SearchHit, SearchQuery, SearchRequest, SearchValue, SortMode, SortTarget, ValueKind,
 };
 
 use clientele_domain::project_settings::ProjectSettings;
@@ -220,14 +220,17 @@ struct Keyed {
     dup: i64,
 }
 
-/// The index rows of a customer's API JSON document: its index entries, a repeated text entry
-/// once (no test, and no text sort, can tell two equal texts from one), a repeated number once
-/// per occurrence (sorting by its sum or average counts each), numbered by `dup`. The migration
-/// that introduced `dup` numbers existing rows by the same rule.
+/// The index rows of a customer's API JSON document: its index entries but the [`derived`] ones
+/// (the terms of `all` and `fullName`, which a search reads from the fields they are made of:
+/// about a quarter of a customer's entries, each a random page of the lookup index to write),
+/// a repeated text entry once (no test, and no text sort, can tell two equal texts from one), a
+/// repeated number once per occurrence (sorting by its sum or average counts each), numbered by
+/// `dup`. The migration that introduced `dup` numbers existing rows by the same rule.
 fn entries_of(doc: &str) -> Result<Vec<Keyed>, StoreError> {
     let doc: serde_json::Value = serde_json::from_str(doc)
         .map_err(|e| StoreError::Backend(format!("customer document: {e}")))?;
-    let entries = index_entries(&doc);
+    let mut entries = index_entries(&doc);
+    entries.retain(|e| !derived(&e.field));
     let mut seen: std::collections::HashMap<(&str, &str), i64> = Default::default();
     let mut dups = Vec::with_capacity(entries.len());
     for e in &entries {
@@ -455,7 +458,20 @@ impl Builder {
 
     /// Customers with an entry of `field` satisfying `test` (SQL over the entry's columns).
     fn having(&mut self, field: &str, test: &str) -> String {
-        let f = self.arg(field);
+        self.having_any(&[field.to_owned()], test)
+    }
+
+    /// Customers with an entry of one of `fields` satisfying `test`: the terms of a derived
+    /// field are those of the fields it is made of (`term_fields`). One field keeps the plain
+    /// `field = $n` of every other test.
+    fn having_any(&mut self, fields: &[String], test: &str) -> String {
+        let f = match fields {
+            [one] => format!("= {}", self.arg(one.as_str())),
+            many => {
+                let list: Vec<String> = many.iter().map(|f| self.arg(f.as_str())).collect();
+                format!("IN ({})", list.join(", "))
+            }
+        };
         let test = if test.is_empty() {
             String::new()
         } else {
@@ -464,20 +480,20 @@ impl Builder {
         match self.lookup {
             Lookup::Set => format!(
                 "c.customer_id IN (SELECT customer_id FROM customer_search_values \
-                 WHERE project = $1 AND field = {f}{test})"
+                 WHERE project = $1 AND field {f}{test})"
             ),
             Lookup::PerCustomer => format!(
                 "EXISTS (SELECT 1 FROM customer_search_values s \
-                 WHERE s.customer_id = c.customer_id AND s.field = {f}{test})"
+                 WHERE s.customer_id = c.customer_id AND s.field {f}{test})"
             ),
             Lookup::Bare => format!(
                 "SELECT customer_id FROM customer_search_values \
-                 WHERE project = $1 AND field = {f}{test}"
+                 WHERE project = $1 AND field {f}{test}"
             ),
             Lookup::Source => {
                 self.source = Some(format!(
                     "SELECT DISTINCT customer_id FROM customer_search_values \
-                     WHERE project = $1 AND field = {f}{test}"
+                     WHERE project = $1 AND field {f}{test}"
                 ));
                 "1 = 1".to_owned()
             }
@@ -600,7 +616,7 @@ impl Builder {
         fuzzy: &mut dyn FnMut(&str, &str, u8) -> Vec<String>,
     ) -> (String, String) {
         let name = leaf.field.name.as_str();
-        let terms_field = format!("{TOKEN_PREFIX}{name}");
+        let terms_fields = term_fields(name);
         // Standard non-text fields keep their text as `lower_value` (`lower_is_text`).
         let verbatim = lower_is_text(&leaf.field);
         let column = |ci: bool| {
@@ -700,7 +716,7 @@ impl Builder {
                             let v = self.arg(t.as_str());
                             format!("lower_value = {v}")
                         };
-                        self.having(&terms_field, &test)
+                        self.having_any(&terms_fields, &test)
                     })
                     .collect();
                 terms_score(&conds, *all, &boost)
@@ -712,7 +728,7 @@ impl Builder {
                         let candidates = if *level == 0 {
                             vec![t.clone()]
                         } else {
-                            fuzzy(&terms_field, t, *level)
+                            fuzzy(name, t, *level)
                         };
                         if candidates.is_empty() {
                             return "1 = 0".to_owned();
@@ -721,8 +737,8 @@ impl Builder {
                         // thousands at level 2 over a large index).
                         let list = serde_json::Value::from(candidates).to_string();
                         self.arg(list.as_str());
-                        let list = (self.dialect.text_list)(self.args.len());
-                        self.having(&terms_field, &format!("lower_value IN ({list})"))
+                        let test = (self.dialect.text_in)("lower_value", self.args.len());
+                        self.having_any(&terms_fields, &test)
                     })
                     .collect();
                 terms_score(&conds, *all, &boost)
@@ -828,7 +844,7 @@ fn constant_score(q: &SearchQuery) -> bool {
     }
 }
 
-/// Every fuzzy term of `q` as (terms field, term, level), for resolving candidates first.
+/// Every fuzzy term of `q` as (field, term, level), for resolving candidates first.
 fn fuzzy_terms(q: &SearchQuery, out: &mut Vec<(String, String, u8)>) {
     match q {
         SearchQuery::And(qs)
@@ -846,7 +862,7 @@ fn fuzzy_terms(q: &SearchQuery, out: &mut Vec<(String, String, u8)>) {
         }) => {
             for (t, level) in terms {
                 if *level > 0 {
-                    out.push((format!("{TOKEN_PREFIX}{}", field.name), t.clone(), *level));
+                    out.push((field.name.clone(), t.clone(), *level));
                 }
             }
         }
@@ -854,7 +870,7 @@ fn fuzzy_terms(q: &SearchQuery, out: &mut Vec<(String, String, u8)>) {
     }
 }
 
-/// The indexed terms of `field` within `level` edits of `term`.
+/// The indexed terms of the searchable field `field` within `level` edits of `term`.
 async fn fuzzy_candidates(
     conn: &mut Conn,
     project: &str,
@@ -864,14 +880,17 @@ async fn fuzzy_candidates(
 ) -> Result<Vec<String>, StoreError> {
     let len = term.chars().count() as i64;
     let level_i = i64::from(level);
-    let sql = Sql::new(
+    let fields = term_fields(field);
+    let list: Vec<String> = (0..fields.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = Sql::new(format!(
         "SELECT DISTINCT lower_value FROM customer_search_values \
-         WHERE project = $1 AND field = $2 AND length(lower_value) BETWEEN $3 AND $4",
-    )
+         WHERE project = $1 AND length(lower_value) BETWEEN $2 AND $3 AND field IN ({})",
+        list.join(", ")
+    ))
     .bind(project)
-    .bind(field)
     .bind(len - level_i)
-    .bind(len + level_i);
+    .bind(len + level_i)
+    .bind_all(&fields);
     let rows = conn.rows::<(String,)>(sql, "fuzzy candidates").await?;
     Ok(rows
         .into_iter()

@@ -51,6 +51,31 @@ pub fn lower_is_text(field: &SearchField) -> bool {
         && TOP.iter().any(|s| s.name == field.name)
 }
 
+/// Whether the entries of the index field `field` are derived from other entries of the same
+/// customer and so need not be stored: the terms of `all` and of `fullName` are exactly the
+/// union of the terms of the fields they are made of ([`term_fields`]). An index that leaves
+/// them out reads those fields' terms instead.
+pub fn derived(field: &str) -> bool {
+    field
+        .strip_prefix(TOKEN_PREFIX)
+        .is_some_and(|name| name == "all" || name == "fullName")
+}
+
+/// The index fields that hold the terms of the searchable field `name` without [`derived`]
+/// entries: for `all` the term fields of the fields it covers, for `fullName` those of the
+/// first, middle and last name (joined by a space, whose terms are theirs), otherwise its own.
+pub fn term_fields(name: &str) -> Vec<String> {
+    let names: Vec<&str> = match name {
+        "all" => TOP.iter().filter(|s| s.in_all).map(|s| s.name).collect(),
+        "fullName" => vec!["firstName", "middleName", "lastName"],
+        other => vec![other],
+    };
+    names
+        .into_iter()
+        .map(|n| format!("{TOKEN_PREFIX}{n}"))
+        .collect()
+}
+
 /// How a standard field is read from the document.
 struct Standard {
     name: &'static str,
@@ -303,6 +328,58 @@ pub fn index_entries(doc: &Value) -> Vec<IndexEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The terms of index field `field` among `entries`, as a set.
+    fn terms_of<'e>(
+        entries: &'e [IndexEntry],
+        fields: &[String],
+    ) -> std::collections::BTreeSet<&'e str> {
+        entries
+            .iter()
+            .filter(|e| fields.contains(&e.field))
+            .map(|e| e.lower.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn derived_terms_are_the_terms_of_the_fields_they_are_made_of() {
+        let long = format!("{} tail", "Ω".repeat(600));
+        let docs = [
+            serde_json::json!({
+                "key": "Key-ONE", "email": "Ann.Lee@Example.com", "firstName": "Ann Marie",
+                "middleName": "", "lastName": "Lee-Lee", "companyName": "ACME Σigma ΟΔΟΣ",
+                "customerNumber": "N° 42", "externalId": "ext_9", "vatId": "DE123",
+                "title": "Dr", "salutation": "Dear", "custom": {"fields": {"note": "ann extra"}},
+                "addresses": [{"city": "Annville", "firstName": "Zed"}]
+            }),
+            serde_json::json!({ "lastName": long, "email": "x@y" }),
+            serde_json::json!({ "firstName": "  ", "middleName": "Mid", "companyName": "Mid" }),
+            serde_json::json!({ "email": "only@example.com" }),
+        ];
+        for doc in &docs {
+            let entries = index_entries(doc);
+            for name in ["all", "fullName"] {
+                let derived_field = format!("{TOKEN_PREFIX}{name}");
+                assert!(derived(&derived_field));
+                let stored = terms_of(&entries, std::slice::from_ref(&derived_field));
+                assert_eq!(
+                    stored,
+                    terms_of(&entries, &term_fields(name)),
+                    "{name} of {doc}"
+                );
+                // Every derived entry is a term (text and lowercase form alike).
+                assert!(entries
+                    .iter()
+                    .filter(|e| e.field == derived_field)
+                    .all(|e| e.text == e.lower && e.num.is_none()));
+            }
+            for (name, stored) in [("lastName", "~lastName"), ("custom.note", "~custom.note")] {
+                assert!(!derived(stored));
+                assert_eq!(term_fields(name), vec![stored.to_owned()]);
+            }
+        }
+        assert!(!derived("fullName") && !derived("all") && !derived("~all2"));
+    }
 
     #[test]
     fn long_values_and_terms_are_indexed_by_their_first_512_characters() {
