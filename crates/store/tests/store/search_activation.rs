@@ -242,6 +242,42 @@ async fn derived_terms_are_not_stored_and_are_found_through_their_fields() {
     .await;
 }
 
+/// The migration that stopped storing `~all` / `~fullName` (sqlite 0017, postgres 0016)
+/// deletes the entries of those fields that earlier builds wrote, and only those.
+#[tokio::test]
+async fn the_derived_terms_migration_deletes_only_derived_entries() {
+    each_backend_at(|store, url| async move {
+        let ids = write_customers(&store, 2).await;
+        let before = entries(&url).await;
+        // What an earlier build stored besides: the derived fields' terms.
+        let id = &ids[0];
+        raw(
+            &url,
+            &[&format!(
+                "INSERT INTO customer_search_values \
+                 (customer_id, field, text_value, dup, project, lower_value, num_value) VALUES \
+                 ('{id}', '~all', 'first0', 0, 'p', 'first0', NULL), \
+                 ('{id}', '~fullName', 'last', 0, 'p', 'last', NULL)"
+            )],
+        )
+        .await;
+        assert_eq!(entries(&url).await.len(), before.len() + 2);
+        let migration = if url.starts_with("sqlite:") {
+            include_str!("../../migrations/sqlite/0017_search_derived_terms.sql")
+        } else {
+            include_str!("../../migrations/postgres/0016_search_derived_terms.sql")
+        };
+        let statement: String = migration
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        raw(&url, &[statement.trim()]).await;
+        assert_eq!(entries(&url).await, before);
+    })
+    .await;
+}
+
 /// Lowercase letters and digits of three scripts: 92 characters, none of them `a`.
 fn alphabet() -> Vec<char> {
     ('b'..='z')
