@@ -56,6 +56,18 @@ pub trait Random: Send + Sync + 'static {
         self.fill(&mut b);
         uuid::Builder::from_random_bytes(b).into_uuid().to_string()
     }
+    /// A fresh time-ordered UUID (version 7: the millisecond of `at`, then 74 random bits), for
+    /// the ids of rows written often and indexed by id (customers, Messages): ids minted one
+    /// after the other land at the end of those indexes instead of anywhere in them (see
+    /// [`TimeOrderedRandom`]).
+    fn time_ordered_uuid(&self, at: OffsetDateTime) -> String {
+        let mut b = [0u8; 10];
+        self.fill(&mut b);
+        let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        uuid::Builder::from_unix_timestamp_millis(millis, &b)
+            .into_uuid()
+            .to_string()
+    }
     /// Fills `buf` with secure random bytes.
     fn fill(&self, buf: &mut [u8]);
 }
@@ -74,7 +86,8 @@ impl Random for SecureRandom {
 }
 
 /// [`SecureRandom`] whose ids are time-ordered UUIDs (version 7: the millisecond of its clock,
-/// then 74 random bits), for the bulk import. Its Messages' and new customers' ids then arrive
+/// then 74 random bits) for every id, for the bulk import (the API mints only its customers' and
+/// Messages' ids this way, with [`Random::time_ordered_uuid`]). Its Messages' and new customers' ids then arrive
 /// in the order of their primary-key indexes: a UUID v4 lands anywhere in a B-tree, so at 1M
 /// customers each commit of a batch rewrote a page of the Messages' id index per Message.
 /// The ids stay unguessable (74 random bits) and still name no more than the creation time,
@@ -83,13 +96,7 @@ pub struct TimeOrderedRandom(pub std::sync::Arc<dyn Clock>);
 
 impl Random for TimeOrderedRandom {
     fn uuid(&self) -> String {
-        let mut b = [0u8; 10];
-        self.fill(&mut b);
-        let millis = self.0.now().unix_timestamp_nanos() / 1_000_000;
-        let millis = u64::try_from(millis).unwrap_or(0);
-        uuid::Builder::from_unix_timestamp_millis(millis, &b)
-            .into_uuid()
-            .to_string()
+        self.time_ordered_uuid(self.0.now())
     }
 
     fn fill(&self, buf: &mut [u8]) {

@@ -436,7 +436,7 @@ fn token_message(
     now: OffsetDateTime,
 ) -> Message {
     Message {
-        id: state.random.uuid(),
+        id: state.random.time_ordered_uuid(now),
         version: 1,
         sequence_number: 0,
         resource: Reference::new(token.kind.type_id(), token.id.clone()),

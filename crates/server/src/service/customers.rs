@@ -214,7 +214,7 @@ pub async fn create(
         stores_in(&mut draft, &store)?;
     }
     let now = state.clock.now();
-    let id = state.random.uuid();
+    let id = state.random.time_ordered_uuid(now);
     // Customer Groups and Types the draft names are loaded first; the domain resolves them.
     let resolved = resolve(state, project_key, &Wanted::for_draft(&draft)).await?;
     let ((mut customer, payloads), requested) = with_context(state, &project, now, |ctx| {

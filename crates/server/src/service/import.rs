@@ -278,7 +278,7 @@ pub async fn plan_customer(
             c.addresses.iter().filter_map(|a| a.id.clone()).collect(),
         ),
         (None, Some(p)) => (p.id.clone(), p.address_ids.clone()),
-        (None, None) => (state.random.uuid(), Vec::new()),
+        (None, None) => (state.random.time_ordered_uuid(now), Vec::new()),
     };
     let ((mut target, payloads), requested) = in_context(state, project, now, ids, |ctx| {
         create_customer_with(draft, id, ctx, &resolved)

@@ -92,7 +92,7 @@ pub fn envelopes(
     payloads
         .into_iter()
         .map(|payload| Message {
-            id: state.random.uuid(),
+            id: state.random.time_ordered_uuid(now),
             version: 1,
             sequence_number: 0,
             resource: Reference::new("customer", customer.id.clone()),

@@ -278,3 +278,40 @@ async fn expanding_resource_embeds_the_customer_while_it_exists() {
         "a reference that no longer resolves is left as it is"
     );
 }
+
+/// The time of a version 7 UUID, in milliseconds since the Unix epoch.
+fn uuid_v7_millis(id: &str) -> u64 {
+    let parsed = uuid::Uuid::parse_str(id).unwrap();
+    assert_eq!(parsed.get_version_num(), 7, "{id} is not a UUID v7");
+    let (secs, nanos) = parsed.get_timestamp().unwrap().to_unix();
+    secs * 1000 + u64::from(nanos) / 1_000_000
+}
+
+#[tokio::test]
+async fn customers_and_their_messages_get_ids_in_the_order_they_were_created() {
+    // Time-ordered ids keep the id indexes of customers and Messages append-only; the
+    // ids stay plain UUIDs (design.md, "Hot paths").
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let c = app
+            .external_customer(&token, &format!("order{i}@example.com"), json!({}))
+            .await;
+        let id = c["id"].as_str().unwrap().to_owned();
+        let created = time::OffsetDateTime::parse(
+            c["createdAt"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let millis = u64::try_from(created.unix_timestamp_nanos() / 1_000_000).unwrap();
+        assert_eq!(uuid_v7_millis(&id), millis, "the id names its createdAt");
+        let msgs = app.messages_of(&token, &id).await;
+        assert_eq!(uuid_v7_millis(msgs[0]["id"].as_str().unwrap()), millis);
+        ids.push(id);
+        app.clock.advance(time::Duration::milliseconds(1));
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids);
+}
