@@ -262,11 +262,12 @@ async fn the_derived_terms_migration_deletes_only_derived_entries() {
         )
         .await;
         assert_eq!(entries(&url).await.len(), before.len() + 2);
-        let migration = if url.starts_with("sqlite:") {
-            include_str!("../../migrations/sqlite/0017_search_derived_terms.sql")
-        } else {
-            include_str!("../../migrations/postgres/0016_search_derived_terms.sql")
-        };
+        let migration = include_str!("../../migrations/sqlite/0017_search_derived_terms.sql");
+        assert_eq!(
+            migration,
+            include_str!("../../migrations/postgres/0016_search_derived_terms.sql"),
+            "both databases run the same statement"
+        );
         let statement: String = migration
             .lines()
             .filter(|l| !l.trim_start().starts_with("--"))
